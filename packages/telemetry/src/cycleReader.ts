@@ -1,0 +1,102 @@
+import { encodeAddress } from "@polkadot/util-crypto";
+import type { SubstrateRpc } from "./rpcClient.ts";
+import { storageKeysSchema as keyList, storageValueSchema as storageValue, type BlockHash } from "./rpcSchemas.ts";
+import { commitmentText, decodeAccountId, decodeRegistration, decodeU16, SS58_PREFIX, StorageDecodeError } from "./scale.ts";
+import { phaseWindow, type CycleWindow } from "./schedule.ts";
+import type { ActiveMiner, CycleBlockHashes, CycleRecord } from "./store.ts";
+import { accountFromCommitmentKey, commitmentOfPrefix, keysKey, subnetworkNKey } from "./storageKeys.ts";
+
+/** Block numbers a cycle needs hashes for: its first and last block, and the read block right after MinerCommit2. */
+export function cycleBlocks(window: CycleWindow): { firstBlock: number; lastBlock: number; readBlock: number } {
+  return { firstBlock: window.firstBlock, lastBlock: window.lastBlock, readBlock: phaseWindow(window, "MinerCommit2").end + 1 };
+}
+
+export interface ReadCycleInput {
+  netuid: number;
+  window: CycleWindow;
+  hashes: CycleBlockHashes;
+  /** SS58 hotkeys of the owner's validator whitelist: never counted as miners. */
+  validatorWhitelist: ReadonlySet<string>;
+}
+
+/**
+ * Reads one cycle at its read block: SubnetworkN + CommitmentOf keys (one batch), then Keys(0..N-1) and every
+ * CommitmentOf value (one batch of ~50-key queryStorageAt chunks). Active miners are registered, non-whitelisted
+ * hotkeys whose commitment block lies in MinerCommit1 or MinerCommit2 of this cycle.
+ */
+export async function readCycle(rpc: SubstrateRpc, input: ReadCycleInput): Promise<CycleRecord> {
+  const { netuid, window, hashes } = input;
+  const { readBlock } = cycleBlocks(window);
+  const at = hashes.readBlockHash as BlockHash;
+  const origin = (key: string) => ({ key, blockHash: at, blockNumber: readBlock });
+
+  const nKey = subnetworkNKey(netuid);
+  const prefix = commitmentOfPrefix(netuid);
+  const pageSize = 1000;
+  const [nValue, firstPage] = await rpc.batch([
+    { method: "state_getStorage", params: [nKey, at], schema: storageValue },
+    { method: "state_getKeysPaged", params: [prefix, pageSize, null, at], schema: keyList },
+  ] as const);
+  const commitmentKeys = [...firstPage];
+  while (commitmentKeys.length > 0 && commitmentKeys.length % pageSize === 0) {
+    const page = await rpc.keysPaged(prefix, pageSize, commitmentKeys.at(-1)!, at);
+    commitmentKeys.push(...page);
+    if (page.length < pageSize) break;
+  }
+  const registeredNeurons = nValue === null ? 0 : decodeU16(nValue, origin(nKey));
+
+  const uidKeys = Array.from({ length: registeredNeurons }, (_, uid) => keysKey(netuid, uid));
+  const values = await rpc.queryStorageAt([...uidKeys, ...commitmentKeys], at);
+
+  const uidOf = new Map<string, number>();
+  uidKeys.forEach((key, uid) => {
+    const value = values.get(key);
+    if (value === null || value === undefined) {
+      throw new StorageDecodeError(origin(key), "AccountId32", `no hotkey for uid ${uid} although SubnetworkN is ${registeredNeurons}`);
+    }
+    uidOf.set(decodeAccountId(value, origin(key)), uid);
+  });
+
+  const mc1 = phaseWindow(window, "MinerCommit1");
+  const mc2 = phaseWindow(window, "MinerCommit2");
+  const activeMiners: ActiveMiner[] = [];
+  for (const key of commitmentKeys) {
+    const value = values.get(key.toLowerCase());
+    if (value === null || value === undefined) continue;
+    let account: Uint8Array;
+    try {
+      account = accountFromCommitmentKey(key, netuid);
+    } catch (error) {
+      throw new StorageDecodeError(origin(key), "CommitmentOf key", (error as Error).message);
+    }
+    const registration = decodeRegistration(value, origin(key));
+    const hotkey = encodeAddress(account, SS58_PREFIX);
+    const uid = uidOf.get(hotkey);
+    if (uid === undefined || input.validatorWhitelist.has(hotkey)) continue;
+    const inMc1 = registration.block >= mc1.start && registration.block <= mc1.end;
+    const inMc2 = registration.block >= mc2.start && registration.block <= mc2.end;
+    if (!inMc1 && !inMc2) continue;
+    activeMiners.push({
+      hotkey,
+      uid,
+      commitBlock: registration.block,
+      commitPhase: inMc2 ? "MinerCommit2" : "MinerCommit1",
+      payload: commitmentText(registration),
+    });
+  }
+  activeMiners.sort((a, b) => a.uid - b.uid);
+
+  return {
+    netuid,
+    index: window.index,
+    length: window.length,
+    firstBlock: window.firstBlock,
+    lastBlock: window.lastBlock,
+    readBlock,
+    ...hashes,
+    phases: window.phases,
+    schedule: window.schedule,
+    registeredNeurons,
+    activeMiners,
+  };
+}

@@ -1,0 +1,21 @@
+export { twox128, twox64Concat, blake2_128Concat, identity, u16le, storagePrefix } from "./hashers.ts";
+export {
+  accountIdBytes, subnetworkNKey, keysPrefix, keysKey, uidsKey, lastUpdateKey, incentiveKey, activeKey,
+  commitmentOfPrefix, commitmentOfKey, accountFromCommitmentKey, type HexKey,
+} from "./storageKeys.ts";
+export {
+  SS58_PREFIX, StorageDecodeError, decodeU16, decodeU64, decodeVecU64, decodeVecU16, decodeVecBool, decodeAccountId,
+  decodeRegistration, commitmentText, type CommitmentField, type Registration, type ValueOrigin,
+} from "./scale.ts";
+export {
+  PHASE_NAMES, CONNITO_REPO_DEFAULT_PHASES, cycleLength, cycleWindow, cycleAtBlock, segmentAt, phaseWindow, phaseAtBlock,
+  parseScheduleHistory, fetchOwnerSchedule, withObservedSegment, scheduleHistorySchema, ownerScheduleResponseSchema,
+  type PhaseName, type PhaseLengths, type PhaseWindow, type CycleWindow, type ScheduleSegment, type ScheduleHistory,
+} from "./schedule.ts";
+export { SubstrateRpc, RpcError, call, rpcClientOptionsSchema, type RpcClientOptions, type RpcCall, type RpcStats } from "./rpcClient.ts";
+export { RetryableTransportError } from "./transport.ts";
+export type { BlockHash, Header, RuntimeVersion } from "./rpcSchemas.ts";
+export { cycleBlocks, readCycle, type ReadCycleInput } from "./cycleReader.ts";
+export type { TelemetryStore, CycleRecord, ActiveMiner, Checkpoint, CycleBlockHashes } from "./store.ts";
+export { MemoryStore } from "./memoryStore.ts";
+export { TelemetryIngest, backfillRangeSchema, type BackfillRange, type IngestOptions, type IngestProgress, type IngestSummary } from "./ingest.ts";
