@@ -1,0 +1,65 @@
+export { EvalDataError } from "./errors.ts";
+export { parseCsv, CsvSyntaxError, type CsvRecord } from "./csv.ts";
+export { parseJsonl, readJsonl, type NumberedRecord } from "./jsonl.ts";
+export { pyCapitalize, pyLen, pyRstrip, pyStrip } from "./python-str.ts";
+
+export { loadGsm8k, gsm8kTarget, gsm8kRecordSchema, type Gsm8kDoc } from "./data/gsm8k.ts";
+export { loadArc, arcRecordSchema, type ArcDoc } from "./data/arc.ts";
+export { loadHellaswag, hellaswagRecordSchema, type HellaswagRecord } from "./data/hellaswag.ts";
+export { loadMmlu, loadMmluCsv, listMmluSubjects, mmluRowSchema, type MmluDoc, type MmluSubjectData } from "./data/mmlu.ts";
+
+export {
+  GSM8K_COT_EXEMPLARS,
+  GSM8K_COT_MAX_TOKENS,
+  GSM8K_COT_STOP,
+  INVALID_ANSWER,
+  extractFlexible,
+  extractStrict,
+  gsm8kCotPrompt,
+  gsm8kCotQuery,
+  scoreGsm8kCompletion,
+  type Gsm8kScore,
+} from "./gsm8k.ts";
+export { exactMatch, normalizeForExactMatch, gsm8kExactMatchOptions, type ExactMatchOptions } from "./exact-match.ts";
+export { scoreMultipleChoice, type MultipleChoiceScore } from "./multiple-choice.ts";
+export { mean, meanStderr, pooledSampleStderr } from "./stats.ts";
+export { mmluDescription, mmluPrompt, mmluQuery, MMLU_CHOICE_LABELS } from "./tasks/mmlu.ts";
+export { arcQuery } from "./tasks/arc.ts";
+export { HELLASWAG_SAMPLE_NOTE, hellaswagDoc, hellaswagPreprocess, type HellaswagDoc } from "./tasks/hellaswag.ts";
+export {
+  defaultMmluFewshot,
+  loadEvalTask,
+  taskDataPaths,
+  taskMetrics,
+  taskNameSchema,
+  taskNames,
+  type ChoiceItem,
+  type EvalItem,
+  type EvalTask,
+  type GenerationItem,
+  type LoadTaskOptions,
+  type TaskName,
+} from "./tasks/registry.ts";
+
+export {
+  TARGET_DELIMITER,
+  loglikelihoodRequest,
+  truncateAtStop,
+  type GenerationRequest,
+  type LoglikelihoodRequest,
+  type LoglikelihoodResult,
+} from "./requests.ts";
+export type { EvalBackend, RequestProgress } from "./backend.ts";
+export {
+  CompletionsHttpError,
+  completionResponseSchema,
+  continuationLoglikelihood,
+  createOpenAiCompletionsBackend,
+  openAiCompletionsOptionsSchema,
+  type OpenAiCompletionsOptions,
+} from "./openai-completions.ts";
+
+export { appendSamples, readSampleLog, sampleRecordSchema, type SampleRecord } from "./samples-log.ts";
+export { aggregateSamples, type AggregateMetrics, type MetricValue, type SubjectMetrics } from "./aggregate.ts";
+export { defaultDataDir, runEval, type EvalProgress, type EvalResult, type RunEvalOptions } from "./run-eval.ts";
+export { scoreGsm8kPredictions, gsm8kPredictionSchema, type Gsm8kPredictionScores } from "./score-predictions.ts";
