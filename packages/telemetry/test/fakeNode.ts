@@ -1,0 +1,408 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { blake2AsU8a, encodeAddress, xxhashAsU8a } from "@polkadot/util-crypto";
+import { WebSocketServer, type WebSocket } from "ws";
+import { concat, encodeRegistration, hex, uint } from "./scaleEncode.ts";
+
+/**
+ * A local stand-in for a Subtensor node: the real JSON-RPC methods over WebSocket and HTTP on 127.0.0.1, serving a
+ * synthetic subnet whose storage lives under real keys with real SCALE values. Knobs cover latency, dropped
+ * sockets, HTTP 429, reorgs of unfinalized blocks and malformed values.
+ */
+
+const PHASES = ["Distribute", "Train", "MinerCommit1", "MinerCommit2", "Submission", "Validate", "Merge", "ValidatorCommit1", "ValidatorCommit2"] as const;
+type Phase = (typeof PHASES)[number];
+export type FakePhases = Record<Phase, number>;
+
+const twox128 = (s: string) => xxhashAsU8a(new TextEncoder().encode(s), 128);
+const KEYS_PREFIX = concat(twox128("SubtensorModule"), twox128("Keys"));
+const N_PREFIX = concat(twox128("SubtensorModule"), twox128("SubnetworkN"));
+const COMMIT_PREFIX = concat(twox128("Commitments"), twox128("CommitmentOf"));
+
+interface Timed<T> {
+  block: number;
+  value: T;
+  /** Only on this branch (set by a reorg); undefined: on every branch. */
+  branch?: number;
+}
+
+/** Latest entry at or before `block` visible on `branch` (entries are kept sorted by block). */
+function latest<T>(entries: Timed<T>[] | undefined, block: number, branch: number): Timed<T> | undefined {
+  if (!entries) return undefined;
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const e = entries[i]!;
+    if (e.block <= block && (e.branch === undefined || e.branch === branch)) return e;
+  }
+  return undefined;
+}
+
+function insertSorted<T>(list: Timed<T>[], entry: Timed<T>): void {
+  let i = list.length;
+  while (i > 0 && list[i - 1]!.block > entry.block) i--;
+  list.splice(i, 0, entry);
+}
+
+/** Deterministic PRNG (mulberry32) so a seed gives the same chain. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface FakeChainSpec {
+  netuid: number;
+  phases: FakePhases;
+  /** Cycles to fill with activity, inclusive. */
+  firstCycle: number;
+  lastCycle: number;
+  neurons: number;
+  validators: number;
+  seed: number;
+  /** Head = last block of lastCycle + this; finalized = head - finalityLag. */
+  blocksAfter?: number;
+  finalityLag?: number;
+}
+
+export class FakeChain {
+  readonly spec: Required<FakeChainSpec>;
+  readonly cycleLength: number;
+  head: number;
+  finalized: number;
+  /** Branch of each block above the last reorg point (absent: branch 0). */
+  private readonly branchFrom: { from: number; branch: number }[] = [];
+  private nextBranch = 1;
+  private readonly registrations = new Map<number, Timed<Uint8Array>[]>(); // uid → hotkey pubkeys
+  private readonly commitments = new Map<string, Timed<Uint8Array>[]>(); // commitment key → SCALE values
+  private readonly commitKeyOf = new Map<string, string>(); // pubkey hex → commitment key hex
+  private readonly keysKeys: string[];
+  private readonly nKey: string;
+  private readonly malformed = new Map<string, { fromBlock: number; toBlock: number; value: string }>();
+  /** Ground truth per cycle: ss58 → payload of the miners the generator made active. */
+  readonly expected = new Map<number, Map<string, string>>();
+  readonly whitelist: string[] = [];
+  /** Per cycle: hotkeys with an in-window commitment that were deregistered before the read block, and hotkeys
+   * that committed only outside the windows. Both must be left out. */
+  readonly excluded = new Map<number, { deregistered: string[]; outsideWindow: string[] }>();
+  private hotkeyCounter = 0;
+
+  constructor(spec: FakeChainSpec) {
+    this.spec = { blocksAfter: 0, finalityLag: 0, ...spec };
+    this.cycleLength = PHASES.reduce((n, p) => n + spec.phases[p], 0);
+    this.head = (spec.lastCycle + 1) * this.cycleLength - 1 + this.spec.blocksAfter;
+    this.finalized = this.head - this.spec.finalityLag;
+    const netuidLe = uint(spec.netuid, 2);
+    this.nKey = hex(concat(N_PREFIX, netuidLe));
+    this.keysKeys = Array.from({ length: spec.neurons }, (_, uid) => hex(concat(KEYS_PREFIX, netuidLe, uint(uid, 2))));
+    const firstBlock = spec.firstCycle * this.cycleLength;
+    for (let uid = 0; uid < spec.neurons; uid++) {
+      const pubkey = this.newHotkey();
+      this.registrations.set(uid, [{ block: Math.max(0, firstBlock - 1000), value: pubkey }]);
+      if (uid < spec.validators) this.whitelist.push(encodeAddress(pubkey, 42));
+    }
+    const random = prng(spec.seed);
+    for (let c = spec.firstCycle; c <= spec.lastCycle; c++) this.generateCycle(c, random);
+  }
+
+  private newHotkey(): Uint8Array {
+    const pubkey = blake2AsU8a(`fake-hotkey-${this.spec.seed}-${this.hotkeyCounter++}`, 256);
+    this.commitKeyOf.set(hex(pubkey), hex(concat(COMMIT_PREFIX, uint(this.spec.netuid, 2), xxhashAsU8a(pubkey, 64), pubkey)));
+    return pubkey;
+  }
+
+  /** Inclusive [start, end] of a phase in cycle c, from the phase lengths. */
+  phaseRange(c: number, phase: Phase): [number, number] {
+    let start = c * this.cycleLength;
+    for (const p of PHASES) {
+      if (p === phase) return [start, start + this.spec.phases[p] - 1];
+      start += this.spec.phases[p];
+    }
+    throw new Error(phase);
+  }
+
+  readBlock(c: number): number {
+    return this.phaseRange(c, "MinerCommit2")[1] + 1;
+  }
+
+  hotkeyAt(uid: number, block: number, branch = 0): Uint8Array | undefined {
+    return latest(this.registrations.get(uid), block, branch)?.value;
+  }
+
+  commit(pubkey: Uint8Array, block: number, payload: string, branch?: number): void {
+    const key = this.commitKeyOf.get(hex(pubkey))!;
+    const value = encodeRegistration(0n, block, [{ Raw: new TextEncoder().encode(payload) }]);
+    const list = this.commitments.get(key) ?? [];
+    insertSorted(list, { block, value, ...(branch === undefined ? {} : { branch }) });
+    this.commitments.set(key, list);
+  }
+
+  private generateCycle(c: number, random: () => number): void {
+    const pick = ([start, end]: [number, number]) => start + Math.floor(random() * (end - start + 1));
+    const mc1 = this.phaseRange(c, "MinerCommit1");
+    const mc2 = this.phaseRange(c, "MinerCommit2");
+    const train = this.phaseRange(c, "Train");
+    const vc1 = this.phaseRange(c, "ValidatorCommit1");
+    const active = new Map<string, string>();
+    const excluded = { deregistered: [] as string[], outsideWindow: [] as string[] };
+    this.excluded.set(c, excluded);
+    const deregistered = new Set([this.spec.validators + Math.floor(random() * (this.spec.neurons - this.spec.validators)), this.spec.validators + Math.floor(random() * (this.spec.neurons - this.spec.validators))]);
+    for (let uid = 0; uid < this.spec.neurons; uid++) {
+      const pubkey = this.hotkeyAt(uid, mc1[0])!;
+      if (uid < this.spec.validators) {
+        // Validators commit seeds during MinerCommit1 too; the whitelist must keep them out.
+        this.commit(pubkey, pick(mc1), JSON.stringify({ seed: Math.floor(random() * 1e9) }));
+        this.commit(pubkey, pick(vc1), JSON.stringify({ m: `v${c}` }));
+        continue;
+      }
+      const roll = random();
+      if (roll < 0.8) {
+        const m = hex(blake2AsU8a(`${c}-${uid}`, 256)).slice(2, 34);
+        const mc1Payload = JSON.stringify({ m });
+        this.commit(pubkey, pick(mc1), mc1Payload);
+        let payload = mc1Payload;
+        if (random() < 0.7) {
+          payload = JSON.stringify({ e: uid % 4, h: m, v: "1.0.3", r: `miner${uid}/expert-shard`, rv: m.slice(0, 7) });
+          this.commit(pubkey, pick(mc2), payload);
+        }
+        if (deregistered.has(uid)) {
+          // Replaced by a new hotkey before the read block: its commitment stays but it is no longer registered.
+          const regs = this.registrations.get(uid)!;
+          insertSorted(regs, { block: mc2[1], value: this.newHotkey() });
+          excluded.deregistered.push(encodeAddress(pubkey, 42));
+        } else {
+          active.set(encodeAddress(pubkey, 42), payload);
+        }
+      } else if (roll < 0.9) {
+        // Committed, but outside this cycle's miner-commit windows.
+        this.commit(pubkey, pick(train), JSON.stringify({ m: "early" }));
+        excluded.outsideWindow.push(encodeAddress(pubkey, 42));
+      }
+    }
+    this.expected.set(c, active);
+  }
+
+  branchOf(n: number): number {
+    let branch = 0;
+    for (const f of this.branchFrom) if (n >= f.from) branch = f.branch;
+    return branch;
+  }
+
+  private readonly knownHashes = new Map<string, { number: number; branch: number }>();
+
+  /** Hash of block n on a branch; every hash handed out is remembered so later reads at it resolve. */
+  hashOf(n: number, branch = this.branchOf(n)): string {
+    const hash = hex(blake2AsU8a(`fake-block-${this.spec.seed}-${branch}-${n}`, 256));
+    this.knownHashes.set(hash, { number: n, branch });
+    return hash;
+  }
+
+  /** hash → block number and branch, for current and replaced blocks alike. */
+  resolve(hash: string): { number: number; branch: number } | null {
+    return this.knownHashes.get(hash.toLowerCase()) ?? null;
+  }
+
+  /** Replaces blocks from `from` (must be unfinalized) with a new branch; `mutate` adds branch-only events. */
+  reorg(from: number, mutate?: (branch: number) => void, options: { unsafeBelowFinality?: boolean } = {}): number {
+    // unsafeBelowFinality simulates a store written from a fork that later lost, to exercise the resume re-check.
+    if (from <= this.finalized && !options.unsafeBelowFinality) throw new Error(`cannot reorg finalized block ${from} (finalized ${this.finalized})`);
+    const branch = this.nextBranch++;
+    this.branchFrom.push({ from, branch });
+    mutate?.(branch);
+    return branch;
+  }
+
+  /** Advance head and finality. */
+  advance(blocks: number, finalizeAll = true): void {
+    this.head += blocks;
+    if (finalizeAll) this.finalized = this.head;
+  }
+
+  /** Serve `value` (raw hex) for `key` at blocks fromBlock..toBlock. */
+  corrupt(key: string, fromBlock: number, toBlock: number, value: string): void {
+    this.malformed.set(key.toLowerCase(), { fromBlock, toBlock, value });
+  }
+
+  commitmentKeyFor(ss58OrPubkey: Uint8Array): string {
+    return this.commitKeyOf.get(hex(ss58OrPubkey))!;
+  }
+
+  storage(key: string, block: number, branch: number): string | null {
+    const lower = key.toLowerCase();
+    const bad = this.malformed.get(lower);
+    if (bad && block >= bad.fromBlock && block <= bad.toBlock) return bad.value;
+    if (lower === this.nKey) return hex(uint(this.spec.neurons, 2));
+    const uid = this.keysKeys.indexOf(lower);
+    if (uid >= 0) {
+      const pubkey = this.hotkeyAt(uid, block, branch);
+      return pubkey ? hex(pubkey) : null;
+    }
+    const entry = latest(this.commitments.get(lower), block, branch);
+    return entry ? hex(entry.value) : null;
+  }
+
+  keys(prefix: string, block: number, branch: number): string[] {
+    const lower = prefix.toLowerCase();
+    const all = [this.nKey, ...this.keysKeys];
+    for (const [key, list] of this.commitments) if (latest(list, block, branch)) all.push(key);
+    return all.filter((k) => k.startsWith(lower)).sort();
+  }
+}
+
+export interface FakeNodeKnobs {
+  latencyMs: number;
+  /** Drop the WebSocket after this many more calls (null: never). */
+  dropAfterCalls: number | null;
+  /** Answer this many more HTTP requests with 429. */
+  tooManyRequests: number;
+  /** Reverse the order of batch replies, so clients must match by id. */
+  reverseBatches: boolean;
+}
+
+export class FakeNode {
+  readonly knobs: FakeNodeKnobs = { latencyMs: 0, dropAfterCalls: null, tooManyRequests: 0, reverseBatches: true };
+  calls = 0;
+  requests = 0;
+  drops = 0;
+  rejected429 = 0;
+  private server: Server | null = null;
+  private wss: WebSocketServer | null = null;
+  private port = 0;
+
+  constructor(readonly chain: FakeChain) {}
+
+  get wsUrl(): string {
+    return `ws://127.0.0.1:${this.port}`;
+  }
+  get httpUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(port = 0): Promise<this> {
+    const server = createServer((req, res) => void this.onHttp(req, res));
+    const wss = new WebSocketServer({ server });
+    wss.on("connection", (ws) => ws.on("message", (data) => void this.onWsMessage(ws, data.toString())));
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    this.port = (server.address() as AddressInfo).port;
+    this.server = server;
+    this.wss = wss;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const client of this.wss?.clients ?? []) client.terminate();
+    await new Promise<void>((resolve) => this.wss?.close(() => resolve()) ?? resolve());
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+    this.server?.closeAllConnections();
+    this.server = null;
+    this.wss = null;
+  }
+
+  private async delay(): Promise<void> {
+    if (this.knobs.latencyMs > 0) await new Promise((r) => setTimeout(r, this.knobs.latencyMs));
+  }
+
+  private async onWsMessage(ws: WebSocket, text: string): Promise<void> {
+    this.requests++;
+    const body = JSON.parse(text) as unknown;
+    const batch = Array.isArray(body) ? body : [body];
+    if (this.knobs.dropAfterCalls !== null) {
+      this.knobs.dropAfterCalls -= batch.length;
+      if (this.knobs.dropAfterCalls < 0) {
+        this.knobs.dropAfterCalls = null;
+        this.drops++;
+        ws.terminate();
+        return;
+      }
+    }
+    await this.delay();
+    const replies = this.answer(batch);
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(Array.isArray(body) ? replies : replies[0]));
+  }
+
+  private async onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== "POST") {
+      res.writeHead(405).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    this.requests++;
+    await this.delay();
+    if (this.knobs.tooManyRequests > 0) {
+      this.knobs.tooManyRequests--;
+      this.rejected429++;
+      res.writeHead(429, { "retry-after": "0", "content-type": "text/plain" }).end("Too Many Requests");
+      return;
+    }
+    const body = JSON.parse(Buffer.concat(chunks).toString()) as unknown;
+    const replies = this.answer(Array.isArray(body) ? body : [body]);
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(Array.isArray(body) ? replies : replies[0]));
+  }
+
+  private at(hash: unknown): { number: number; branch: number } {
+    if (hash === null || hash === undefined) return { number: this.chain.head, branch: this.chain.branchOf(this.chain.head) };
+    const found = this.chain.resolve(String(hash));
+    if (!found) throw Object.assign(new Error(`Client error: UnknownBlock: header not found for ${String(hash)}`), { code: 4003 });
+    return found;
+  }
+
+  private answer(batch: unknown[]): unknown[] {
+    const replies = batch.map((raw) => {
+      const { id, method, params = [] } = raw as { id: number; method: string; params?: unknown[] };
+      this.calls++;
+      try {
+        return { jsonrpc: "2.0", id, result: this.dispatch(method, params) };
+      } catch (error) {
+        const code = (error as { code?: number }).code ?? -32000;
+        return { jsonrpc: "2.0", id, error: { code, message: (error as Error).message } };
+      }
+    });
+    return this.knobs.reverseBatches ? replies.reverse() : replies;
+  }
+
+  private dispatch(method: string, params: unknown[]): unknown {
+    const chain = this.chain;
+    switch (method) {
+      case "chain_getFinalizedHead":
+        return chain.hashOf(chain.finalized);
+      case "chain_getBlockHash": {
+        const n = Number(params[0] ?? chain.head);
+        return n <= chain.head ? chain.hashOf(n) : null;
+      }
+      case "chain_getHeader": {
+        const { number, branch } = this.at(params[0]);
+        return {
+          parentHash: number === 0 ? hex(new Uint8Array(32)) : chain.hashOf(number - 1, chain.branchOf(number - 1)),
+          number: `0x${number.toString(16)}`,
+          stateRoot: hex(blake2AsU8a(`state-${branch}-${number}`, 256)),
+          extrinsicsRoot: hex(blake2AsU8a(`ext-${branch}-${number}`, 256)),
+          digest: { logs: [] },
+        };
+      }
+      case "state_getStorage": {
+        const { number, branch } = this.at(params[1]);
+        return chain.storage(String(params[0]), number, branch);
+      }
+      case "state_getKeysPaged": {
+        const [prefix, count, startKey, hash] = params as [string, number, string | null, string | undefined];
+        const { number, branch } = this.at(hash);
+        const keys = chain.keys(prefix, number, branch);
+        const start = startKey ? keys.findIndex((k) => k > startKey.toLowerCase()) : 0;
+        return start < 0 ? [] : keys.slice(start, start + count);
+      }
+      case "state_queryStorageAt": {
+        const [keys, hash] = params as [string[], string];
+        const { number, branch } = this.at(hash);
+        return [{ block: hash ?? chain.hashOf(number), changes: keys.map((k) => [k, chain.storage(k, number, branch)]) }];
+      }
+      case "state_getRuntimeVersion":
+        return { specName: "node-subtensor", implName: "node-subtensor", authoringVersion: 1, specVersion: 393, implVersion: 1, apis: [], transactionVersion: 1, stateVersion: 1 };
+      default:
+        throw Object.assign(new Error(`Method not found: ${method}`), { code: -32601 });
+    }
+  }
+}
