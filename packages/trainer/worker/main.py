@@ -50,7 +50,11 @@ def main() -> int:
     out = Emitter(sys.stdout)
     sys.stdout = sys.stderr  # stray prints must not corrupt the message stream
     try:
-        text = open(args.spec, "r", encoding="utf-8").read() if args.spec else sys.stdin.read()
+        if args.spec:
+            with open(args.spec, "r", encoding="utf-8") as f:
+                text = f.read()
+        else:
+            text = sys.stdin.read()
     except OSError as e:
         out.emit("error", code="file_not_found", message=f"cannot read the spec file: {e}")
         return 1
