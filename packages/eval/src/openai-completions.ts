@@ -1,11 +1,12 @@
 import { z } from "zod";
 import type { EvalBackend, RequestProgress } from "./backend.ts";
+import { describeZodError } from "./errors.ts";
 import { pyLen } from "./python-str.ts";
 import type { GenerationRequest, LoglikelihoodRequest, LoglikelihoodResult } from "./requests.ts";
 
 /** An OpenAI-compatible server (vLLM, SGLang, llama.cpp server) serving POST {baseUrl}/v1/completions. */
 export const openAiCompletionsOptionsSchema = z.object({
-  baseUrl: z.url({ message: "baseUrl must be an http(s) URL such as http://127.0.0.1:8000" }),
+  baseUrl: z.url({ protocol: /^https?$/, message: "baseUrl must be an http(s) URL such as http://127.0.0.1:8000" }),
   model: z.string().min(1, "model must name the served model"),
   /** Model / checkpoint label for results; the served model name by default. */
   label: z.string().min(1).optional(),
@@ -119,7 +120,9 @@ export function continuationLoglikelihood(
 }
 
 export function createOpenAiCompletionsBackend(input: OpenAiCompletionsOptions): EvalBackend {
-  const opts = openAiCompletionsOptionsSchema.parse(input);
+  const parsed = openAiCompletionsOptionsSchema.safeParse(input);
+  if (!parsed.success) throw new Error(`OpenAI completions backend: ${describeZodError(parsed.error)}`);
+  const opts = parsed.data;
   const url = `${opts.baseUrl.replace(/\/+$/, "").replace(/\/v1$/, "")}/v1/completions`;
 
   async function post(body: Record<string, unknown>, prompts: number): Promise<CompletionChoice[]> {
