@@ -1,6 +1,8 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { z } from "zod";
 
 export interface EmbeddedPostgres {
   url: string;
@@ -8,8 +10,34 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
 }
 
-/** Connections the socket server multiplexes onto the single PGlite session; size pg pools to match. */
-export const EMBEDDED_MAX_CONNECTIONS = 4;
+/** Clients the socket server multiplexes onto the single PGlite session; pools are sized below this. */
+export const EMBEDDED_MAX_CONNECTIONS = 8;
+
+const serverFileSchema = z.object({ pid: z.number().int(), port: z.number().int(), url: z.string() });
+
+/** Where a running embedded server announces itself, so other commands share it instead of reopening the files. */
+function serverFile(dataDir: string): string {
+  return join(dataDir, "server.json");
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The URL of an embedded server another live process is already serving from `dataDir`, if any. */
+export async function findRunningEmbedded(dataDir: string): Promise<string | null> {
+  try {
+    const info = serverFileSchema.parse(JSON.parse(await readFile(serverFile(dataDir), "utf8")));
+    return info.pid !== process.pid && isAlive(info.pid) ? info.url : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Starts PGlite persisted in `dataDir` and serves it over the Postgres wire protocol on 127.0.0.1,
@@ -17,7 +45,7 @@ export const EMBEDDED_MAX_CONNECTIONS = 4;
  */
 export async function startEmbeddedPostgres(opts: { dataDir: string; port?: number }): Promise<EmbeddedPostgres> {
   await mkdir(opts.dataDir, { recursive: true });
-  const db = await PGlite.create(opts.dataDir);
+  const db = await PGlite.create(join(opts.dataDir, "pgdata"));
   const server = new PGLiteSocketServer({
     db,
     host: "127.0.0.1",
@@ -25,12 +53,14 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port?: numb
     maxConnections: EMBEDDED_MAX_CONNECTIONS,
   });
   await server.start();
-  const address = server.getServerConn();
-  const port = Number(address.split(":").pop());
+  const port = Number(server.getServerConn().split(":").pop());
+  const url = `postgresql://postgres@127.0.0.1:${port}/postgres?sslmode=disable`;
+  await writeFile(serverFile(opts.dataDir), JSON.stringify({ pid: process.pid, port, url }));
   return {
-    url: `postgresql://postgres@127.0.0.1:${port}/postgres?sslmode=disable`,
+    url,
     port,
     async stop() {
+      await rm(serverFile(opts.dataDir), { force: true });
       await server.stop();
       await db.close();
     },

@@ -52,6 +52,8 @@ export async function importPublishedReview(db: Db, path: string = publishedRevi
   const { review, config } = await readPublishedReview(path);
   const modelType = z.object({ model_type: z.string() }).parse(config).model_type;
   return db.$transaction(async (tx) => {
+    // Serialise concurrent importers (two api replicas starting at once) so upserts never race.
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(102000002)`;
     const subnet = await tx.subnet.upsert({
       where: { netuid: review.subnet.netuid },
       create: review.subnet,
