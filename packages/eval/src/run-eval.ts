@@ -42,7 +42,7 @@ export interface RunEvalOptions {
   limit?: number;
   /** mmlu only (5 by default). */
   numFewshot?: number;
-  /** Docs per backend call (default 32). */
+  /** Docs per backend call (default 128); its samples are appended when it finishes. */
   batchSize?: number;
   onProgress?: (p: EvalProgress) => void;
 }
@@ -113,7 +113,7 @@ async function runBatch(task: TaskName, backend: EvalBackend, batch: readonly (G
  */
 export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
   const task = taskNameSchema.parse(options.task);
-  const batchSize = options.batchSize ?? 32;
+  const batchSize = options.batchSize ?? 128;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
   const started = Date.now();
   const evalTask = await loadEvalTask(task, {
