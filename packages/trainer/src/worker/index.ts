@@ -1,0 +1,3 @@
+export * from "./messages.ts";
+export * from "./packed.ts";
+export * from "./launch.ts";

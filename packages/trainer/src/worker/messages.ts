@@ -1,0 +1,151 @@
+// Run specs sent to the Python worker and the NDJSON messages it writes back.
+// Mirrors worker/protocol.py: change both together.
+import { z } from "zod";
+
+export const PROTOCOL_VERSION = 1;
+
+const expertIds = z.array(z.number().int().nonnegative());
+/** ESFT's expert config: {"experts": {"<layer>": [ids]}}. */
+export const expertConfigSchema = z.object({ experts: z.record(z.string().regex(/^\d+$/), expertIds) });
+
+export const expertSelectionSchema = z.discriminatedUnion("method", [
+  z.object({ method: z.enum(["esft_gate", "esft_token"]), top_p: z.number().gt(0).lte(1) }),
+  z.object({ method: z.literal("top_k"), k: z.number().int().min(1), score: z.enum(["gate", "token"]).default("token") }),
+  z.object({ method: z.literal("explicit"), experts: expertConfigSchema.shape.experts }),
+]);
+
+export const trainSpecSchema = z
+  .object({
+    command: z.literal("train"),
+    model_dir: z.string().min(1),
+    data: z.string().min(1).describe("packed-sequences descriptor (.json), see writePackedSequences"),
+    output_dir: z.string().min(1),
+    cell: z.enum(["A", "B", "C"]),
+    experts: expertSelectionSchema,
+    kept: z.number().int().nonnegative().default(0),
+    steps: z.number().int().min(1),
+    batch_size: z.number().int().min(1),
+    score_tokens: z.number().int().min(1).default(131072),
+    lr: z.number().gt(0).lte(1).default(1e-5),
+    betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.95]),
+    weight_decay: z.number().min(0).lte(1).default(0.1),
+    grad_clip: z.number().gt(0).default(1.0),
+    schedule: z.enum(["constant", "cosine"]).default("constant"),
+    warmup_steps: z.number().int().nonnegative().default(0),
+    optimizer_state_dtype: z.enum(["bf16", "fp32"]).default("bf16"),
+    dtype: z.enum(["bf16", "fp32"]).default("bf16"),
+    device: z.enum(["cuda", "cpu"]).default("cuda"),
+    activation_checkpointing: z.boolean().default(true),
+    experts_impl: z.enum(["auto", "grouped_mm", "segments"]).default("auto"),
+    ce_chunk_tokens: z.number().int().min(1).default(4096),
+    checkpoint_every: z.number().int().nonnegative().default(0),
+    resume: z.boolean().default(false),
+    seed: z.number().int().nonnegative().default(0),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.cell === "B" && s.kept < 1) ctx.addIssue({ code: "custom", path: ["kept"], message: "cell B needs kept >= 1 frozen resident experts per layer" });
+    if (s.cell !== "B" && s.kept !== 0) ctx.addIssue({ code: "custom", path: ["kept"], message: `kept must be 0 for cell ${s.cell}` });
+  });
+
+export const mergeSpecSchema = z
+  .object({ command: z.literal("merge"), base_dir: z.string().min(1), adapter_dir: z.string().min(1), output_dir: z.string().min(1) })
+  .strict();
+
+export const workerSpecSchema = z.discriminatedUnion("command", [trainSpecSchema, mergeSpecSchema]);
+export type TrainSpecInput = z.input<typeof trainSpecSchema>;
+export type TrainSpec = z.output<typeof trainSpecSchema>;
+export type MergeSpec = z.output<typeof mergeSpecSchema>;
+export type WorkerSpec = z.output<typeof workerSpecSchema>;
+
+export const errorCodes = [
+  "bad_spec", "file_not_found", "bad_checkpoint", "unsupported_model", "bad_experts",
+  "bad_data", "no_gpu", "out_of_memory", "diverged", "internal",
+] as const;
+
+const count = z.number().int().nonnegative();
+const layerMap = z.record(z.string(), expertIds);
+
+export const hardwareSchema = z.object({
+  device: z.enum(["cuda", "cpu"]),
+  device_name: z.string(),
+  gpu_memory_total_bytes: count.nullable(),
+  torch_version: z.string(),
+  cuda_version: z.string().nullable(),
+  python_version: z.string(),
+  cpu_count: count,
+  grouped_mm: z.boolean(),
+  platform: z.string(),
+});
+
+export const helloMessageSchema = z.object({
+  type: z.literal("hello"),
+  protocol_version: z.literal(PROTOCOL_VERSION),
+  command: z.string(),
+  hardware: hardwareSchema,
+});
+
+const scoreTable = z.record(z.string(), z.array(z.number()));
+export const readyMessageSchema = z.object({
+  type: z.literal("ready"),
+  run: z.object({
+    cell: z.enum(["A", "B", "C"]),
+    start_step: count,
+    steps: count,
+    resumed_from: z.string().nullable(),
+    experts_impl: z.enum(["grouped_mm", "segments"]),
+    dtype: z.enum(["bf16", "fp32"]),
+    device: z.enum(["cuda", "cpu"]),
+    trainable: layerMap,
+    kept: layerMap,
+    parked_per_layer: z.record(z.string(), count),
+    params: z.object({ total: count, resident: count, trainable: count }),
+    scores: z.object({ tokens: count, gate: scoreTable, token: scoreTable }).nullable(),
+  }),
+});
+
+export const stepMessageSchema = z.object({
+  type: z.literal("step"),
+  step: z.number().int().min(1),
+  loss: z.number(),
+  grad_norm: z.number().nonnegative(),
+  lr: z.number().nonnegative(),
+  tokens: count,
+  target_tokens: count,
+  tokens_per_s: z.number().nonnegative(),
+  step_time_s: z.number().nonnegative(),
+  gpu_mem_allocated_bytes: count.nullable(),
+  gpu_mem_peak_bytes: count.nullable(),
+});
+
+export const checkpointMessageSchema = z.object({ type: z.literal("checkpoint"), step: z.number().int().min(1), path: z.string() });
+
+export const trainResultSchema = z.object({
+  steps: count,
+  final_loss: z.number().nullable(),
+  adapter_dir: z.string(),
+  /** tokens routed to each global expert id over the whole run, per MoE layer */
+  expert_tokens: z.record(z.string(), z.array(count)),
+});
+export const mergeResultSchema = z.object({ output_dir: z.string(), replaced: count, copied: count, files: count });
+
+export const doneMessageSchema = z.discriminatedUnion("command", [
+  z.object({ type: z.literal("done"), command: z.literal("train"), result: trainResultSchema }),
+  z.object({ type: z.literal("done"), command: z.literal("merge"), result: mergeResultSchema }),
+]);
+
+export const errorMessageSchema = z.object({ type: z.literal("error"), code: z.enum(errorCodes), message: z.string() });
+
+export const workerMessageSchema = z.union([
+  helloMessageSchema,
+  readyMessageSchema,
+  stepMessageSchema,
+  checkpointMessageSchema,
+  doneMessageSchema,
+  errorMessageSchema,
+]);
+
+export type WorkerMessage = z.infer<typeof workerMessageSchema>;
+export type StepMessage = z.infer<typeof stepMessageSchema>;
+export type DoneMessage = z.infer<typeof doneMessageSchema>;
+export type WorkerErrorCode = (typeof errorCodes)[number];
