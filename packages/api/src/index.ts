@@ -1,0 +1,4 @@
+export { appRouter, type AppRouter } from "./root.ts";
+export { createApiServer, listen, type ApiServerOptions } from "./server.ts";
+export { createContext, createCallerFactory, type Context } from "./trpc.ts";
+export type { ReviewView, ComparedFigure, CellMemoryView, RetentionRow } from "./review/view.ts";

@@ -1,0 +1,219 @@
+import {
+  countParameters,
+  estimateMemory,
+  estimateThroughput,
+  figure,
+  formatFigure,
+  modelSizeFigures,
+  parseModelConfig,
+  type Cell,
+  type Figure,
+} from "@subnet-review/core";
+import { reviewConstantsSchema, type Experiment, type ModelConfig, type ReportedFigure, type Review, type Subnet } from "@subnet-review/db";
+import { ReportedFigures } from "./reported.ts";
+
+/** A computed figure beside the published one it reproduces, and whether they agree at the published rounding. */
+export interface ComparedFigure {
+  figure: Figure;
+  published: Figure | null;
+  agrees: boolean | null;
+}
+
+export interface CellMemoryView {
+  cell: Cell;
+  trainable: Figure;
+  resident: Figure;
+  weightsGB: Figure;
+  gradsGB: Figure;
+  optimizerGB: Figure;
+  statesGB: Figure;
+  activationsGB: Figure;
+  totalGB: Figure;
+  fitsOn: string[];
+  gpusNeeded: number | null;
+  gpu: string;
+  publishedPeak: Figure[];
+}
+
+export interface RetentionRow {
+  benchmark: string;
+  label: string;
+  base: Figure;
+  cells: { cell: Cell; score: Figure; delta: Figure; flagged: boolean }[];
+}
+
+export interface ReviewView {
+  slug: string;
+  title: string;
+  summary: string;
+  source: string;
+  subnet: { netuid: number; name: string };
+  model: { name: string; modelType: string; config: unknown };
+  shard: { trainable: number; kept: number };
+  experiment: { name: string; description: string } | null;
+  sizes: { cards: { full: Figure; held: Figure; trainable: Figure; expertsPerLayer: Figure; moeLayers: Figure; sharedPerLayer: number }; rows: ComparedFigure[]; more: Figure[] };
+  throughput: { headline: ComparedFigure; rows: ComparedFigure[]; windowNote: string | null };
+  miners: { average: Figure | null; cycles: Figure | null };
+  cells: {
+    steps: Figure | null;
+    memoryAssumptions: { microBatch: number; seqLen: number; checkpointing: boolean; gpu: string };
+    memory: CellMemoryView[];
+    wallclock: { cell: Cell; figure: Figure }[];
+    gsm8k: { cell: Cell; points: Figure[] }[];
+    retention: RetentionRow[];
+  };
+}
+
+/** Agreement at the published rounding: both format to the same text. */
+function compare(computed: Figure, published: Figure | null): ComparedFigure {
+  return { figure: computed, published, agrees: published ? formatFigure(computed) === formatFigure({ ...published, unit: computed.unit }) : null };
+}
+
+// The published review's activation assumptions are not printed; the memory table is shown for the trainer's
+// measured shape (esft-and-evals.md: 4 sequences × 2048 tokens, checkpointing per decoder layer).
+const MEMORY_SHAPE = { microBatch: 4, seqLen: 2048, checkpointing: true } as const;
+
+type ReviewRow = Review & { subnet: Subnet; modelConfig: ModelConfig; experiment: Experiment | null; figures: ReportedFigure[] };
+
+/** Everything the review page shows, computed by core from the stored config and constants, beside the reported figures. */
+export function buildReviewView(row: ReviewRow): ReviewView {
+  const constants = reviewConstantsSchema.parse(row.constants);
+  const reported = new ReportedFigures(row.figures);
+  const config = parseModelConfig(row.modelConfig.config);
+  const census = countParameters(config);
+  const shard = { trainable: row.trainable, kept: row.kept };
+  const sizes = new Map(modelSizeFigures(census, shard).map((f) => [f.id, f]));
+  const pick = (id: string): Figure => {
+    const f = sizes.get(id) ?? census.figures[id.replace(/^params\./, "") as keyof typeof census.figures];
+    if (!f) throw new Error(`core returned no figure ${id}`);
+    return f;
+  };
+
+  const sizeRows: [string, string][] = [
+    ["params.total", "model.params.total"],
+    ["shard.A.resident", "model.params.held"],
+    ["params.backbone", "model.params.backbone"],
+    ["params.sharedExperts", "model.params.shared"],
+    ["shard.trainable", "model.params.trainable"],
+    ["params.perExpert", "model.params.perExpert"],
+    ["params.moeLayers", "model.moeLayers"],
+    ["params.routedExpertsPerLayer", "model.routedExpertsPerLayer"],
+  ];
+  const shown = new Set(sizeRows.map(([id]) => id));
+
+  const source = row.source;
+  const estimatedInput = (id: string, label: string, value: number, unit: Figure["unit"], why: string) =>
+    figure({ id, label, value, unit, formula: why, kind: "estimated", source });
+  const throughput = estimateThroughput({
+    gpuTokensPerSecond: estimatedInput("throughput.gpuTokensPerSecond", `${constants.gpu} tokens/s for 2B-param training`, constants.gpuTokensPerSecond, "tokens/s", "assumed constant: per-GPU training rate"),
+    multiplier: estimatedInput("throughput.multiplier", "Multiplier for merged miner outputs", constants.multiplier, "ratio", "assumed constant: merged miner outputs"),
+    multiplierLabel: "Multiplier for merged miner outputs",
+    cycleBlocks: figure({ id: "throughput.cycleBlocks", label: "Cycle length", value: constants.cycleBlocks, unit: "blocks", formula: "cycle_length_blocks, sum of the cycle's phase lengths", kind: "reported", source }),
+    blockSeconds: figure({ id: "throughput.blockSeconds", label: "Block time", value: constants.blockSeconds, unit: "seconds", formula: "seconds per block", kind: "reported", source }),
+    windowHours: figure({ id: "throughput.windowHours", label: "Window", value: constants.windowHours, unit: "hours", formula: constants.windowHoursNote ?? "hours in the review window", kind: "reported", source }),
+  });
+  const tp = new Map(throughput.figures.map((f) => [f.id, f]));
+  const tpRow = (id: string) => compare(tp.get(id)!, reported.get(id));
+
+  const memory = estimateMemory(census, {
+    ...shard,
+    bytesPerWeight: constants.bytesPerWeight,
+    bytesPerGrad: constants.bytesPerGrad,
+    bytesPerOptimizerState: constants.bytesPerOptimizerState,
+    ...MEMORY_SHAPE,
+    gpu: constants.gpu,
+  });
+  const memoryCells = (["A", "B", "C", "full"] as const).map((cell): CellMemoryView => {
+    const m = memory[cell];
+    const byId = (suffix: string) => {
+      const f = m.figures.find((x) => x.id === `memory.${cell}.${suffix}`);
+      if (!f) throw new Error(`core returned no memory figure ${cell}.${suffix}`);
+      return f;
+    };
+    const weightsGB = byId("weightsGB");
+    const gradsGB = byId("gradsGB");
+    return {
+      cell,
+      // The parameter counts are the inputs core priced the memory from.
+      trainable: gradsGB.inputs.trainable!,
+      resident: weightsGB.inputs.resident!,
+      weightsGB,
+      gradsGB,
+      optimizerGB: byId("optimizerGB"),
+      statesGB: byId("statesGB"),
+      activationsGB: byId("activationsGB"),
+      totalGB: byId("totalGB"),
+      fitsOn: m.fitsOn,
+      gpusNeeded: m.gpusNeeded,
+      gpu: m.gpu,
+      publishedPeak: reported.withPrefix(`memory.${cell}.peakGB`),
+    };
+  });
+
+  const trainedCells = ["A", "B", "C"] as const;
+  const retention = ["mmlu", "arc_challenge", "hellaswag"].flatMap((benchmark): RetentionRow[] => {
+    const base = reported.get(`retention.${benchmark}.base`);
+    if (!base) return [];
+    return [
+      {
+        benchmark,
+        label: base.label,
+        base,
+        cells: trainedCells.flatMap((cell) => {
+          const score = reported.get(`retention.${benchmark}.${cell}`);
+          if (!score) return [];
+          const delta = figure({
+            id: `retention.${benchmark}.${cell}.delta`,
+            label: `${base.label}: cell ${cell} − base`,
+            value: Math.round((score.value - base.value) * 1e6) / 1e6,
+            unit: "percent",
+            formula: "cell score − base score, in percentage points; |delta| > 0.5 pp is flagged",
+            kind: "computed",
+            inputs: { score, base },
+          });
+          return [{ cell, score, delta, flagged: Math.abs(delta.value) > 0.5 }];
+        }),
+      },
+    ];
+  });
+
+  return {
+    slug: row.slug,
+    title: row.title,
+    summary: row.summary,
+    source,
+    subnet: { netuid: row.subnet.netuid, name: row.subnet.name },
+    model: { name: row.modelConfig.name, modelType: row.modelConfig.modelType, config: row.modelConfig.config },
+    shard,
+    experiment: row.experiment ? { name: row.experiment.name, description: row.experiment.description } : null,
+    sizes: {
+      cards: {
+        full: pick("params.total"),
+        held: pick("shard.A.resident"),
+        trainable: pick("shard.trainable"),
+        expertsPerLayer: pick("params.routedExpertsPerLayer"),
+        moeLayers: pick("params.moeLayers"),
+        sharedPerLayer: config.moe?.sharedCount ?? 0,
+      },
+      rows: sizeRows.map(([id, key]) => compare(pick(id), reported.get(key))),
+      more: [...sizes.values()].filter((f) => !shown.has(f.id)),
+    },
+    throughput: {
+      headline: tpRow("throughput.tokensPerSecond"),
+      rows: ["throughput.tokensPerSecond", "throughput.hoursPerRound", "throughput.tokensPerRound", "throughput.rounds"].map(tpRow),
+      windowNote: constants.windowHoursNote ?? null,
+    },
+    miners: { average: reported.get("miners.averageActive"), cycles: reported.get("miners.cycles") },
+    cells: {
+      steps: reported.get("training.steps"),
+      memoryAssumptions: { ...MEMORY_SHAPE, gpu: constants.gpu },
+      memory: memoryCells,
+      wallclock: trainedCells.flatMap((cell) => {
+        const f = reported.get(`wallclock.${cell}`);
+        return f ? [{ cell, figure: f }] : [];
+      }),
+      gsm8k: trainedCells.map((cell) => ({ cell, points: reported.withPrefix(`gsm8k.${cell}.`) })),
+      retention,
+    },
+  };
+}

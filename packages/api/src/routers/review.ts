@@ -1,0 +1,86 @@
+import { InputError, countParameters, parseModelConfig, shardSizes } from "@subnet-review/core";
+import { reviewConstantsSchema } from "@subnet-review/db";
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { ViewCache } from "../review/cache.ts";
+import { buildReviewView, type ReviewView } from "../review/view.ts";
+import { createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
+
+const views = new ViewCache<ReviewView>(2_000);
+const slug = z.string().regex(/^[a-z0-9-]{1,100}$/, "lowercase letters, digits and dashes, at most 100");
+
+/** Core's InputError becomes a BAD_REQUEST naming the field. */
+export function badInput(err: unknown, prefix = ""): never {
+  if (err instanceof InputError) {
+    throw new TRPCError({ code: "BAD_REQUEST", message: `${prefix}${err.message}`, cause: err });
+  }
+  throw err;
+}
+
+export const reviewRouter = createTRPCRouter({
+  list: publicProcedure.query(({ ctx }) =>
+    ctx.db.review.findMany({
+      orderBy: { id: "asc" },
+      select: { slug: true, title: true, trainable: true, kept: true, updatedAt: true, subnet: { select: { netuid: true } }, modelConfig: { select: { name: true } } },
+    }),
+  ),
+
+  bySlug: publicProcedure.input(z.object({ slug })).query(({ ctx, input }) =>
+    views.get(input.slug, async () => {
+      const row = await ctx.db.review.findUnique({
+        where: { slug: input.slug },
+        include: { subnet: true, modelConfig: true, experiment: true, figures: true },
+      });
+      if (!row) throw new TRPCError({ code: "NOT_FOUND", message: `no review ${input.slug}` });
+      return buildReviewView(row);
+    }),
+  ),
+
+  /** A new review of a stored model config for a subnet, K and N checked against the model. */
+  create: protectedProcedure
+    .input(
+      z.object({
+        slug,
+        title: z.string().min(1).max(200),
+        summary: z.string().max(2000).default(""),
+        source: z.string().min(1).max(500),
+        netuid: z.number().int().min(0).max(65535),
+        modelName: z.string().min(1),
+        trainable: z.number().int().min(1),
+        kept: z.number().int().min(0),
+        constants: reviewConstantsSchema,
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const model = await ctx.db.modelConfig.findUnique({ where: { name: input.modelName } });
+      if (!model) throw new TRPCError({ code: "NOT_FOUND", message: `modelName: no stored model config ${input.modelName} (modelConfig.upsert first)` });
+      try {
+        shardSizes(countParameters(parseModelConfig(model.config)), { trainable: input.trainable, kept: input.kept });
+      } catch (err) {
+        badInput(err);
+      }
+      const subnet = await ctx.db.subnet.upsert({ where: { netuid: input.netuid }, create: { netuid: input.netuid, name: `subnet ${input.netuid}` }, update: {} });
+      const row = await ctx.db.review.create({
+        data: {
+          slug: input.slug,
+          title: input.title,
+          summary: input.summary,
+          source: input.source,
+          subnetId: subnet.id,
+          modelConfigId: model.id,
+          trainable: input.trainable,
+          kept: input.kept,
+          constants: input.constants,
+        },
+      }).catch((err: { code?: string }) => {
+        if (err.code === "P2002") throw new TRPCError({ code: "CONFLICT", message: `slug: a review ${input.slug} exists` });
+        throw err;
+      });
+      views.clear();
+      return { id: row.id, slug: row.slug };
+    }),
+});
+
+export function clearReviewViews(): void {
+  views.clear();
+}
