@@ -1,10 +1,11 @@
 import { encodeAddress } from "@polkadot/util-crypto";
 import type { SubstrateRpc } from "./rpcClient.ts";
 import { storageKeysSchema as keyList, storageValueSchema as storageValue, type BlockHash } from "./rpcSchemas.ts";
-import { commitmentText, decodeAccountId, decodeRegistration, decodeU16, SS58_PREFIX, StorageDecodeError } from "./scale.ts";
+import { u8aToHex } from "@polkadot/util";
+import { commitmentText, decodeAccountIdBytes, decodeRegistration, decodeU16, SS58_PREFIX, StorageDecodeError } from "./scale.ts";
 import { phaseWindow, type CycleWindow } from "./schedule.ts";
 import type { ActiveMiner, CycleBlockHashes, CycleRecord } from "./store.ts";
-import { accountFromCommitmentKey, commitmentOfPrefix, keysKey, subnetworkNKey } from "./storageKeys.ts";
+import { accountFromCommitmentKey, accountIdBytes, commitmentOfPrefix, keysKey, subnetworkNKey } from "./storageKeys.ts";
 
 /** Block numbers a cycle needs hashes for: its first and last block, and the read block right after MinerCommit2. */
 export function cycleBlocks(window: CycleWindow): { firstBlock: number; lastBlock: number; readBlock: number } {
@@ -48,15 +49,17 @@ export async function readCycle(rpc: SubstrateRpc, input: ReadCycleInput): Promi
   const uidKeys = Array.from({ length: registeredNeurons }, (_, uid) => keysKey(netuid, uid));
   const values = await rpc.queryStorageAt([...uidKeys, ...commitmentKeys], at);
 
+  // Keyed by public-key hex: SS58 encoding is costly, so only the miners kept are encoded.
   const uidOf = new Map<string, number>();
   uidKeys.forEach((key, uid) => {
     const value = values.get(key);
     if (value === null || value === undefined) {
       throw new StorageDecodeError(origin(key), "AccountId32", `no hotkey for uid ${uid} although SubnetworkN is ${registeredNeurons}`);
     }
-    uidOf.set(decodeAccountId(value, origin(key)), uid);
+    uidOf.set(u8aToHex(decodeAccountIdBytes(value, origin(key))), uid);
   });
 
+  const whitelisted = new Set([...input.validatorWhitelist].map((ss58) => u8aToHex(accountIdBytes(ss58))));
   const mc1 = phaseWindow(window, "MinerCommit1");
   const mc2 = phaseWindow(window, "MinerCommit2");
   const activeMiners: ActiveMiner[] = [];
@@ -69,10 +72,11 @@ export async function readCycle(rpc: SubstrateRpc, input: ReadCycleInput): Promi
     } catch (error) {
       throw new StorageDecodeError(origin(key), "CommitmentOf key", (error as Error).message);
     }
-    const registration = decodeRegistration(value, origin(key));
+    const uid = uidOf.get(u8aToHex(account));
+    if (uid === undefined) continue; // deregistered: its last commitment outlives the registration
+    if (whitelisted.has(u8aToHex(account))) continue;
     const hotkey = encodeAddress(account, SS58_PREFIX);
-    const uid = uidOf.get(hotkey);
-    if (uid === undefined || input.validatorWhitelist.has(hotkey)) continue;
+    const registration = decodeRegistration(value, origin(key));
     const inMc1 = registration.block >= mc1.start && registration.block <= mc1.end;
     const inMc2 = registration.block >= mc2.start && registration.block <= mc2.end;
     if (!inMc1 && !inMc2) continue;

@@ -4,7 +4,7 @@ export {
   commitmentOfPrefix, commitmentOfKey, accountFromCommitmentKey, type HexKey,
 } from "./storageKeys.ts";
 export {
-  SS58_PREFIX, StorageDecodeError, decodeU16, decodeU64, decodeVecU64, decodeVecU16, decodeVecBool, decodeAccountId,
+  SS58_PREFIX, StorageDecodeError, decodeU16, decodeU64, decodeVecU64, decodeVecU16, decodeVecBool, decodeAccountId, decodeAccountIdBytes,
   decodeRegistration, commitmentText, type CommitmentField, type Registration, type ValueOrigin,
 } from "./scale.ts";
 export {

@@ -124,31 +124,37 @@ export function decodeVecBool(value: string | Uint8Array, origin: ValueOrigin): 
   return decoded.map((v) => v.isTrue);
 }
 
-/** AccountId32 → SS58 (prefix 42). */
-export function decodeAccountId(value: string | Uint8Array, origin: ValueOrigin): string {
+export function decodeAccountIdBytes(value: string | Uint8Array, origin: ValueOrigin): Uint8Array {
   const bytes = toBytes(value, origin, "AccountId32");
   if (bytes.length !== 32) throw new StorageDecodeError(origin, "AccountId32", `expected 32 bytes, got ${bytes.length}`);
-  return encodeAddress(bytes, SS58_PREFIX);
+  return bytes;
+}
+
+/** AccountId32 → SS58 (prefix 42). */
+export function decodeAccountId(value: string | Uint8Array, origin: ValueOrigin): string {
+  return encodeAddress(decodeAccountIdBytes(value, origin), SS58_PREFIX);
 }
 
 interface DataCodec extends Codec {
-  type: string;
+  index: number;
   value: Codec & { toU8a(bare?: boolean): Uint8Array; toHex(): string };
 }
 
+const HASH_KINDS = ["BlakeTwo256", "Sha256", "Keccak256", "ShaThree256"] as const;
+
+/** Maps by SCALE tag rather than the codec's `type` name, which rebuilds the 137-name key list on every read. */
 function toField(data: DataCodec): CommitmentField {
-  const kind = data.type;
-  if (kind === "None" || kind === "ResetBondsFlag") return { kind };
-  if (kind.startsWith("Raw")) return { kind: "Raw", bytes: data.value.toU8a(true) };
-  if (kind === "BlakeTwo256" || kind === "Sha256" || kind === "Keccak256" || kind === "ShaThree256") {
-    return { kind, hash: data.value.toHex() };
-  }
-  if (kind === "BigRaw") return { kind, bytes: data.value.toU8a(true) };
-  if (kind === "TimelockEncrypted") {
+  const tag = data.index;
+  if (tag === 0) return { kind: "None" };
+  if (tag <= 129) return { kind: "Raw", bytes: data.value.toU8a(true) };
+  if (tag <= 133) return { kind: HASH_KINDS[tag - 130]!, hash: data.value.toHex() };
+  if (tag === 134) {
     const s = data.value as unknown as { get(k: string): (Codec & { toU8a(b: boolean): Uint8Array; toBigInt(): bigint }) | undefined };
-    return { kind, encrypted: s.get("encrypted")!.toU8a(true), revealRound: s.get("reveal_round")!.toBigInt() };
+    return { kind: "TimelockEncrypted", encrypted: s.get("encrypted")!.toU8a(true), revealRound: s.get("reveal_round")!.toBigInt() };
   }
-  throw new Error(`unhandled commitment Data variant ${kind}`);
+  if (tag === 135) return { kind: "ResetBondsFlag" };
+  if (tag === 136) return { kind: "BigRaw", bytes: data.value.toU8a(true) };
+  throw new Error(`unhandled commitment Data tag ${tag}`);
 }
 
 /** pallet_commitments Registration { deposit: u64, block: u32, info: { fields: Vec<Data> } }. */

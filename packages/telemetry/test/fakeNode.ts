@@ -77,9 +77,10 @@ export class FakeChain {
   private readonly branchFrom: { from: number; branch: number }[] = [];
   private nextBranch = 1;
   private readonly registrations = new Map<number, Timed<Uint8Array>[]>(); // uid → hotkey pubkeys
-  private readonly commitments = new Map<string, Timed<Uint8Array>[]>(); // commitment key → SCALE values
+  private readonly commitments = new Map<string, Timed<string>[]>(); // commitment key → SCALE values (hex)
   private readonly commitKeyOf = new Map<string, string>(); // pubkey hex → commitment key hex
   private readonly keysKeys: string[];
+  private readonly uidOfKeysKey = new Map<string, number>();
   private readonly nKey: string;
   private readonly malformed = new Map<string, { fromBlock: number; toBlock: number; value: string }>();
   /** Ground truth per cycle: ss58 → payload of the miners the generator made active. */
@@ -98,6 +99,7 @@ export class FakeChain {
     const netuidLe = uint(spec.netuid, 2);
     this.nKey = hex(concat(N_PREFIX, netuidLe));
     this.keysKeys = Array.from({ length: spec.neurons }, (_, uid) => hex(concat(KEYS_PREFIX, netuidLe, uint(uid, 2))));
+    this.keysKeys.forEach((key, uid) => this.uidOfKeysKey.set(key, uid));
     const firstBlock = spec.firstCycle * this.cycleLength;
     for (let uid = 0; uid < spec.neurons; uid++) {
       const pubkey = this.newHotkey();
@@ -134,7 +136,7 @@ export class FakeChain {
 
   commit(pubkey: Uint8Array, block: number, payload: string, branch?: number): void {
     const key = this.commitKeyOf.get(hex(pubkey))!;
-    const value = encodeRegistration(0n, block, [{ Raw: new TextEncoder().encode(payload) }]);
+    const value = hex(encodeRegistration(0n, block, [{ Raw: new TextEncoder().encode(payload) }]));
     const list = this.commitments.get(key) ?? [];
     insertSorted(list, { block, value, ...(branch === undefined ? {} : { branch }) });
     this.commitments.set(key, list);
@@ -235,13 +237,13 @@ export class FakeChain {
     const bad = this.malformed.get(lower);
     if (bad && block >= bad.fromBlock && block <= bad.toBlock) return bad.value;
     if (lower === this.nKey) return hex(uint(this.spec.neurons, 2));
-    const uid = this.keysKeys.indexOf(lower);
-    if (uid >= 0) {
+    const uid = this.uidOfKeysKey.get(lower);
+    if (uid !== undefined) {
       const pubkey = this.hotkeyAt(uid, block, branch);
       return pubkey ? hex(pubkey) : null;
     }
     const entry = latest(this.commitments.get(lower), block, branch);
-    return entry ? hex(entry.value) : null;
+    return entry ? entry.value : null;
   }
 
   keys(prefix: string, block: number, branch: number): string[] {

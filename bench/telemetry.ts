@@ -1,0 +1,92 @@
+/**
+ * Telemetry backfill benchmark: 150 cycles of a 256-neuron subnet from the fake Subtensor node with 100 ms added to
+ * every request, unthrottled. Target: under 15 s with flat memory. Writes bench/results/telemetry.json.
+ */
+import os from "node:os";
+import v8 from "node:v8";
+import vm from "node:vm";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SubstrateRpc, TelemetryIngest, type Checkpoint, type CycleBlockHashes, type CycleRecord, type TelemetryStore } from "../packages/telemetry/src/index.ts";
+import { FakeChain, FakeNode, type FakePhases } from "../packages/telemetry/test/fakeNode.ts";
+
+const CYCLES = 150;
+const LATENCY_MS = 100;
+const TARGET_S = 15;
+const CONCURRENCY = 16;
+const PHASES: FakePhases = { Distribute: 20, Train: 300, MinerCommit1: 10, MinerCommit2: 10, Submission: 80, Validate: 10, Merge: 50, ValidatorCommit1: 10, ValidatorCommit2: 10 };
+
+/** Keeps counts and hashes only, so the heap figures measure the engine rather than retained rows. */
+class CountingStore implements TelemetryStore {
+  miners = 0;
+  cycles = 0;
+  private readonly hashes = new Map<number, CycleBlockHashes>();
+  private checkpoint: Checkpoint | null = null;
+  async loadCheckpoint() { return this.checkpoint; }
+  async storedBlockHashes(_netuid: number, cycles: readonly number[]) {
+    return new Map(cycles.flatMap((c) => (this.hashes.has(c) ? [[c, this.hashes.get(c)!] as const] : [])));
+  }
+  async upsertCycle(c: CycleRecord) {
+    this.cycles++;
+    this.miners += c.activeMiners.length;
+    this.hashes.set(c.index, { firstBlockHash: c.firstBlockHash, lastBlockHash: c.lastBlockHash, readBlockHash: c.readBlockHash });
+  }
+  async saveCheckpoint(cp: Checkpoint) { this.checkpoint = cp; }
+}
+
+const firstCycle = 15_700;
+const chain = new FakeChain({ netuid: 102, phases: PHASES, firstCycle, lastCycle: firstCycle + CYCLES - 1, neurons: 256, validators: 8, seed: 102 });
+const node = await new FakeNode(chain).start();
+node.knobs.latencyMs = LATENCY_MS;
+const rpc = new SubstrateRpc({ url: node.wsUrl, requestsPerMinute: null });
+const store = new CountingStore();
+// Heap is sampled after a full GC so the figures show retained memory, not garbage awaiting collection.
+v8.setFlagsFromString("--expose_gc");
+const gc = vm.runInNewContext("gc") as () => void;
+const heapMb = () => {
+  gc();
+  return process.memoryUsage().heapUsed / 2 ** 20;
+};
+const heapSamples: number[] = [heapMb()];
+const ingest = new TelemetryIngest({
+  rpc, store, netuid: 102, schedule: [{ fromBlock: 0, phases: PHASES, source: "bench" }], validatorWhitelist: chain.whitelist, concurrency: CONCURRENCY,
+  onProgress: (p) => { if (p.done % 15 === 0) heapSamples.push(heapMb()); },
+});
+const cpuBefore = process.cpuUsage();
+const summary = await ingest.backfill({ fromCycle: firstCycle, toCycle: firstCycle + CYCLES - 1 });
+const cpu = process.cpuUsage(cpuBefore);
+await rpc.close();
+await node.stop();
+
+const expectedMiners = [...chain.expected.values()].reduce((n, m) => n + m.size, 0);
+if (store.miners !== expectedMiners) throw new Error(`active miners ${store.miners} != chain's ${expectedMiners}`);
+const result = {
+  bench: "telemetry-backfill",
+  cycles: summary.cycles.length,
+  neurons: 256,
+  latencyMsPerRequest: LATENCY_MS,
+  throttle: "none",
+  concurrency: CONCURRENCY,
+  seconds: Number(summary.seconds.toFixed(3)),
+  cyclesPerSecond: Number((summary.cycles.length / summary.seconds).toFixed(2)),
+  requestsPerCycle: Number((summary.requests / summary.cycles.length).toFixed(2)),
+  jsonRpcCallsPerCycle: Number((summary.calls / summary.cycles.length).toFixed(2)),
+  activeMinersPerCycle: Number((store.miners / store.cycles).toFixed(1)),
+  // CPU of this process (client and fake node together) during the backfill; wall time above it is waiting.
+  cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
+  loadAverage1m: Number(os.loadavg()[0]!.toFixed(2)),
+  heapMb: heapSamples.map((h) => Number(h.toFixed(1))),
+  heapGrowthMb: Number((Math.max(...heapSamples.slice(1)) - heapSamples[1]!).toFixed(1)),
+  targetSeconds: TARGET_S,
+  pass: summary.seconds < TARGET_S,
+  node: process.version,
+  at: new Date().toISOString(),
+};
+console.log(`backfill ${result.cycles} cycles in ${result.seconds} s (${result.cyclesPerSecond} cycles/s), ${result.requestsPerCycle} requests/cycle (${result.jsonRpcCallsPerCycle} JSON-RPC calls), ${result.activeMinersPerCycle} active miners/cycle`);
+console.log(`CPU ${result.cpuSeconds} s during the backfill (client + fake node in one process), load average ${result.loadAverage1m}`);
+console.log(`heap MB after GC every 15 cycles: ${result.heapMb.join(", ")} (growth after warm-up ${result.heapGrowthMb} MB); target < ${TARGET_S} s: ${result.pass ? "PASS" : "FAIL"}`);
+const out = join(dirname(fileURLToPath(import.meta.url)), "results", "telemetry.json");
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+if (!result.pass) process.exitCode = 1;
