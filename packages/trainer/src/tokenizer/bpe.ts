@@ -15,8 +15,6 @@ interface Merge {
 // so keys are exact doubles and ordering by key is ordering by (rank, then leftmost position),
 // which is the tie-break tokenizers' Word::merge_all uses.
 const POS_RANGE = 2 ** 24;
-const CACHE_CAPACITY = 10_000;
-const CACHE_MAX_WORD = 256;
 
 class MinHeap {
   private readonly items: number[] = [];
@@ -57,8 +55,9 @@ class MinHeap {
 }
 
 /**
- * The BPE model of tokenizers: a vocab, a merge-rank map keyed by the pair's ids, and a word cache.
- * Words arrive already byte-level mapped, so every character is a vocab entry in practice.
+ * The BPE model of tokenizers: a vocab and a merge-rank map keyed by the pair's ids. Words arrive
+ * already byte-level mapped, so every character is a vocab entry in practice. (The word cache
+ * lives in BpeTokenizer, keyed by the raw piece, so cache hits also skip the byte mapping.)
  */
 export class BpeModel {
   readonly vocab: ReadonlyMap<string, number>;
@@ -67,7 +66,6 @@ export class BpeModel {
   private readonly unkId: number | null;
   private readonly fuseUnk: boolean;
   private readonly ignoreMerges: boolean;
-  private readonly cache = new Map<string, WordTokens>();
 
   constructor(config: BpeModelConfig, file: string) {
     const vocab = new Map<string, number>();
@@ -118,15 +116,7 @@ export class BpeModel {
       const whole = this.vocab.get(word);
       if (whole !== undefined) return { ids: [whole], lengths: [[...word].length] };
     }
-    const cached = this.cache.get(word);
-    if (cached) return cached;
-    const result = this.mergeWord(word);
-    if (word.length < CACHE_MAX_WORD) {
-      // Bounded like tokenizers' cache; results never depend on it.
-      if (this.cache.size >= CACHE_CAPACITY) this.cache.clear();
-      this.cache.set(word, result);
-    }
-    return result;
+    return this.mergeWord(word);
   }
 
   private mergeWord(word: string): WordTokens {

@@ -30,9 +30,34 @@ const utf8Lossy = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 
 /** The byte-level form of `text`: its UTF-8 bytes, each as its table character. */
 export function byteLevelString(text: string): string {
-  const bytes = utf8.encode(text);
+  // Hand-rolled UTF-8 (lone surrogates become U+FFFD, as TextEncoder does): this is the hot path.
   let out = "";
-  for (const b of bytes) out += BYTE_TO_CHAR[b];
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c < 0x80) {
+      out += BYTE_TO_CHAR[c];
+      continue;
+    }
+    if (c < 0x800) {
+      out += BYTE_TO_CHAR[0xc0 | (c >> 6)]! + BYTE_TO_CHAR[0x80 | (c & 0x3f)]!;
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const d = text.charCodeAt(i + 1);
+      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        i++;
+        out +=
+          BYTE_TO_CHAR[0xf0 | (c >> 18)]! +
+          BYTE_TO_CHAR[0x80 | ((c >> 12) & 0x3f)]! +
+          BYTE_TO_CHAR[0x80 | ((c >> 6) & 0x3f)]! +
+          BYTE_TO_CHAR[0x80 | (c & 0x3f)]!;
+        continue;
+      }
+      c = 0xfffd;
+    }
+    out += BYTE_TO_CHAR[0xe0 | (c >> 12)]! + BYTE_TO_CHAR[0x80 | ((c >> 6) & 0x3f)]! + BYTE_TO_CHAR[0x80 | (c & 0x3f)]!;
+  }
   return out;
 }
 

@@ -36,31 +36,18 @@ function regexSpans(text: string, re: RegExp): Span[] {
   const spans: Span[] = [];
   let prev = 0;
   re.lastIndex = 0;
-  for (const m of text.matchAll(re)) {
+  // exec with lastIndex, not matchAll: matchAll clones the RegExp on every call.
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     const s = m.index;
     const e = s + m[0].length;
-    if (s === e) continue; // empty matches only produce empty pieces, which are dropped
+    if (s === e) {
+      // Empty matches only make empty pieces, which are dropped; step past one code point.
+      re.lastIndex = e + ((text.codePointAt(e) ?? 0) > 0xffff ? 2 : 1);
+      continue;
+    }
     if (prev < s) spans.push([prev, s, false]);
     spans.push([s, e, true]);
     prev = e;
-  }
-  if (prev < text.length) spans.push([prev, text.length, false]);
-  return spans;
-}
-
-/** Each code point satisfying `test` is its own match (like a `char -> bool` pattern in tokenizers). */
-function charSpans(text: string, test: RegExp): Span[] {
-  const spans: Span[] = [];
-  let prev = 0;
-  let i = 0;
-  for (const ch of text) {
-    const e = i + ch.length;
-    if (test.test(ch)) {
-      if (prev < i) spans.push([prev, i, false]);
-      spans.push([i, e, true]);
-      prev = e;
-    }
-    i = e;
   }
   if (prev < text.length) spans.push([prev, text.length, false]);
   return spans;
@@ -115,6 +102,10 @@ function splitStep(spansOf: (text: string) => Span[], behavior: SplitBehavior, i
     const out: Piece[] = [];
     for (const piece of pieces) {
       let spans = spansOf(piece.text);
+      if (spans.length === 1 && (behavior !== "Removed" || spans[0]![2] === invert)) {
+        out.push(piece); // nothing to split: keep the piece as is
+        continue;
+      }
       if (invert) spans = spans.map(([s, e, m]) => [s, e, !m]);
       for (const [s, e] of applyBehavior(spans, behavior)) {
         if (s === e) continue;
@@ -132,7 +123,8 @@ function escapeRegExp(text: string): string {
 }
 
 const sequenceSchema = z.object({ type: z.literal("Sequence"), pretokenizers: z.array(z.unknown()).min(1) });
-const NUMERIC = /^\p{N}$/u;
+// Each numeric code point is its own match, like tokenizers' `char::is_numeric` pattern.
+const NUMERIC = /\p{N}/gu;
 
 /** The parsed pre-tokenizer: its split steps, then the (required, final) ByteLevel mapping. */
 export interface PreTokenizer {
@@ -170,7 +162,7 @@ function buildSteps(config: unknown, file: string, field: string, out: PreTokeni
     case "Digits": {
       const digits = parseField(digitsSchema, config, file, field);
       out.steps.push(
-        splitStep((text) => charSpans(text, NUMERIC), digits.individual_digits ? "Isolated" : "Contiguous", false),
+        splitStep((text) => regexSpans(text, NUMERIC), digits.individual_digits ? "Isolated" : "Contiguous", false),
       );
       return;
     }

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { AddedTokenMatcher } from "./added-tokens.ts";
-import { BpeModel } from "./bpe.ts";
+import { BpeModel, type WordTokens } from "./bpe.ts";
 import { byteLevelDecode, byteLevelString, utf8Length } from "./byte-level.ts";
 import { buildNormalizer, type Normalizer } from "./normalizer.ts";
 import { buildPreTokenizer, preTokenize, type PreTokenizer } from "./pre-tokenizer.ts";
@@ -42,6 +42,9 @@ interface SpecialWrap {
   before: number[];
   after: number[];
 }
+
+const CACHE_CAPACITY = 10_000;
+const CACHE_MAX_PIECE = 256;
 
 const sequenceProcessorSchema = z.object({ type: z.literal("Sequence"), processors: z.array(z.unknown()) });
 const byteLevelDecoderSchema = z.object({ type: z.literal("ByteLevel") }).loose();
@@ -94,6 +97,8 @@ export class BpeTokenizer {
   private readonly addedIds = new Map<string, number>();
   private readonly specialIds = new Set<number>();
   private readonly wrap: SpecialWrap;
+  /** Raw piece text -> its tokens; bounded like tokenizers' BPE cache, results never depend on it. */
+  private readonly cache = new Map<string, WordTokens>();
 
   private constructor(tokenizerJson: unknown, tokenizerConfig: unknown, source: string) {
     const file = `${source}/tokenizer.json`;
@@ -214,7 +219,7 @@ export class BpeTokenizer {
       let pieceChar = 0;
       let pieceByte = 0;
       for (const piece of preTokenize(this.preTokenizer, segment)) {
-        const { ids: pieceIds, lengths } = this.model.tokenize(byteLevelString(piece.text));
+        const { ids: pieceIds, lengths } = this.pieceTokens(piece.text);
         for (const id of pieceIds) ids.push(id);
         if (!withOffsets) continue;
         pieceByte += utf8Length(segment.slice(pieceChar, piece.start));
@@ -234,6 +239,17 @@ export class BpeTokenizer {
       }
     }
     return { ids, offsets };
+  }
+
+  private pieceTokens(text: string): WordTokens {
+    const hit = this.cache.get(text);
+    if (hit) return hit;
+    const tokens = this.model.tokenize(byteLevelString(text));
+    if (text.length < CACHE_MAX_PIECE) {
+      if (this.cache.size >= CACHE_CAPACITY) this.cache.clear();
+      this.cache.set(text, tokens);
+    }
+    return tokens;
   }
 
   decode(ids: readonly number[], options: DecodeOptions = {}): string {
