@@ -7,6 +7,10 @@ with the two files beside it (paths relative to the descriptor): ids_file holds 
 token ids, row-major [N, L]; mask_file holds N*L uint8 values 0/1. mask[i][t] = 1 means token t of
 sequence i is a training target: the loss includes predicting it from the tokens before it.
 Attention is causal over the whole packed row (documents are not isolated from each other).
+
+Also read: the data-preparation package's "subnet-review.packed.v1" directory (src/data/packed-format.ts):
+packed.json {format, seqLen, sequences, ...} + input_ids.i32 + loss_mask.u8, with the same mask meaning;
+spec.data may name that directory or its packed.json.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import List, Tuple
 import torch
 
 FORMAT = "subnet-review.packed-sequences"
+PREPARED_FORMAT = "subnet-review.packed.v1"
 
 
 class DataError(ValueError):
@@ -40,6 +45,8 @@ class PackedData:
 
 
 def load_packed(descriptor: str, vocab_size: int) -> PackedData:
+    if os.path.isdir(descriptor):
+        descriptor = os.path.join(descriptor, "packed.json")
     try:
         with open(descriptor, "r", encoding="utf-8") as f:
             meta = json.load(f)
@@ -47,8 +54,11 @@ def load_packed(descriptor: str, vocab_size: int) -> PackedData:
         raise FileNotFoundError(f"data descriptor {descriptor!r} does not exist") from e
     except json.JSONDecodeError as e:
         raise DataError(f"data descriptor {descriptor!r} is not JSON: {e}") from e
+    if isinstance(meta, dict) and meta.get("format") == PREPARED_FORMAT:
+        meta = {"format": FORMAT, "version": 1, "seq_len": meta.get("seqLen"), "num_sequences": meta.get("sequences"),
+                "ids_file": "input_ids.i32", "mask_file": "loss_mask.u8"}
     if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("version") != 1:
-        raise DataError(f"data descriptor {descriptor!r}: format must be {FORMAT!r} with version 1")
+        raise DataError(f"data descriptor {descriptor!r}: format must be {FORMAT!r} with version 1, or {PREPARED_FORMAT!r}")
     for key in ("seq_len", "num_sequences"):
         if not isinstance(meta.get(key), int) or isinstance(meta.get(key), bool) or meta[key] < 1:
             raise DataError(f"data descriptor {descriptor!r}: {key} must be an integer >= 1, got {meta.get(key)!r}")
