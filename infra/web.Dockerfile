@@ -4,6 +4,7 @@ FROM node:20-bookworm-slim AS build
 RUN npm install -g -E pnpm@12.4.2
 WORKDIR /app
 COPY . .
+ENV NEXT_OUTPUT_STANDALONE=1 NEXT_TELEMETRY_DISABLED=1
 RUN pnpm install --frozen-lockfile --filter "@subnet-review/web..." \
  && pnpm --filter @subnet-review/web build
 

@@ -35,11 +35,14 @@ export interface CellMemoryView {
   publishedPeak: Figure[];
 }
 
+/** The cells that train experts (the full fine-tune is only priced, not run). */
+export type TrainedCell = "A" | "B" | "C";
+
 export interface RetentionRow {
   benchmark: string;
   label: string;
   base: Figure;
-  cells: { cell: Cell; score: Figure; delta: Figure; flagged: boolean }[];
+  cells: { cell: TrainedCell; score: Figure; delta: Figure; flagged: boolean }[];
 }
 
 export interface ReviewView {
@@ -58,8 +61,8 @@ export interface ReviewView {
     steps: Figure | null;
     memoryAssumptions: { microBatch: number; seqLen: number; checkpointing: boolean; gpu: string };
     memory: CellMemoryView[];
-    wallclock: { cell: Cell; figure: Figure }[];
-    gsm8k: { cell: Cell; points: Figure[] }[];
+    wallclock: { cell: TrainedCell; figure: Figure }[];
+    gsm8k: { cell: TrainedCell; points: Figure[] }[];
     retention: RetentionRow[];
   };
 }
@@ -150,7 +153,7 @@ export function buildReviewView(row: ReviewRow): ReviewView {
     };
   });
 
-  const trainedCells = ["A", "B", "C"] as const;
+  const trainedCells: readonly TrainedCell[] = ["A", "B", "C"];
   const retention = ["mmlu", "arc_challenge", "hellaswag"].flatMap((benchmark): RetentionRow[] => {
     const base = reported.get(`retention.${benchmark}.base`);
     if (!base) return [];

@@ -1,0 +1,56 @@
+import { formatFigure } from "@subnet-review/core";
+import type { ReviewView } from "../lib/api";
+import { FigureRow } from "./Compared";
+import { FigureValue } from "./FigureValue";
+
+export function SizesSection({ view }: { view: ReviewView }) {
+  const { cards, rows, more } = view.sizes;
+  const { trainable: K } = view.shard;
+  const parked = cards.expertsPerLayer.value - K;
+  return (
+    <section className="review" id="sizes" aria-labelledby="sizes-h">
+      <div className="eyebrow">§ 01 · Metric</div>
+      <h2 id="sizes-h">Model &amp; Shard Sizes</h2>
+      <div className="cards">
+        <div className="card" data-card="full">
+          <div className="eyebrow">Full architecture</div>
+          <div className="big"><FigureValue figure={cards.full} /></div>
+          <div className="sub">params · {formatFigure(cards.expertsPerLayer)} routed experts / layer</div>
+        </div>
+        <div className="card" data-card="held">
+          <div className="eyebrow">Held on GPU for training</div>
+          <div className="big"><FigureValue figure={cards.held} /></div>
+          <div className="sub">
+            params · backbone + {cards.sharedPerLayer} shared + {K} trainable experts × {formatFigure(cards.moeLayers)} layers
+          </div>
+        </div>
+      </div>
+      <p>
+        {view.model.name} has {formatFigure(cards.expertsPerLayer)} routed experts per MoE layer. Partial training keeps
+        K={K} of them trainable, plus the {cards.sharedPerLayer} shared experts and the backbone resident on GPU ={" "}
+        {formatFigure(cards.held)} held for training, of which {formatFigure(cards.trainable)} is updated; the other{" "}
+        {parked} routed experts per layer are parked on CPU.
+      </p>
+      <div className="table-wrap">
+        <table>
+          <thead>
+            <tr><th>Figure</th><th>Value</th><th>How it&apos;s computed</th><th>Published</th></tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => <FigureRow key={r.figure.id} {...r} />)}
+          </tbody>
+        </table>
+      </div>
+      <details>
+        <summary className="note">More from the same census ({more.length} figures)</summary>
+        <div className="table-wrap">
+          <table>
+            <tbody>
+              {more.map((f) => <FigureRow key={f.id} figure={f} published={null} agrees={null} />)}
+            </tbody>
+          </table>
+        </div>
+      </details>
+    </section>
+  );
+}

@@ -1,0 +1,40 @@
+import { formatFigure } from "@subnet-review/core";
+import type { ReviewView } from "../lib/api";
+import { FigureRow } from "./Compared";
+import { FigureValue, KindBadge } from "./FigureValue";
+
+export function ThroughputSection({ view }: { view: ReviewView }) {
+  const { headline, rows, windowNote } = view.throughput;
+  const rate = headline.figure.inputs.gpuTokensPerSecond;
+  const multiplier = headline.figure.inputs.multiplier;
+  return (
+    <section className="review" id="throughput" aria-labelledby="throughput-h">
+      <div className="eyebrow">§ 02 · Metric</div>
+      <h2 id="throughput-h">Network Throughput (tokens/sec)</h2>
+      <div className="cards">
+        <div className="card" data-card="tokens-per-second">
+          <div className="eyebrow">Network throughput · across the window</div>
+          <div className="big"><FigureValue figure={headline.figure} /></div>
+          <div className="sub">
+            tokens / sec · {rate ? `${rate.label} (${formatFigure(rate)})` : "per-GPU rate"} × {multiplier ? formatFigure(multiplier) : "?"}
+            <KindBadge kind="estimated" />
+          </div>
+        </div>
+      </div>
+      <div className="table-wrap">
+        <table>
+          <thead>
+            <tr><th>Figure</th><th>Value</th><th>How it&apos;s computed</th><th>Published</th></tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => <FigureRow key={r.figure.id} {...r} />)}
+          </tbody>
+        </table>
+      </div>
+      <p className="note">
+        Estimated: the per-GPU rate and the multiplier for merged miner outputs are assumed constants, not measurements.
+        {windowNote ? ` Window hours: ${windowNote}.` : null}
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,21 @@
+/** "3h 07m", as the published review prints wallclock. */
+export function formatDuration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.round((seconds % 3600) / 60);
+  return `${h}h ${String(m).padStart(2, "0")}m`;
+}
+
+/** "+0.1 pp" / "-0.5 pp". */
+export function formatPoints(delta: number): string {
+  return `${delta > 0 ? "+" : delta < 0 ? "−" : "±"}${Math.abs(delta).toFixed(1)} pp`;
+}
+
+export const cellNames = {
+  A: "A · in-place ESFT",
+  B: "B · frozen-kept",
+  C: "C · ESFT-classic",
+  full: "Full fine-tune",
+  base: "Base",
+} as const;
+
+export const cellColors = { A: "var(--a)", B: "var(--b)", C: "var(--c)" } as const;
