@@ -1,11 +1,22 @@
 import { encodeAddress } from "@polkadot/util-crypto";
 import type { SubstrateRpc } from "./rpcClient.ts";
+import { boundedMemo } from "./memo.ts";
 import { storageKeysSchema as keyList, storageValueSchema as storageValue, type BlockHash } from "./rpcSchemas.ts";
 import { u8aToHex } from "@polkadot/util";
 import { commitmentText, decodeAccountIdBytes, decodeRegistration, decodeU16, SS58_PREFIX, StorageDecodeError } from "./scale.ts";
 import { phaseWindow, type CycleWindow } from "./schedule.ts";
 import type { ActiveMiner, CycleBlockHashes, CycleRecord } from "./store.ts";
 import { accountFromCommitmentKey, accountIdBytes, commitmentOfPrefix, keysKey, subnetworkNKey } from "./storageKeys.ts";
+
+const ss58Of = boundedMemo((pubkeyHex) => encodeAddress(pubkeyHex as `0x${string}`, SS58_PREFIX));
+const accountHexOfCommitmentKey = (() => {
+  const byNetuid = new Map<number, (key: string) => string>();
+  return (key: string, netuid: number) => {
+    let memo = byNetuid.get(netuid);
+    if (!memo) byNetuid.set(netuid, (memo = boundedMemo((k) => u8aToHex(accountFromCommitmentKey(k, netuid)))));
+    return memo(key.toLowerCase());
+  };
+})();
 
 /** Block numbers a cycle needs hashes for: its first and last block, and the read block right after MinerCommit2. */
 export function cycleBlocks(window: CycleWindow): { firstBlock: number; lastBlock: number; readBlock: number } {
@@ -59,23 +70,23 @@ export async function readCycle(rpc: SubstrateRpc, input: ReadCycleInput): Promi
     uidOf.set(u8aToHex(decodeAccountIdBytes(value, origin(key))), uid);
   });
 
-  const whitelisted = new Set([...input.validatorWhitelist].map((ss58) => u8aToHex(accountIdBytes(ss58))));
+  const whitelisted = new Set<string>([...input.validatorWhitelist].map((ss58) => u8aToHex(accountIdBytes(ss58))));
   const mc1 = phaseWindow(window, "MinerCommit1");
   const mc2 = phaseWindow(window, "MinerCommit2");
   const activeMiners: ActiveMiner[] = [];
   for (const key of commitmentKeys) {
     const value = values.get(key.toLowerCase());
     if (value === null || value === undefined) continue;
-    let account: Uint8Array;
+    let account: string;
     try {
-      account = accountFromCommitmentKey(key, netuid);
+      account = accountHexOfCommitmentKey(key, netuid);
     } catch (error) {
       throw new StorageDecodeError(origin(key), "CommitmentOf key", (error as Error).message);
     }
-    const uid = uidOf.get(u8aToHex(account));
+    const uid = uidOf.get(account);
     if (uid === undefined) continue; // deregistered: its last commitment outlives the registration
-    if (whitelisted.has(u8aToHex(account))) continue;
-    const hotkey = encodeAddress(account, SS58_PREFIX);
+    if (whitelisted.has(account)) continue;
+    const hotkey = ss58Of(account);
     const registration = decodeRegistration(value, origin(key));
     const inMc1 = registration.block >= mc1.start && registration.block <= mc1.end;
     const inMc2 = registration.block >= mc2.start && registration.block <= mc2.end;
