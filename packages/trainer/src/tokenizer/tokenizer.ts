@@ -175,10 +175,10 @@ export class BpeTokenizer {
     return this.model.mergeRank(a, b);
   }
 
-  /** Byte-level pieces the model sees for `text` (no added-token matching), for inspection and tests. */
+  /** The pieces BPE runs on for `text`, as plain text before byte mapping (no added-token matching). */
   preTokenize(text: string): string[] {
     const normalized = this.normalizer ? this.normalizer(text) : text;
-    return preTokenize(this.preTokenizer, normalized).map((p) => byteLevelString(p.text));
+    return preTokenize(this.preTokenizer, normalized).map((p) => p.text);
   }
 
   encode(text: string, options: EncodeOptions = {}): number[] {
