@@ -1,0 +1,41 @@
+export * from "./figure.ts";
+export { InputError } from "./errors.ts";
+export {
+  parseModelConfig,
+  supportedModelTypes,
+  configLimits,
+  type SupportedModelType,
+  type ModelFamily,
+  type ModelConfig,
+  type AttentionShape,
+  type MoeShape,
+  type ConfigField,
+  type ConfigValue,
+} from "./config.ts";
+export { countParameters, configFigure, type ParameterCensus, type CensusKey } from "./census.ts";
+export { shardSizes, cells, cellLabels, type Cell, type ShardOptions, type ShardSize } from "./shards.ts";
+export { gpuCatalog, findGpu, type GpuSpec } from "./gpus.ts";
+export {
+  estimateMemory,
+  estimateActivations,
+  shardedGpus,
+  memoryDefaults,
+  GB,
+  GiB,
+  type MemoryOptions,
+  type CellMemory,
+  type ActivationOptions,
+  type ActivationEstimate,
+} from "./memory.ts";
+export {
+  estimateThroughput,
+  trainingFlopsPerToken,
+  BLOCK_SECONDS,
+  type ThroughputInputs,
+  type ThroughputEstimate,
+  type FigureInput,
+  type FlopsOptions,
+  type TrainingFlops,
+} from "./throughput.ts";
+export { formatFigure, type FormatOptions } from "./format.ts";
+export { modelSizeFigures, memoryFigures, throughputFigures } from "./review.ts";
