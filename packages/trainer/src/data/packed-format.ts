@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { endianness } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 
@@ -41,6 +42,7 @@ export const LOSS_MASK_FILE = "loss_mask.u8";
 export const MANIFEST_FILE = "packed.json";
 
 function int32LittleEndian(ids: Int32Array): Buffer {
+  if (endianness() === "LE") return Buffer.from(ids.buffer, ids.byteOffset, ids.byteLength);
   const buf = Buffer.alloc(ids.length * 4);
   for (let i = 0; i < ids.length; i++) buf.writeInt32LE(ids[i]!, i * 4);
   return buf;
