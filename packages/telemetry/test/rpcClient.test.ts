@@ -1,0 +1,59 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { RpcError, SubstrateRpc, subnetworkNKey } from "../src/index.ts";
+import { FakeChain, FakeNode } from "./fakeNode.ts";
+
+const PHASES = { Distribute: 20, Train: 300, MinerCommit1: 10, MinerCommit2: 10, Submission: 80, Validate: 10, Merge: 50, ValidatorCommit1: 10, ValidatorCommit2: 10 };
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function start() {
+  const chain = new FakeChain({ netuid: 102, phases: PHASES, firstCycle: 10, lastCycle: 11, neurons: 8, validators: 1, seed: 1 });
+  const node = await new FakeNode(chain).start();
+  cleanups.push(() => node.stop());
+  return { chain, node };
+}
+
+describe("SubstrateRpc", () => {
+  for (const kind of ["ws", "http"] as const) {
+    it(`matches batch replies by id and validates results (${kind})`, async () => {
+      const { chain, node } = await start();
+      const rpc = new SubstrateRpc({ url: kind === "ws" ? node.wsUrl : node.httpUrl });
+      cleanups.push(() => rpc.close());
+      node.knobs.reverseBatches = true;
+      const hashes = await rpc.blockHashes([1, 2, 3, 4]);
+      expect(hashes).toEqual([1, 2, 3, 4].map((n) => chain.hashOf(n)));
+      const fin = await rpc.finalized();
+      expect(fin).toEqual({ hash: chain.hashOf(chain.finalized), number: chain.finalized });
+      expect(await rpc.storage(subnetworkNKey(102), fin.hash)).toBe("0x0800");
+      expect((await rpc.runtimeVersion()).specVersion).toBe(393);
+      await expect(rpc.call("nope_method", [], (await import("zod")).z.unknown())).rejects.toThrow(RpcError);
+      await expect(rpc.blockHashes([chain.head + 10])).rejects.toThrow(/no such block/);
+    });
+  }
+
+  it("spaces calls to the requests-per-minute limit", async () => {
+    const { node } = await start();
+    const rpc = new SubstrateRpc({ url: node.httpUrl, requestsPerMinute: 3000 }); // one call per 20 ms
+    cleanups.push(() => rpc.close());
+    const started = performance.now();
+    for (let i = 0; i < 6; i++) await rpc.finalizedHead();
+    await rpc.blockHashes([1, 2, 3, 4]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(9 * 20 - 5);
+    expect(rpc.stats).toMatchObject({ calls: 10, roundTrips: 7 });
+  });
+
+  it("gives up after maxRetries with the transport error", async () => {
+    const { node } = await start();
+    node.knobs.tooManyRequests = 100;
+    const rpc = new SubstrateRpc({ url: node.httpUrl, maxRetries: 3, backoffBaseMs: 1 });
+    await expect(rpc.finalizedHead()).rejects.toThrow(/HTTP 429/);
+    expect(node.rejected429).toBe(4);
+  });
+
+  it("refuses bad options naming the field", () => {
+    expect(() => new SubstrateRpc({ url: "ftp://x" })).toThrow(/url/);
+    expect(() => new SubstrateRpc({ url: "ws://x", requestsPerMinute: -1 })).toThrow(/requestsPerMinute/);
+  });
+});
