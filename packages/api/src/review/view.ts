@@ -9,7 +9,7 @@ import {
   type Cell,
   type Figure,
 } from "@subnet-review/core";
-import { reviewConstantsSchema, type Experiment, type ModelConfig, type ReportedFigure, type Review, type Subnet } from "@subnet-review/db";
+import { reviewConstantsSchema, type Db, type Experiment, type ModelConfig, type ReportedFigure, type Review, type Subnet } from "@subnet-review/db";
 import { ReportedFigures } from "./reported.ts";
 
 /** A computed figure beside the published one it reproduces, and whether they agree at the published rounding. */
@@ -219,4 +219,17 @@ export function buildReviewView(row: ReviewRow): ReviewView {
       retention,
     },
   };
+}
+
+/**
+ * Loads a review and everything measured that belongs to it. Each measured part (chain cycles, runs, evals)
+ * has its own loader module under src/review/ and adds its field to the view here.
+ */
+export async function loadReviewView(db: Db, slug: string): Promise<ReviewView | null> {
+  const row = await db.review.findUnique({
+    where: { slug },
+    include: { subnet: true, modelConfig: true, experiment: true, figures: true },
+  });
+  if (!row) return null;
+  return buildReviewView(row);
 }

@@ -3,7 +3,7 @@ import { reviewConstantsSchema } from "@subnet-review/db";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { ViewCache } from "../review/cache.ts";
-import { buildReviewView, type ReviewView } from "../review/view.ts";
+import { loadReviewView, type ReviewView } from "../review/view.ts";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
 
 const views = new ViewCache<ReviewView>(2_000);
@@ -27,12 +27,9 @@ export const reviewRouter = createTRPCRouter({
 
   bySlug: publicProcedure.input(z.object({ slug })).query(({ ctx, input }) =>
     views.get(input.slug, async () => {
-      const row = await ctx.db.review.findUnique({
-        where: { slug: input.slug },
-        include: { subnet: true, modelConfig: true, experiment: true, figures: true },
-      });
-      if (!row) throw new TRPCError({ code: "NOT_FOUND", message: `no review ${input.slug}` });
-      return buildReviewView(row);
+      const view = await loadReviewView(ctx.db, input.slug);
+      if (!view) throw new TRPCError({ code: "NOT_FOUND", message: `no review ${input.slug}` });
+      return view;
     }),
   ),
 

@@ -1,0 +1,16 @@
+import type { AppRouter } from "@subnet-review/api";
+import { createTRPCClient, httpBatchLink } from "@trpc/client";
+
+/** A typed tRPC client for commands that write through the API (`--api URL --token T`). */
+export function createApiClient(opts: { url: string; token?: string | undefined }) {
+  const base = opts.url.replace(/\/+$/, "");
+  return createTRPCClient<AppRouter>({
+    links: [
+      httpBatchLink({
+        url: `${base}/trpc`,
+        headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {},
+      }),
+    ],
+  });
+}
+export type ApiClient = ReturnType<typeof createApiClient>;
