@@ -18,4 +18,5 @@ export type { BlockHash, Header, RuntimeVersion } from "./rpcSchemas.ts";
 export { cycleBlocks, readCycle, type ReadCycleInput } from "./cycleReader.ts";
 export type { TelemetryStore, CycleRecord, ActiveMiner, Checkpoint, CycleBlockHashes } from "./store.ts";
 export { MemoryStore } from "./memoryStore.ts";
+export { PgStore } from "./pgStore.ts";
 export { TelemetryIngest, backfillRangeSchema, type BackfillRange, type IngestOptions, type IngestProgress, type IngestSummary } from "./ingest.ts";
