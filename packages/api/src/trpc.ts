@@ -1,4 +1,5 @@
 import { initTRPC, TRPCError } from "@trpc/server";
+import { figureTransformer } from "@subnet-review/core";
 import { findActiveToken, type Db } from "@subnet-review/db";
 import { z, ZodError } from "zod";
 
@@ -17,6 +18,8 @@ export function createContext(db: Db, headers: { authorization?: string | undefi
 const t = initTRPC.context<Context>().create({
   // Never ship stack traces to clients, whatever NODE_ENV says.
   isDev: false,
+  // Figures share inputs: send each once (see core/wire.ts). Clients use the same transformer.
+  transformer: figureTransformer,
   errorFormatter({ shape, error }) {
     const zodError = error.cause instanceof ZodError ? error.cause : null;
     return {

@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import { createApiToken, importPublishedReview, openDatabase, type OpenDatabase } from "@subnet-review/db";
 import { createTestDatabase } from "@subnet-review/db/testing";
-import { formatFigure } from "@subnet-review/core";
+import { figureTransformer, formatFigure } from "@subnet-review/core";
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiServer, listen, type AppRouter } from "../src/index.ts";
@@ -13,7 +13,7 @@ let base: string;
 
 function client(token?: string) {
   return createTRPCClient<AppRouter>({
-    links: [httpBatchLink({ url: `${base}/trpc`, headers: token ? { authorization: `Bearer ${token}` } : {} })],
+    links: [httpBatchLink({ url: `${base}/trpc`, transformer: figureTransformer, headers: token ? { authorization: `Bearer ${token}` } : {} })],
   });
 }
 

@@ -1,4 +1,5 @@
 import type { AppRouter } from "@subnet-review/api";
+import { figureTransformer } from "@subnet-review/core";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 
 /** A typed tRPC client for commands that write through the API (`--api URL --token T`). */
@@ -8,6 +9,7 @@ export function createApiClient(opts: { url: string; token?: string | undefined 
     links: [
       httpBatchLink({
         url: `${base}/trpc`,
+        transformer: figureTransformer,
         headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {},
       }),
     ],

@@ -39,3 +39,4 @@ export {
 } from "./throughput.ts";
 export { formatFigure, type FormatOptions } from "./format.ts";
 export { modelSizeFigures, memoryFigures, throughputFigures } from "./review.ts";
+export { figureTransformer, serializeFigures, deserializeFigures } from "./wire.ts";

@@ -1,4 +1,5 @@
 import "server-only";
+import { figureTransformer } from "@subnet-review/core";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import type { inferRouterOutputs } from "@trpc/server";
 // Only the router's TYPE crosses into the web app; the server code stays in apps/api.
@@ -10,5 +11,5 @@ export type ReviewView = RouterOutputs["review"]["bySlug"];
 /** Server-side tRPC client; API_URL is read at request time so one image serves any deployment. */
 export function api() {
   const url = `${process.env.API_URL ?? "http://127.0.0.1:4000"}/trpc`;
-  return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url })] });
+  return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url, transformer: figureTransformer })] });
 }

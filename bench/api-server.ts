@@ -1,0 +1,24 @@
+// One server for bench/api.ts, in its own process so the load generator does not share its event loop.
+//   tsx bench/api-server.ts api    -> the real api (tRPC + Prisma + Postgres), prints its port
+//   tsx bench/api-server.ts bare FILE -> a bare node:http server answering FILE's bytes as a constant
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { createApiServer, listen } from "../packages/api/src/index.ts";
+import { importPublishedReview, openDatabase } from "../packages/db/src/index.ts";
+
+const mode = process.argv[2];
+if (mode === "api") {
+  const database = await openDatabase();
+  await importPublishedReview(database.db);
+  const port = await listen(createApiServer({ db: database.db }), 0, "127.0.0.1");
+  console.log(JSON.stringify({ port }));
+} else if (mode === "bare") {
+  const body = readFileSync(process.argv[3]!);
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json", "content-length": body.length }).end(body);
+  });
+  server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: (server.address() as { port: number }).port })));
+} else {
+  throw new Error(`mode must be api or bare, got ${mode}`);
+}
+process.once("SIGINT", () => process.exit(0));
