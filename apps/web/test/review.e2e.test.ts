@@ -104,6 +104,7 @@ describe("the review page", () => {
     await expect(page.locator('table[data-table="memory"] tr[data-cell="A"]').textContent()).resolves.toContain("17.0 GB");
     await expect(page.locator('table[data-table="retention"]').textContent()).resolves.toContain("−0.5 pp");
 
+    await page.screenshot({ path: `${shotsDir}/review-top.png` });
     // Any figure opens its formula and inputs; inputs open the same way.
     await page.locator('#sizes tr[data-row="params.moeLayers"] button.fig').click();
     const panel = page.locator('#sizes tr[data-row="params.moeLayers"] .prov');
