@@ -1,0 +1,68 @@
+// The review page's weight: HTML and the JavaScript it loads (gzip), from the built app served by `next start`
+// against the real api. Target: the page's JS under 250 kB gzip.
+//   pnpm --filter @subnet-review/web build && pnpm exec tsx bench/web.ts
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { createApiServer, listen } from "../packages/api/src/index.ts";
+import { importPublishedReview, openDatabase } from "../packages/db/src/index.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const webDir = join(here, "..", "apps", "web");
+if (!existsSync(join(webDir, ".next", "BUILD_ID"))) throw new Error("build the web app first: pnpm --filter @subnet-review/web build");
+
+const port = await new Promise<number>((resolve) => {
+  const s = createServer().listen(0, "127.0.0.1", () => {
+    const p = (s.address() as { port: number }).port;
+    s.close(() => resolve(p));
+  });
+});
+const database = await openDatabase();
+await importPublishedReview(database.db);
+const api = createApiServer({ db: database.db });
+const apiPort = await listen(api, 0, "127.0.0.1");
+const web = spawn(process.execPath, [join(webDir, "node_modules/next/dist/bin/next"), "start", "--port", String(port), "--hostname", "127.0.0.1"], {
+  cwd: webDir,
+  env: { ...process.env, API_URL: `http://127.0.0.1:${apiPort}`, NEXT_TELEMETRY_DISABLED: "1" },
+  stdio: "ignore",
+});
+const base = `http://127.0.0.1:${port}`;
+try {
+  let html = "";
+  for (let i = 0; i < 120 && !html; i++) {
+    html = await fetch(base).then((r) => (r.ok ? r.text() : ""), () => "");
+    if (!html) await new Promise((r) => setTimeout(r, 250));
+  }
+  const scripts = [...new Set([...html.matchAll(/<script[^>]+src="([^"]+)"/g)].map((m) => m[1]!))];
+  const files = await Promise.all(
+    scripts.map(async (src) => {
+      const body = Buffer.from(await (await fetch(new URL(src, base))).arrayBuffer());
+      return { src, bytes: body.length, gzipBytes: gzipSync(body).length };
+    }),
+  );
+  const jsGzip = files.reduce((s, f) => s + f.gzipBytes, 0);
+  const result = {
+    date: new Date().toISOString(),
+    page: "/",
+    htmlBytes: Buffer.byteLength(html),
+    htmlGzipBytes: gzipSync(html).length,
+    scripts: files.length,
+    jsBytes: files.reduce((s, f) => s + f.bytes, 0),
+    jsGzipBytes: jsGzip,
+    target: "page JS < 250 kB gzip",
+    pass: jsGzip < 250_000,
+    files,
+  };
+  const kb = (b: number) => `${(b / 1000).toFixed(1)} kB`;
+  console.log(`HTML ${kb(result.htmlBytes)} (${kb(result.htmlGzipBytes)} gzip)`);
+  console.log(`JS   ${files.length} scripts, ${kb(result.jsBytes)} (${kb(jsGzip)} gzip; target < 250 kB): ${result.pass ? "pass" : "FAIL"}`);
+  mkdirSync(join(here, "results"), { recursive: true });
+  writeFileSync(join(here, "results", "web.json"), `${JSON.stringify(result, null, 2)}\n`);
+} finally {
+  web.kill("SIGTERM");
+  api.close();
+  await database.close();
+}
