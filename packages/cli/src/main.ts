@@ -4,6 +4,7 @@ import { censusCommand, memoryCommand, modelUsage, throughputCommand } from "./c
 import { importCommand, importUsage } from "./commands/import.ts";
 import { serveCommand, serveUsage } from "./commands/serve.ts";
 import { tokenCommand, tokenUsage } from "./commands/token.ts";
+import { ingestCommand, ingestUsage } from "./commands/ingest.ts";
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
   census: censusCommand,
@@ -12,6 +13,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   token: tokenCommand,
   serve: serveCommand,
   import: importCommand,
+  ingest: ingestCommand,
 };
 
 const usage = `usage: pnpm review <command> [flags]
@@ -19,7 +21,8 @@ const usage = `usage: pnpm review <command> [flags]
 ${modelUsage}
 ${serveUsage}
 ${importUsage}
-${tokenUsage}`;
+${tokenUsage}
+${ingestUsage}`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

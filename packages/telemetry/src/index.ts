@@ -20,3 +20,4 @@ export type { TelemetryStore, CycleRecord, ActiveMiner, Checkpoint, CycleBlockHa
 export { MemoryStore } from "./memoryStore.ts";
 export { PgStore } from "./pgStore.ts";
 export { TelemetryIngest, backfillRangeSchema, type BackfillRange, type IngestOptions, type IngestProgress, type IngestSummary } from "./ingest.ts";
+export { ingestProgressLine } from "./progressLine.ts";

@@ -158,9 +158,16 @@ export class TelemetryIngest {
     while (!options.signal.aborted) {
       const finalized = await rpc.finalized();
       const current = cycleAtBlock(schedule, finalized.number);
-      const latestComplete = current ? current.index - 1 : -1;
+      // The cycle holding the finalized head is complete when the head is its last block.
+      const latestComplete = current ? (current.lastBlock <= finalized.number ? current.index : current.index - 1) : -1;
       const checkpoint = await store.loadCheckpoint(netuid);
-      const from = checkpoint ? Math.max(0, checkpoint.lastCycle + 1 - recheck) : latestComplete;
+      let from = checkpoint ? checkpoint.lastCycle + 1 : latestComplete;
+      if (checkpoint && recheck > 0) {
+        // Re-check only cycles already stored: following must not reach back past where the store begins.
+        const window = Array.from({ length: Math.min(recheck, checkpoint.lastCycle + 1) }, (_, i) => checkpoint.lastCycle - i);
+        const stored = [...(await store.storedBlockHashes(netuid, window)).keys()];
+        if (stored.length > 0) from = Math.min(...stored);
+      }
       recheck = 0;
       if (latestComplete >= 0 && from <= latestComplete) {
         options.onSummary?.(await this.backfill({ fromCycle: from, toCycle: latestComplete }));

@@ -1,0 +1,17 @@
+import type { IngestProgress } from "./ingest.ts";
+
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "?";
+  if (seconds < 60) return `${Math.ceil(seconds)}s`;
+  const m = Math.floor(seconds / 60);
+  return m < 60 ? `${m}m${String(Math.ceil(seconds % 60)).padStart(2, "0")}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
+}
+
+/** One line of ingest progress: the cycle just finished, done/total with a bar, rate, requests and ETA. */
+export function ingestProgressLine(p: IngestProgress, width = 20): string {
+  const filled = p.total > 0 ? Math.round((p.done / p.total) * width) : width;
+  const bar = `${"#".repeat(filled)}${".".repeat(width - filled)}`;
+  const miners = p.activeMiners === null ? "" : `, ${p.activeMiners} active miners`;
+  const eta = p.cyclesPerSecond > 0 ? duration((p.total - p.done) / p.cyclesPerSecond) : "?";
+  return `[${bar}] ${p.done}/${p.total} cycles · cycle ${p.cycle} ${p.action}${miners} · ${p.cyclesPerSecond.toFixed(2)} cycles/s · ${p.requests} requests · ETA ${eta}`;
+}
