@@ -63,3 +63,18 @@ export { appendSamples, readSampleLog, sampleRecordSchema, type SampleRecord } f
 export { aggregateSamples, type AggregateMetrics, type MetricValue, type SubjectMetrics } from "./aggregate.ts";
 export { defaultDataDir, runEval, type EvalProgress, type EvalResult, type RunEvalOptions } from "./run-eval.ts";
 export { scoreGsm8kPredictions, gsm8kPredictionSchema, type Gsm8kPredictionScores } from "./score-predictions.ts";
+
+export {
+  EvalWorkerError,
+  createWorkerBackend,
+  workerBackendOptionsSchema,
+  type WorkerBackendOptions,
+  type WorkerEvalBackend,
+} from "./worker-backend.ts";
+export { EVAL_PROTOCOL_VERSION, evalWorkerMessageSchema, evalWorkerRequestSchema, type EvalWorkerMessage } from "./worker-protocol.ts";
+export {
+  evaluateMergedCheckpoint,
+  evaluateMergedOptionsSchema,
+  type EvaluateMergedOptions,
+  type MergedEvaluation,
+} from "./merged-checkpoint.ts";

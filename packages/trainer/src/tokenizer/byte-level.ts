@@ -68,21 +68,19 @@ export function byteLevelString(text: string): string {
  */
 export function byteLevelDecode(tokens: readonly string[]): string {
   const bytes: number[] = [];
-  for (const token of tokens) {
-    const own: number[] = [];
-    let allMapped = true;
-    for (const ch of token) {
-      const b = CHAR_TO_BYTE.get(ch);
-      if (b === undefined) {
-        allMapped = false;
-        break;
-      }
-      own.push(b);
-    }
-    if (allMapped) bytes.push(...own);
-    else bytes.push(...utf8.encode(token));
-  }
+  for (const token of tokens) bytes.push(...byteLevelTokenBytes(token));
   return utf8Lossy.decode(Uint8Array.from(bytes));
+}
+
+/** The bytes one byte-level token contributes to decoded text (see byteLevelDecode). */
+export function byteLevelTokenBytes(token: string): Uint8Array {
+  const own: number[] = [];
+  for (const ch of token) {
+    const b = CHAR_TO_BYTE.get(ch);
+    if (b === undefined) return utf8.encode(token);
+    own.push(b);
+  }
+  return Uint8Array.from(own);
 }
 
 /** UTF-8 byte length of a string (for byte offsets). */

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { AddedTokenMatcher } from "./added-tokens.ts";
 import { BpeModel, type WordTokens } from "./bpe.ts";
-import { byteLevelDecode, byteLevelString, utf8Length } from "./byte-level.ts";
+import { byteLevelDecode, byteLevelString, byteLevelTokenBytes, utf8Length } from "./byte-level.ts";
 import { buildNormalizer, type Normalizer } from "./normalizer.ts";
 import { buildPreTokenizer, preTokenize, type PreTokenizer } from "./pre-tokenizer.ts";
 import {
@@ -164,6 +164,13 @@ export class BpeTokenizer {
 
   idToToken(id: number): string | undefined {
     return this.idToTokenMap.get(id);
+  }
+
+  /** The bytes token `id` contributes to decoded text (a stop-sequence matcher works on these). */
+  tokenBytes(id: number): Uint8Array {
+    const token = this.idToTokenMap.get(id);
+    if (token === undefined) throw new RangeError(`tokenBytes: token id ${id} is not in the vocabulary (size ${this.vocabSize})`);
+    return byteLevelTokenBytes(token);
   }
 
   isSpecial(id: number): boolean {
