@@ -10,7 +10,7 @@ const imported = await importPublishedReview(database.db);
 const server = createApiServer({ db: database.db, corsOrigin: process.env.CORS_ORIGIN });
 const bound = await listen(server, port, host);
 console.log(
-  `api listening on http://${host}:${bound} (database: ${database.embedded ? "embedded PGlite" : "DATABASE_URL"}; reference review ${imported.figures} reported figures)`,
+  `api listening on http://${host}:${bound} (database: ${database.mode === "url" ? "DATABASE_URL" : `embedded PGlite (${database.mode})`}; reference review ${imported.figures} reported figures)`,
 );
 
 async function shutdown(signal: string): Promise<void> {
