@@ -11,6 +11,7 @@ import {
 } from "@subnet-review/core";
 import { reviewConstantsSchema, type Db, type Experiment, type ModelConfig, type ReportedFigure, type Review, type Subnet } from "@subnet-review/db";
 import { ReportedFigures } from "./reported.ts";
+import { buildMinersView, loadChainWindow, type ChainWindow, type MinersView } from "./miners.ts";
 
 /** A computed figure beside the published one it reproduces, and whether they agree at the published rounding. */
 export interface ComparedFigure {
@@ -56,7 +57,8 @@ export interface ReviewView {
   experiment: { name: string; description: string } | null;
   sizes: { cards: { full: Figure; held: Figure; trainable: Figure; expertsPerLayer: Figure; moeLayers: Figure; sharedPerLayer: number }; rows: ComparedFigure[]; more: Figure[] };
   throughput: { headline: ComparedFigure; rows: ComparedFigure[]; windowNote: string | null };
-  miners: { average: Figure | null; cycles: Figure | null };
+  /** Section 03: the published average (reported) and, once cycles are ingested, the per-cycle series (measured). */
+  miners: MinersView;
   cells: {
     steps: Figure | null;
     memoryAssumptions: { microBatch: number; seqLen: number; checkpointing: boolean; gpu: string };
@@ -79,7 +81,7 @@ const MEMORY_SHAPE = { microBatch: 4, seqLen: 2048, checkpointing: true } as con
 type ReviewRow = Review & { subnet: Subnet; modelConfig: ModelConfig; experiment: Experiment | null; figures: ReportedFigure[] };
 
 /** Everything the review page shows, computed by core from the stored config and constants, beside the reported figures. */
-export function buildReviewView(row: ReviewRow): ReviewView {
+export function buildReviewView(row: ReviewRow, chain: ChainWindow | null = null): ReviewView {
   const constants = reviewConstantsSchema.parse(row.constants);
   const reported = new ReportedFigures(row.figures);
   const config = parseModelConfig(row.modelConfig.config);
@@ -107,13 +109,15 @@ export function buildReviewView(row: ReviewRow): ReviewView {
   const source = row.source;
   const estimatedInput = (id: string, label: string, value: number, unit: Figure["unit"], why: string) =>
     figure({ id, label, value, unit, formula: why, kind: "estimated", source });
+  const miners = buildMinersView(chain, { average: reported.get("miners.averageActive"), cycles: reported.get("miners.cycles") }, { value: constants.blockSeconds, source });
   const throughput = estimateThroughput({
     gpuTokensPerSecond: estimatedInput("throughput.gpuTokensPerSecond", `${constants.gpu} tokens/s for 2B-param training`, constants.gpuTokensPerSecond, "tokens/s", "assumed constant: per-GPU training rate"),
     multiplier: estimatedInput("throughput.multiplier", "Multiplier for merged miner outputs", constants.multiplier, "ratio", "assumed constant: merged miner outputs"),
     multiplierLabel: "Multiplier for merged miner outputs",
     cycleBlocks: figure({ id: "throughput.cycleBlocks", label: "Cycle length", value: constants.cycleBlocks, unit: "blocks", formula: "cycle_length_blocks, sum of the cycle's phase lengths", kind: "reported", source }),
     blockSeconds: figure({ id: "throughput.blockSeconds", label: "Block time", value: constants.blockSeconds, unit: "seconds", formula: "seconds per block", kind: "reported", source }),
-    windowHours: figure({ id: "throughput.windowHours", label: "Window", value: constants.windowHours, unit: "hours", formula: constants.windowHoursNote ?? "hours in the review window", kind: "reported", source }),
+    // Ingested cycles measure the window (so rounds counted follow the chain); otherwise the published constant.
+    windowHours: miners.windowHours ?? figure({ id: "throughput.windowHours", label: "Window", value: constants.windowHours, unit: "hours", formula: constants.windowHoursNote ?? "hours in the review window", kind: "reported", source }),
   });
   const tp = new Map(throughput.figures.map((f) => [f.id, f]));
   const tpRow = (id: string) => compare(tp.get(id)!, reported.get(id));
@@ -204,9 +208,9 @@ export function buildReviewView(row: ReviewRow): ReviewView {
     throughput: {
       headline: tpRow("throughput.tokensPerSecond"),
       rows: ["throughput.tokensPerSecond", "throughput.hoursPerRound", "throughput.tokensPerRound", "throughput.rounds"].map(tpRow),
-      windowNote: constants.windowHoursNote ?? null,
+      windowNote: miners.windowHours ? `measured, ${miners.windowHours.formula}` : (constants.windowHoursNote ?? null),
     },
-    miners: { average: reported.get("miners.averageActive"), cycles: reported.get("miners.cycles") },
+    miners,
     cells: {
       steps: reported.get("training.steps"),
       memoryAssumptions: { ...MEMORY_SHAPE, gpu: constants.gpu },
@@ -231,5 +235,6 @@ export async function loadReviewView(db: Db, slug: string): Promise<ReviewView |
     include: { subnet: true, modelConfig: true, experiment: true, figures: true },
   });
   if (!row) return null;
-  return buildReviewView(row);
+  const chain = await loadChainWindow(db, { netuid: row.subnet.netuid, cycleFrom: row.cycleFrom, cycleTo: row.cycleTo });
+  return buildReviewView(row, chain);
 }

@@ -1,0 +1,110 @@
+import type { Server } from "node:http";
+import { figureTransformer, formatFigure } from "@subnet-review/core";
+import { importPublishedReview, openDatabase, type OpenDatabase } from "@subnet-review/db";
+import { createTestDatabase } from "@subnet-review/db/testing";
+import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApiServer, listen, type AppRouter } from "../src/index.ts";
+import { clearReviewViews } from "../src/routers/review.ts";
+
+// Chain cycles as the ingest writes them (packages/telemetry PgStore), read back through the API and the review view.
+const SLUG = "subnet-102-status-review";
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let open: OpenDatabase;
+let server: Server;
+let client: ReturnType<typeof createTRPCClient<AppRouter>>;
+
+const MINERS = [200, 210, 230, 226];
+const FIRST = 15_700;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  open = await openDatabase({ url: database.url });
+  await importPublishedReview(open.db);
+  server = createApiServer({ db: open.db });
+  const base = `http://127.0.0.1:${await listen(server, 0, "127.0.0.1")}`;
+  client = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${base}/trpc`, transformer: figureTransformer })] });
+});
+afterAll(async () => {
+  server?.close();
+  await open?.close();
+  await database?.drop();
+});
+
+async function ingestCycles() {
+  for (const [i, miners] of MINERS.entries()) {
+    const cycle = FIRST + i;
+    const hash = (b: number) => `0x${b.toString(16).padStart(64, "0")}`;
+    await open.db.chainCycle.create({
+      data: {
+        netuid: 102, cycle, length: 524, firstBlock: cycle * 524, lastBlock: cycle * 524 + 523, firstBlockHash: hash(cycle * 524), lastBlockHash: hash(cycle * 524 + 523),
+        readBlock: cycle * 524 + 340, readBlockHash: hash(cycle * 524 + 340), phases: [], schedule: { fromBlock: 0, phases: {}, source: "test" },
+        registeredNeurons: 256, activeMiners: miners,
+      },
+    });
+  }
+  await open.db.telemetryCheckpoint.create({ data: { netuid: 102, lastCycle: FIRST + MINERS.length - 1, lastBlock: (FIRST + MINERS.length) * 524 - 1 } });
+  clearReviewViews();
+}
+
+describe("section 03 and telemetry.cycles", () => {
+  it("without ingested cycles keeps the published figures and the reported window", async () => {
+    const view = await client.review.bySlug.query({ slug: SLUG });
+    expect(view.miners).toMatchObject({ series: [], measuredAverage: null, windowHours: null, average: { value: 225.2, kind: "reported" } });
+    const rounds = view.throughput.rows.find((r) => r.figure.id === "throughput.rounds")!;
+    expect(rounds.figure.inputs.windowHours).toMatchObject({ kind: "reported", value: 365.2 });
+    expect(rounds.agrees).toBe(true);
+    expect((await client.telemetry.cycles.query({ netuid: 102 })).cycles).toEqual([]);
+  });
+
+  it("measures the window average and the window hours from ingested cycles; section 02 counts rounds from them", async () => {
+    await ingestCycles();
+    const view = await client.review.bySlug.query({ slug: SLUG });
+    expect(view.miners.series.map((p) => [p.cycle, p.activeMiners])).toEqual(MINERS.map((m, i) => [FIRST + i, m]));
+    const average = view.miners.measuredAverage!;
+    expect(average).toMatchObject({ kind: "measured", value: 216.5, formula: "mean of distinct active miners over 4 cycles (cycles 15,700–15,703)" });
+    expect(average.inputs.minerCycles?.value).toBe(866);
+    expect(view.miners.average).toMatchObject({ value: 225.2, kind: "reported" });
+    const hours = view.miners.windowHours!;
+    expect(hours.kind).toBe("measured");
+    expect(hours.value).toBeCloseTo((4 * 524 * 12) / 3600, 10);
+    const rounds = view.throughput.rows.find((r) => r.figure.id === "throughput.rounds")!;
+    expect(rounds.figure.inputs.windowHours).toMatchObject({ kind: "measured", value: hours.value });
+    expect(rounds.figure.value).toBeCloseTo(4, 10); // one round per cycle when the cycles are 524 blocks
+    expect(formatFigure(rounds.figure)).toBe("4");
+    expect(rounds.agrees).toBe(false);
+    expect(view.throughput.windowNote).toMatch(/^measured, 4 cycles \(cycles 15,700–15,703\) × cycle length 524 blocks × 12 s \/ 3600/);
+  });
+
+  it("uses the review's own cycle window when it names one", async () => {
+    await open.db.review.update({ where: { slug: SLUG }, data: { cycleFrom: FIRST + 1, cycleTo: FIRST + 2 } });
+    clearReviewViews();
+    const view = await client.review.bySlug.query({ slug: SLUG });
+    expect(view.miners.series.map((p) => p.cycle)).toEqual([FIRST + 1, FIRST + 2]);
+    expect(view.miners.measuredAverage?.value).toBe(220);
+    await open.db.review.update({ where: { slug: SLUG }, data: { cycleFrom: null, cycleTo: null } });
+    clearReviewViews();
+  });
+
+  it("telemetry.cycles answers a range or the last N, oldest first, with the checkpoint", async () => {
+    const last = await client.telemetry.cycles.query({ netuid: 102, last: 2 });
+    expect(last.cycles.map((c) => [c.cycle, c.activeMiners])).toEqual([[FIRST + 2, 230], [FIRST + 3, 226]]);
+    expect(last.checkpoint).toMatchObject({ lastCycle: FIRST + 3 });
+    expect(last.cycles[0]).toMatchObject({ length: 524, registeredNeurons: 256, scheduleSource: "test" });
+    const ranged = await client.telemetry.cycles.query({ netuid: 102, fromCycle: FIRST, toCycle: FIRST + 1 });
+    expect(ranged.cycles.map((c) => c.cycle)).toEqual([FIRST, FIRST + 1]);
+    expect((await client.telemetry.cycles.query({ netuid: 7 })).cycles).toEqual([]);
+  });
+
+  it.each([
+    [{ netuid: 102, fromCycle: 10, toCycle: 5 }, "toCycle", /must be >= fromCycle 10/],
+    [{ netuid: 102, last: 0 }, "last", /at least 1 cycle/],
+    [{ netuid: 102, last: 3, fromCycle: 1 }, "last", /either last or fromCycle/],
+    [{ netuid: 70000 }, "netuid", /from 0 to 65535/],
+  ])("refuses %j naming the field", async (input, field, message) => {
+    const err = await client.telemetry.cycles.query(input).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TRPCClientError);
+    const data = (err as TRPCClientError<AppRouter>).data as { fields: { path: string; message: string }[] };
+    expect(data.fields[0]).toMatchObject({ path: field, message: expect.stringMatching(message) });
+  });
+});
