@@ -94,7 +94,10 @@ describe("writes", () => {
     expect(((err as TRPCClientError<AppRouter>).data as { code: string }).code).toBe("BAD_REQUEST");
     expect(await open.db.review.count({ where: { slug: "mixtral-test" } })).toBe(0);
 
+    // Reads are cached for a moment; a write through the API clears the cache at once.
+    expect((await client().review.list.query()).map((r) => r.slug)).not.toContain("mixtral-test");
     await client(secret).review.create.mutate({ ...review, kept: 2 });
+    expect((await client().review.list.query()).map((r) => r.slug)).toContain("mixtral-test");
     const view = await client().review.bySlug.query({ slug: "mixtral-test" });
     expect(view.sizes.rows[0]?.published).toBeNull();
     expect(view.throughput.headline.figure.value).toBe(10_000);

@@ -2,11 +2,10 @@ import { InputError, countParameters, parseModelConfig, shardSizes } from "@subn
 import { reviewConstantsSchema } from "@subnet-review/db";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { ViewCache } from "../review/cache.ts";
-import { loadReviewView, type ReviewView } from "../review/view.ts";
+import { publicResponses } from "../responseCache.ts";
+import { loadReviewView } from "../review/view.ts";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
 
-const views = new ViewCache<ReviewView>(2_000);
 const slug = z.string().regex(/^[a-z0-9-]{1,100}$/, "lowercase letters, digits and dashes, at most 100");
 
 /** Core's InputError becomes a BAD_REQUEST naming the field. */
@@ -25,13 +24,11 @@ export const reviewRouter = createTRPCRouter({
     }),
   ),
 
-  bySlug: publicProcedure.input(z.object({ slug })).query(({ ctx, input }) =>
-    views.get(input.slug, async () => {
-      const view = await loadReviewView(ctx.db, input.slug);
-      if (!view) throw new TRPCError({ code: "NOT_FOUND", message: `no review ${input.slug}` });
-      return view;
-    }),
-  ),
+  bySlug: publicProcedure.input(z.object({ slug })).query(async ({ ctx, input }) => {
+    const view = await loadReviewView(ctx.db, input.slug);
+    if (!view) throw new TRPCError({ code: "NOT_FOUND", message: `no review ${input.slug}` });
+    return view;
+  }),
 
   /** A new review of a stored model config for a subnet, K and N checked against the model. */
   create: protectedProcedure
@@ -73,11 +70,11 @@ export const reviewRouter = createTRPCRouter({
         if (err.code === "P2002") throw new TRPCError({ code: "CONFLICT", message: `slug: a review ${input.slug} exists` });
         throw err;
       });
-      views.clear();
       return { id: row.id, slug: row.slug };
     }),
 });
 
+/** Drops cached public responses, for writes that reach the database other than through this server's POSTs. */
 export function clearReviewViews(): void {
-  views.clear();
+  publicResponses.clear();
 }
