@@ -5,6 +5,9 @@ import { importCommand, importUsage } from "./commands/import.ts";
 import { serveCommand, serveUsage } from "./commands/serve.ts";
 import { tokenCommand, tokenUsage } from "./commands/token.ts";
 import { ingestCommand, ingestUsage } from "./commands/ingest.ts";
+import { trainCommand, trainUsage } from "./commands/train.ts";
+import { experimentCommand, experimentUsage } from "./commands/experiment.ts";
+import { mergeCommand, mergeUsage } from "./commands/merge.ts";
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
   census: censusCommand,
@@ -14,6 +17,9 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   serve: serveCommand,
   import: importCommand,
   ingest: ingestCommand,
+  train: trainCommand,
+  experiment: experimentCommand,
+  merge: mergeCommand,
 };
 
 const usage = `usage: pnpm review <command> [flags]
@@ -22,7 +28,10 @@ ${modelUsage}
 ${serveUsage}
 ${importUsage}
 ${tokenUsage}
-${ingestUsage}`;
+${ingestUsage}
+${trainUsage}
+${experimentUsage}
+${mergeUsage}`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -1,6 +1,6 @@
 """Writes a DeepSeek-V2-shaped checkpoint with random weights (tests, benchmarks, parity).
 
-Usage: python -m worker.fixture OUT_DIR [--q-lora RANK] [--shards N] [--seed S] [--config PATH]
+Usage: python -m worker.fixture OUT_DIR [--q-lora RANK] [--shards N] [--seed S] [--config PATH] [--vocab-size V]
 """
 
 from __future__ import annotations
@@ -91,6 +91,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--config", default=None, help="config.json to use instead of the tiny one")
     p.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32")
+    p.add_argument("--vocab-size", type=int, default=None, help="e.g. 514 to pair the tiny model with fixtures/tiny-tokenizer")
     a = p.parse_args()
     raw = dict(TINY_CONFIG)
     if a.config:
@@ -98,6 +99,8 @@ def main() -> None:
             raw = json.load(f)
     if a.q_lora:
         raw["q_lora_rank"] = a.q_lora
+    if a.vocab_size:
+        raw["vocab_size"] = a.vocab_size
     raw["torch_dtype"] = a.dtype
     write_random_checkpoint(a.out_dir, raw, a.shards, a.seed, getattr(torch, a.dtype))
 

@@ -19,7 +19,7 @@ from .data import DataError
 from .merge import merge
 from .protocol import PROTOCOL_VERSION, Emitter, SpecError, parse_spec
 from .safetensors_io import SafetensorsError
-from .train import WorkerError, hardware_info, run_train
+from .train import WorkerError, hardware_info, run_select, run_train
 
 OOM_ERRORS = tuple(e for e in (getattr(torch.cuda, "OutOfMemoryError", None), getattr(torch, "OutOfMemoryError", None)) if e is not None)
 
@@ -66,12 +66,14 @@ def main() -> int:
             command = raw["command"]
     except json.JSONDecodeError:
         pass
-    device = raw.get("device", "cuda") if command == "train" and isinstance(raw, dict) else "cpu"
+    device = raw.get("device", "cuda") if command in ("train", "select") and isinstance(raw, dict) else "cpu"
     out.emit("hello", protocol_version=PROTOCOL_VERSION, command=command, hardware=hardware_info(str(device)))
     try:
         kind, spec = parse_spec(text)
         if kind == "train":
             run_train(spec, out)
+        elif kind == "select":
+            run_select(spec, out)
         else:
             out.emit("done", command="merge", result=merge(spec.base_dir, spec.adapter_dir, spec.output_dir))
         return 0

@@ -177,8 +177,22 @@ def parse_merge_spec(raw: Dict[str, Any]) -> MergeSpec:
     )
 
 
+SELECT_KEYS = {"command", "model_dir", "data", "experts", "batch_size", "score_tokens", "dtype", "device", "experts_impl", "seed"}
+
+
+def parse_select_spec(raw: Dict[str, Any]) -> TrainSpec:
+    """`select` resolves an expert selection once (ESFT scores over the data), so several cells can share it.
+
+    It takes the scoring subset of a train spec; the rest is fixed (cell A: the trainable experts alone).
+    """
+    unknown = sorted(set(raw) - SELECT_KEYS)
+    if unknown:
+        raise SpecError(f"spec has unknown field(s) {unknown}; allowed: {sorted(SELECT_KEYS)}")
+    return parse_train_spec({**raw, "command": "train", "output_dir": "-", "cell": "A", "steps": 1})
+
+
 def parse_spec(text: str) -> Tuple[str, Any]:
-    """Returns ("train", TrainSpec) or ("merge", MergeSpec); raises SpecError."""
+    """Returns ("train", TrainSpec), ("select", TrainSpec) or ("merge", MergeSpec); raises SpecError."""
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as e:
@@ -190,7 +204,9 @@ def parse_spec(text: str) -> Tuple[str, Any]:
         return "train", parse_train_spec(raw)
     if command == "merge":
         return "merge", parse_merge_spec(raw)
-    raise SpecError(f"spec.command is {json.dumps(command)}; allowed: 'train', 'merge'")
+    if command == "select":
+        return "select", parse_select_spec(raw)
+    raise SpecError(f"spec.command is {json.dumps(command)}; allowed: 'train', 'select', 'merge'")
 
 
 # ---- messages (stdout) ----

@@ -217,6 +217,23 @@ def _gpu_mem(device: torch.device) -> Tuple[Optional[int], Optional[int]]:
     return int(torch.cuda.memory_allocated(device)), int(torch.cuda.max_memory_allocated(device))
 
 
+def run_select(spec: TrainSpec, out: Emitter) -> None:
+    """Resolves spec.experts to explicit ids per MoE layer (what run_train would train) without training."""
+    device = resolve_device(spec.device)
+    dtype = DTYPES[spec.dtype]
+    cfg = load_config(spec.model_dir)
+    check_selection_fits(spec, cfg)
+    data = load_packed(spec.data, cfg.vocab_size)
+    scores: Optional[ExpertScores] = None
+    if spec.experts.method != "explicit":
+        scores = score_experts(cfg, _read_weights(spec.model_dir), data, spec, device, dtype)
+    layout = choose_layout(spec, cfg, scores)
+    out.emit("done", command="select", result={
+        "experts": {str(k): v for k, v in sorted(layout.trainable.items())},
+        "scores": None if scores is None else {"tokens": scores.tokens, "gate": {str(k): v for k, v in scores.gate.items()}, "token": {str(k): v for k, v in scores.token.items()}},
+    })
+
+
 def run_train(spec: TrainSpec, out: Emitter) -> None:
     device = resolve_device(spec.device)
     dtype = DTYPES[spec.dtype]

@@ -11,6 +11,8 @@ import {
 } from "@subnet-review/core";
 import { reviewConstantsSchema, type Db, type Experiment, type ModelConfig, type ReportedFigure, type Review, type Subnet } from "@subnet-review/db";
 import { ReportedFigures } from "./reported.ts";
+import { loadRunsView, type RunsView } from "./runs.ts";
+import { loadEvalsView, type EvalsView } from "./evals.ts";
 import { buildMinersView, loadChainWindow, type ChainWindow, type MinersView } from "./miners.ts";
 
 /** A computed figure beside the published one it reproduces, and whether they agree at the published rounding. */
@@ -67,6 +69,10 @@ export interface ReviewView {
     gsm8k: { cell: TrainedCell; points: Figure[] }[];
     retention: RetentionRow[];
   };
+  /** Section 04's training runs (latest per cell of the review's experiment); null when none are recorded. */
+  runs: RunsView | null;
+  /** Section 04's measured evals of those runs (GSM8K vs step, retention); null when none are recorded. */
+  evals: EvalsView | null;
 }
 
 /** Agreement at the published rounding: both format to the same text. */
@@ -81,7 +87,7 @@ const MEMORY_SHAPE = { microBatch: 4, seqLen: 2048, checkpointing: true } as con
 type ReviewRow = Review & { subnet: Subnet; modelConfig: ModelConfig; experiment: Experiment | null; figures: ReportedFigure[] };
 
 /** Everything the review page shows, computed by core from the stored config and constants, beside the reported figures. */
-export function buildReviewView(row: ReviewRow, chain: ChainWindow | null = null): ReviewView {
+export function buildReviewView(row: ReviewRow, chain: ChainWindow | null = null): Omit<ReviewView, "runs" | "evals"> {
   const constants = reviewConstantsSchema.parse(row.constants);
   const reported = new ReportedFigures(row.figures);
   const config = parseModelConfig(row.modelConfig.config);
@@ -236,5 +242,6 @@ export async function loadReviewView(db: Db, slug: string): Promise<ReviewView |
   });
   if (!row) return null;
   const chain = await loadChainWindow(db, { netuid: row.subnet.netuid, cycleFrom: row.cycleFrom, cycleTo: row.cycleTo });
-  return buildReviewView(row, chain);
+  const runs = await loadRunsView(db, row.experimentId);
+  return { ...buildReviewView(row, chain), runs, evals: await loadEvalsView(db, runs, row.modelConfig.name) };
 }

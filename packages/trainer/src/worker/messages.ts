@@ -52,10 +52,27 @@ export const mergeSpecSchema = z
   .object({ command: z.literal("merge"), base_dir: z.string().min(1), adapter_dir: z.string().min(1), output_dir: z.string().min(1) })
   .strict();
 
-export const workerSpecSchema = z.discriminatedUnion("command", [trainSpecSchema, mergeSpecSchema]);
+/** Resolves an expert selection to explicit ids once (ESFT scores over the data) so several cells share it. */
+export const selectSpecSchema = z
+  .object({
+    command: z.literal("select"),
+    model_dir: z.string().min(1),
+    data: z.string().min(1),
+    experts: expertSelectionSchema,
+    batch_size: z.number().int().min(1),
+    score_tokens: z.number().int().min(1).default(131072),
+    dtype: z.enum(["bf16", "fp32"]).default("bf16"),
+    device: z.enum(["cuda", "cpu"]).default("cuda"),
+    experts_impl: z.enum(["auto", "grouped_mm", "segments"]).default("auto"),
+    seed: z.number().int().nonnegative().default(0),
+  })
+  .strict();
+
+export const workerSpecSchema = z.discriminatedUnion("command", [trainSpecSchema, selectSpecSchema, mergeSpecSchema]);
 export type TrainSpecInput = z.input<typeof trainSpecSchema>;
 export type TrainSpec = z.output<typeof trainSpecSchema>;
 export type MergeSpec = z.output<typeof mergeSpecSchema>;
+export type SelectSpecInput = z.input<typeof selectSpecSchema>;
 export type WorkerSpec = z.output<typeof workerSpecSchema>;
 
 export const errorCodes = [
@@ -128,10 +145,16 @@ export const trainResultSchema = z.object({
   expert_tokens: z.record(z.string(), z.array(count)),
 });
 export const mergeResultSchema = z.object({ output_dir: z.string(), replaced: count, copied: count, files: count });
+export const selectResultSchema = z.object({
+  /** trainable expert ids per MoE layer, as ESFT's expert config holds them */
+  experts: layerMap,
+  scores: z.object({ tokens: count, gate: scoreTable, token: scoreTable }).nullable(),
+});
 
 export const doneMessageSchema = z.discriminatedUnion("command", [
   z.object({ type: z.literal("done"), command: z.literal("train"), result: trainResultSchema }),
   z.object({ type: z.literal("done"), command: z.literal("merge"), result: mergeResultSchema }),
+  z.object({ type: z.literal("done"), command: z.literal("select"), result: selectResultSchema }),
 ]);
 
 export const errorMessageSchema = z.object({ type: z.literal("error"), code: z.enum(errorCodes), message: z.string() });

@@ -107,6 +107,19 @@ class TrainTest(unittest.TestCase):
         self.assertTrue(all(torch.equal(a[k], b[k]) for k in a))
         self.assertEqual(full[-1]["result"]["expert_tokens"], resumed[-1]["result"]["expert_tokens"])
 
+    def test_select_resolves_the_experts_cell_A_trains(self) -> None:
+        spec = train_spec(self.model_dir, self.data, "-")
+        select = {k: spec[k] for k in ("model_dir", "data", "experts", "batch_size", "score_tokens", "dtype", "device", "seed")}
+        code, msgs = run_main(json.dumps({"command": "select", **select}))
+        self.assertEqual(code, 0, msgs)
+        self.assertEqual([m["type"] for m in msgs], ["hello", "done"])
+        ready = next(m for m in self.runs["A"][1] if m["type"] == "ready")["run"]
+        self.assertEqual(msgs[1]["result"]["experts"], ready["trainable"])
+        self.assertEqual(msgs[1]["result"]["scores"], ready["scores"])
+        code, msgs = run_main(json.dumps({"command": "select", **select, "steps": 3}))
+        self.assertEqual((code, msgs[-1]["code"]), (1, "bad_spec"))
+        self.assertIn("unknown field(s) ['steps']", msgs[-1]["message"])
+
     def test_bf16_training_with_stochastic_rounding_moves_small_updates(self) -> None:
         out = os.path.join(self.tmp, "bf16")
         msgs = run(train_spec(self.model_dir, self.data, out, dtype="bf16", optimizer_state_dtype="bf16", lr=1e-5, steps=2))

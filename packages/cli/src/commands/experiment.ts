@@ -1,0 +1,31 @@
+import { experimentFlagsSchema, runExperiment, runSpecFromFlags } from "@subnet-review/trainer";
+import { parseFlags, userPath } from "../args.ts";
+import { apiRecorder, runFlagOptions, runRows, stopSignal } from "./train.ts";
+
+export const experimentUsage = `pnpm review experiment --model DIR --data FILE --trainable-experts SEL --kept N --steps S --name NAME
+      [--description TEXT] [train's other flags] [--api URL --token T]
+                                                cells A, B and C on the same data, experts and seed, as one experiment`;
+
+export async function experimentCommand(argv: string[]): Promise<void> {
+  const flags = parseFlags(argv, { ...runFlagOptions, name: { type: "string" }, description: { type: "string" } }, experimentFlagsSchema);
+  const stop = stopSignal();
+  try {
+    const result = await runExperiment(runSpecFromFlags(flags, userPath), {
+      name: flags.name,
+      ...(flags.description ? { description: flags.description } : {}),
+      outDir: userPath(flags.out),
+      recorder: flags.api && flags.token ? apiRecorder(flags.api, flags.token) : null,
+      ...(flags.python ? { python: flags.python.includes("/") ? userPath(flags.python) : flags.python } : {}),
+      signal: stop.signal,
+    });
+    console.log(`experiment ${result.experiment.name}: ${result.dir} (expert assignment: ${result.dir}/expert_cfg.json)`);
+    console.log(runRows(result.runs));
+    const failed = result.runs.filter((r) => r.status === "failed");
+    if (failed.length) throw new Error(`${failed.map((r) => `cell ${r.id} failed: ${r.error}`).join("; ")}`);
+    if (result.runs.length < 3) throw new Error(`stopped after ${result.runs.length} of 3 cells`);
+    const unsent = result.runs.filter((r) => !r.synced);
+    if (unsent.length) throw new Error(`the API has not taken everything yet: ${unsent.map((r) => `pnpm review train --resume ${r.dir} --api URL --token T`).join("; ")}`);
+  } finally {
+    stop.dispose();
+  }
+}

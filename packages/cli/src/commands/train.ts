@@ -1,0 +1,136 @@
+import type { ParseArgsConfig } from "node:util";
+import {
+  resumeRun,
+  runFlagsSchema,
+  runSpecFromFlags,
+  runTraining,
+  type RunCreate,
+  type RunFinish,
+  type RunRecorder,
+  type RunResult,
+  type StepRecord,
+} from "@subnet-review/trainer";
+import { z } from "zod";
+import { createApiClient } from "../apiClient.ts";
+import { parseFlags, userPath } from "../args.ts";
+import { formatTable } from "../table.ts";
+
+export const trainUsage = `pnpm review train --model DIR --data FILE --cell A|B|C --trainable-experts SEL --steps S [--kept N]
+      [--batch 4 --seq 2048 --lr 1e-5 --device cuda|cpu --dtype bf16|fp32 --no-checkpointing --checkpoint-every N
+       --seed 0 --python PATH --out runs --tokenizer DIR --peak-tflops T] [--api URL --token T]
+                                                train one cell; SEL: top-k:K | esft-gate:P | esft-token:P | expert_cfg.json
+pnpm review train --resume RUN_DIR [--api URL --token T] [--python PATH]
+                                                continue a run from its last checkpoint, or send its backlog to the API`;
+
+/** Flags shared by train and experiment (node:util parseArgs config). */
+export const runFlagOptions = {
+  model: { type: "string" },
+  data: { type: "string" },
+  tokenizer: { type: "string" },
+  "trainable-experts": { type: "string" },
+  kept: { type: "string" },
+  steps: { type: "string" },
+  batch: { type: "string" },
+  seq: { type: "string" },
+  lr: { type: "string" },
+  "weight-decay": { type: "string" },
+  device: { type: "string" },
+  dtype: { type: "string" },
+  "optimizer-state": { type: "string" },
+  "no-checkpointing": { type: "boolean" },
+  "checkpoint-every": { type: "string" },
+  "score-tokens": { type: "string" },
+  seed: { type: "string" },
+  python: { type: "string" },
+  out: { type: "string" },
+  "peak-tflops": { type: "string" },
+  api: { type: "string" },
+  token: { type: "string" },
+} as const satisfies NonNullable<ParseArgsConfig["options"]>;
+
+// A hung API must not hold a finished run forever: each call gives up after this and is retried.
+const CALL_TIMEOUT_MS = 15_000;
+
+/** The runner's RunRecorder over the API's runs router (protected writes, Bearer token). */
+export function apiRecorder(url: string, token: string): RunRecorder {
+  const api = createApiClient({ url, token });
+  const opts = () => ({ signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
+  return {
+    async create(run: RunCreate) {
+      await api.runs.create.mutate(run, opts());
+    },
+    async appendSteps(runId: string, steps: StepRecord[]) {
+      await api.runs.appendSteps.mutate({ runId, steps }, opts());
+    },
+    async finish(runId: string, end: RunFinish) {
+      await api.runs.finish.mutate({ runId, ...end }, opts());
+    },
+  };
+}
+
+/** SIGINT / SIGTERM stop the worker; the run is recorded as failed with its metrics. */
+export function stopSignal(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const stop = (sig: NodeJS.Signals) => controller.abort(sig);
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+    },
+  };
+}
+
+const GiB = 2 ** 30;
+
+export function runRows(results: RunResult[]): string {
+  return formatTable(
+    ["cell", "run", "status", "steps", "final loss", "tokens/s", "peak GiB", "MFU", "wallclock s", "api"],
+    results.map((r) => [
+      r.cell,
+      r.id,
+      r.status,
+      String(r.steps.length),
+      r.finalLoss?.toFixed(4) ?? r.steps.at(-1)?.loss.toFixed(4) ?? "-",
+      r.summary.tokensPerSecond === null ? "-" : Math.round(r.summary.tokensPerSecond).toLocaleString("en-US"),
+      r.summary.peakMemoryBytes === null ? "-" : (r.summary.peakMemoryBytes / GiB).toFixed(1),
+      r.summary.mfu === null ? "-" : `${(r.summary.mfu * 100).toFixed(1)}%`,
+      r.wallclockSeconds.toFixed(1),
+      r.synced ? "sent" : `${r.backlog} steps queued`,
+    ]),
+  );
+}
+
+export async function trainCommand(argv: string[]): Promise<void> {
+  const stop = stopSignal();
+  try {
+    let result: RunResult;
+    if (argv.includes("--resume")) {
+      const flags = parseFlags(
+        argv,
+        { resume: { type: "string" }, api: { type: "string" }, token: { type: "string" }, python: { type: "string" } },
+        z.object({ resume: z.string().min(1), api: z.url({ error: "must be the API's base URL" }).optional(), token: z.string().min(1).optional(), python: z.string().min(1).optional() }),
+      );
+      result = await resumeRun(userPath(flags.resume), {
+        recorder: flags.api && flags.token ? apiRecorder(flags.api, flags.token) : null,
+        ...(flags.python ? { python: userPath(flags.python) } : {}),
+        signal: stop.signal,
+      });
+    } else {
+      const flags = parseFlags(argv, { ...runFlagOptions, cell: { type: "string" } }, runFlagsSchema);
+      result = await runTraining(runSpecFromFlags(flags, userPath), {
+        outDir: userPath(flags.out),
+        recorder: flags.api && flags.token ? apiRecorder(flags.api, flags.token) : null,
+        ...(flags.python ? { python: flags.python.includes("/") ? userPath(flags.python) : flags.python } : {}),
+        signal: stop.signal,
+      });
+    }
+    console.log(runRows([result]));
+    if (result.status === "failed") throw new Error(`run ${result.id} failed: ${result.error}; its metrics are in ${result.dir}/metrics.jsonl`);
+    if (!result.synced) throw new Error(`run ${result.id} completed, but the API has not taken everything yet: \`pnpm review train --resume ${result.dir} --api URL --token T\``);
+  } finally {
+    stop.dispose();
+  }
+}

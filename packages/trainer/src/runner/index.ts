@@ -1,0 +1,13 @@
+export { runFlagsSchema, experimentFlagsSchema, runSpecFromFlags, runSpecSchema, type RunFlags, type ExperimentFlags, type RunSpec } from "./spec.ts";
+export { parseTrainableExperts, checkSelection, trainableCount, selectionHelp, type ExpertSelection, type ExpertsByLayer } from "./selection.ts";
+export { checkRunInputs, readCheckpointConfig } from "./preflight.ts";
+export type { ExperimentRef, RunCreate, RunFinish, RunRecorder, StepRecord } from "./records.ts";
+export { METRICS_FILE, MetricsLog, readMetricsLog, runEndSchema, type MetricsLine, type RunEnd } from "./metrics-log.ts";
+export { RunUploader, type UploaderOptions } from "./uploader.ts";
+export { RUN_FILE, readRunFile, runFileSchema, type RunFile } from "./run-file.ts";
+export { gpuPeakFlops, type GpuPeak } from "./gpu-peak.ts";
+export { summarizeSteps, type RunSummary } from "./summary.ts";
+export { progressLine, formatEta } from "./progress.ts";
+export { runTraining, resumeRun, prepareRunData, recordsFromLog, stepRecord, type RunContext, type RunResult } from "./runner.ts";
+export { runExperiment, describeExperiment, EXPERIMENT_CELLS, type ExperimentOptions, type ExperimentResult } from "./experiment.ts";
+export { mergeAdapter, type MergeResult } from "./merge.ts";
