@@ -114,7 +114,8 @@ export class TelemetryIngest {
         activeMiners = record.activeMiners.length;
       }
       summary[action]++;
-      done++;
+      // Captured now: other workers finish cycles while this one awaits the checkpoint write.
+      const doneNow = ++done;
       finished.add(window.index);
       while (frontier < windows.length && finished.has(windows[frontier]!.index)) frontier++;
       const reached = frontier > 0 ? windows[frontier - 1]! : null;
@@ -124,7 +125,7 @@ export class TelemetryIngest {
         await store.saveCheckpoint({ netuid, lastCycle: reached.index, lastBlock: reached.lastBlock });
       }
       const seconds = (performance.now() - started) / 1000;
-      onProgress?.({ cycle: window.index, action, activeMiners, done, total: windows.length, requests: rpc.stats.roundTrips, cyclesPerSecond: done / seconds });
+      onProgress?.({ cycle: window.index, action, activeMiners, done: doneNow, total: windows.length, requests: rpc.stats.roundTrips, cyclesPerSecond: doneNow / seconds });
     };
 
     const worker = async () => {
