@@ -8,6 +8,7 @@ import { ingestCommand, ingestUsage } from "./commands/ingest.ts";
 import { trainCommand, trainUsage } from "./commands/train.ts";
 import { experimentCommand, experimentUsage } from "./commands/experiment.ts";
 import { mergeCommand, mergeUsage } from "./commands/merge.ts";
+import { evalCommand, evalUsage } from "./commands/eval.ts";
 
 const commands: Record<string, (argv: string[]) => Promise<void>> = {
   census: censusCommand,
@@ -20,6 +21,7 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   train: trainCommand,
   experiment: experimentCommand,
   merge: mergeCommand,
+  eval: evalCommand,
 };
 
 const usage = `usage: pnpm review <command> [flags]
@@ -31,7 +33,8 @@ ${tokenUsage}
 ${ingestUsage}
 ${trainUsage}
 ${experimentUsage}
-${mergeUsage}`;
+${mergeUsage}
+${evalUsage}`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -78,3 +78,4 @@ export {
   type EvaluateMergedOptions,
   type MergedEvaluation,
 } from "./merged-checkpoint.ts";
+export { evalProgressLine } from "./progress-line.ts";

@@ -1,0 +1,163 @@
+import { basename, join } from "node:path";
+import {
+  type EvalBackend,
+  type EvalResult,
+  createOpenAiCompletionsBackend,
+  createWorkerBackend,
+  defaultDataDir,
+  evalProgressLine,
+  runEval,
+  scoreGsm8kPredictions,
+  taskNames,
+} from "@subnet-review/eval";
+import { z } from "zod";
+import { createApiClient } from "../apiClient.ts";
+import { UsageError, numberFlag, parseFlags, userPath } from "../args.ts";
+
+export const evalUsage = `pnpm review eval --task TASK (--model DIR | --endpoint URL [--served-model NAME]) [--limit N] [--run ID --step S]
+        [--api URL --token T] [--samples FILE] [--label NAME] [--device cuda|cpu] [--batch-size N] [--data-dir DIR] [--json]
+                                                run ${taskNames.join(", ")} on a checkpoint (PyTorch worker) or an OpenAI-compatible
+                                                server; resumes from its samples file; stores the result through the API or prints it
+pnpm review eval score --task gsm8k_cot --data FILE --predictions FILE [--json]
+                                                score given generations (JSONL: question, completion): strict, flexible, n`;
+
+const positiveInt = (what: string) => numberFlag.pipe(z.number().int(`must be an integer`).min(1, `must be >= 1 (${what})`));
+
+const runFlagsSchema = z
+  .object({
+    task: z.enum(taskNames, { error: `is required: one of ${taskNames.join(", ")}` }),
+    model: z.string().min(1).optional(),
+    endpoint: z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as http://127.0.0.1:8000" }).optional(),
+    servedModel: z.string().min(1).optional(),
+    tokenizer: z.string().min(1).optional(),
+    limit: positiveInt("documents to evaluate").optional(),
+    run: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "letters, digits, '.', '_' and '-', at most 100").optional(),
+    step: numberFlag.pipe(z.number().int("must be an integer").min(0, "must be >= 0")).optional(),
+    api: z.url({ protocol: /^https?$/, error: "must be the API's http(s) URL" }).optional(),
+    token: z.string().min(1).optional(),
+    samples: z.string().min(1).optional(),
+    label: z.string().min(1).max(300).optional(),
+    device: z.enum(["cuda", "cpu"], { error: "must be 'cuda' or 'cpu'" }).default("cuda"),
+    batchSize: positiveInt("sequences per worker batch").optional(),
+    dataDir: z.string().min(1).optional(),
+    python: z.string().min(1).optional(),
+    json: z.boolean().default(false),
+  })
+  .superRefine((f, ctx) => {
+    if ((f.model === undefined) === (f.endpoint === undefined)) ctx.addIssue({ code: "custom", path: ["model"], message: "give exactly one of --model DIR or --endpoint URL" });
+    if (f.servedModel !== undefined && f.endpoint === undefined) ctx.addIssue({ code: "custom", path: ["servedModel"], message: "only applies with --endpoint" });
+    if (f.step !== undefined && f.run === undefined) ctx.addIssue({ code: "custom", path: ["step"], message: "needs --run ID" });
+    if (f.api !== undefined && f.token === undefined) ctx.addIssue({ code: "custom", path: ["token"], message: "is required with --api (pnpm review token create)" });
+    if (f.token !== undefined && f.api === undefined) ctx.addIssue({ code: "custom", path: ["api"], message: "is required with --token" });
+  });
+
+const runOptions = {
+  task: { type: "string" }, model: { type: "string" }, endpoint: { type: "string" }, "served-model": { type: "string" },
+  tokenizer: { type: "string" }, limit: { type: "string" }, run: { type: "string" }, step: { type: "string" },
+  api: { type: "string" }, token: { type: "string" }, samples: { type: "string" }, label: { type: "string" },
+  device: { type: "string" }, "batch-size": { type: "string" }, "data-dir": { type: "string" }, python: { type: "string" },
+  json: { type: "boolean" },
+} as const;
+
+async function servedModelName(endpoint: string): Promise<string> {
+  const url = `${endpoint.replace(/\/+$/, "").replace(/\/v1$/, "")}/v1/models`;
+  let body: unknown;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    body = await res.json();
+  } catch (err) {
+    throw new UsageError(`--served-model: not given, and GET ${url} failed (${(err as Error).message})`);
+  }
+  const parsed = z.object({ data: z.array(z.object({ id: z.string().min(1) })).min(1) }).safeParse(body);
+  if (!parsed.success) throw new UsageError(`--served-model: not given, and ${url} lists no model`);
+  return parsed.data.data[0]!.id;
+}
+
+function printResult(r: EvalResult): void {
+  for (const [metric, m] of Object.entries(r.metrics)) {
+    const se = m.stderr === null ? "" : ` ± ${(100 * m.stderr).toFixed(2)}`;
+    console.log(`${r.task} ${metric}: ${(100 * m.value).toFixed(2)}%${se} (n ${r.n}, model ${r.model})`);
+  }
+  if (r.note) console.log(r.note);
+  console.log(`samples: ${r.samplesPath}${r.resumed ? ` (${r.resumed} resumed)` : ""} · ${(r.elapsedMs / 1000).toFixed(1)} s`);
+}
+
+async function scoreCommand(argv: string[]): Promise<void> {
+  const flags = parseFlags(
+    argv,
+    { task: { type: "string" }, data: { type: "string" }, predictions: { type: "string" }, json: { type: "boolean" } },
+    z.object({
+      task: z.literal("gsm8k_cot", { error: "is required and must be gsm8k_cot (the generation task)" }),
+      data: z.string({ error: "is required: the GSM8K JSONL (question, answer)" }).min(1),
+      predictions: z.string({ error: "is required: a JSONL of {question, completion}" }).min(1),
+      json: z.boolean().default(false),
+    }),
+  );
+  const started = performance.now();
+  const s = await scoreGsm8kPredictions({ dataPath: userPath(flags.data), predictionsPath: userPath(flags.predictions) });
+  const ms = performance.now() - started;
+  process.stderr.write(`scored ${s.n} predictions in ${ms.toFixed(1)} ms${s.missing ? ` (${s.missing} questions of the data have none)` : ""}\n`);
+  if (flags.json) {
+    console.log(JSON.stringify({ strict: s.strict, flexible: s.flexible, n: s.n, strictStderr: s.strictStderr, flexibleStderr: s.flexibleStderr, missing: s.missing }));
+    return;
+  }
+  console.log(`gsm8k_cot strict-match: ${(100 * s.strict).toFixed(2)}% · flexible-extract: ${(100 * s.flexible).toFixed(2)}% · n ${s.n}`);
+}
+
+export async function evalCommand(argv: string[]): Promise<void> {
+  if (argv[0] === "score") return scoreCommand(argv.slice(1));
+  // node:util gives kebab-case keys; the schema is camelCase (parseFlags prints a field back as --kebab-case)
+  const flags = parseFlags(argv, runOptions, z.preprocess(
+    (v) => Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), x])),
+    runFlagsSchema,
+  ));
+  let backend: EvalBackend & { close?: () => Promise<void> };
+  if (flags.model !== undefined) {
+    const modelDir = userPath(flags.model);
+    backend = await createWorkerBackend({
+      modelDir,
+      label: flags.label ?? basename(modelDir),
+      device: flags.device,
+      ...(flags.tokenizer ? { tokenizerDir: userPath(flags.tokenizer) } : {}),
+      ...(flags.python ? { python: flags.python } : {}),
+      ...(flags.batchSize ? { batchSize: flags.batchSize } : {}),
+    });
+  } else {
+    const served = flags.servedModel ?? (await servedModelName(flags.endpoint!));
+    backend = createOpenAiCompletionsBackend({ baseUrl: flags.endpoint!, model: served, ...(flags.label ? { label: flags.label } : {}) });
+  }
+  const samplesPath = userPath(flags.samples ?? join("evals", backend.label.replace(/[^A-Za-z0-9._@-]+/g, "_"), `${flags.task}.jsonl`));
+  let result: EvalResult;
+  try {
+    result = await runEval({
+      task: flags.task,
+      backend,
+      samplesPath,
+      dataDir: flags.dataDir ? userPath(flags.dataDir) : defaultDataDir,
+      ...(flags.limit ? { limit: flags.limit } : {}),
+      onProgress: (p) => process.stderr.write(`${evalProgressLine(p)}\n`),
+    });
+  } finally {
+    await backend.close?.();
+  }
+  if (flags.api) {
+    const client = createApiClient({ url: flags.api, token: flags.token });
+    await client.evals.record.mutate({
+      results: Object.entries(result.metrics).map(([metric, m]) => ({
+        model: result.model,
+        runId: flags.run ?? null,
+        step: flags.step ?? null,
+        task: result.task,
+        metric,
+        value: m.value,
+        stderr: m.stderr,
+        n: result.n,
+        note: result.note ?? null,
+        samplesPath: result.samplesPath,
+      })),
+    });
+    process.stderr.write(`recorded ${Object.keys(result.metrics).length} metrics at ${flags.api}\n`);
+  }
+  if (flags.json) console.log(JSON.stringify(result));
+  else printResult(result);
+}
