@@ -54,8 +54,9 @@ class RopeTable:
         self.cos = torch.empty(0, self.inv_freq.shape[0], device=device)
         self.sin = torch.empty_like(self.cos)
 
-    def at(self, positions: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        need = int(positions.max()) + 1 if positions.numel() else 0
+    def at(self, positions: torch.Tensor, bound: int) -> Tuple[torch.Tensor, torch.Tensor]:
+        """`bound` > every position, known on the host: reading positions.max() would wait for the GPU."""
+        need = bound
         if need > self.cos.shape[0]:
             size = max(need, 2 * self.cos.shape[0], 256)
             freqs = torch.outer(torch.arange(size, dtype=torch.float32), self.inv_freq).to(self.device)
@@ -131,7 +132,9 @@ def _experts_grouped(moe: MoE, x: torch.Tensor, experts: torch.Tensor, weights: 
     t, k = experts.shape
     flat = experts.reshape(-1)
     order = torch.sort(flat, stable=True).indices
-    offs = torch.bincount(flat, minlength=moe.cfg.n_routed_experts).cumsum(0, dtype=torch.int32)
+    # scatter_add, not bincount: CUDA bincount reads the input's max back to the host
+    counts = torch.zeros(moe.cfg.n_routed_experts, dtype=torch.long, device=x.device).scatter_add_(0, flat, torch.ones_like(flat))
+    offs = counts.cumsum(0, dtype=torch.int32)
     token_of = order // k
     xs = x[token_of]
     h = F.silu(torch._grouped_mm(xs, ex.kept_gate.transpose(-2, -1), offs=offs)) * torch._grouped_mm(xs, ex.kept_up.transpose(-2, -1), offs=offs)  # type: ignore[union-attr]
@@ -165,7 +168,7 @@ def _mlp(module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
 def forward_prefill(model: DeepseekV2, rope: RopeTable, ids: torch.Tensor, valid: torch.Tensor, cache: Optional[LatentCache]) -> torch.Tensor:
     """Final hidden states [B, T, H] of a padded block; with a cache, fills its columns [0, T)."""
     b, t = ids.shape
-    cos, sin = rope.at(positions_of(valid))
+    cos, sin = rope.at(positions_of(valid), t)
     cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)  # [B, 1, T, d/2]: broadcast over heads
     causal = torch.ones(t, t, dtype=torch.bool, device=ids.device).tril()
     eye = torch.eye(t, dtype=torch.bool, device=ids.device)
@@ -182,7 +185,7 @@ def forward_prefill(model: DeepseekV2, rope: RopeTable, ids: torch.Tensor, valid
 def forward_decode(model: DeepseekV2, rope: RopeTable, ids: torch.Tensor, positions: torch.Tensor, key_valid: torch.Tensor, cache: LatentCache) -> torch.Tensor:
     """Final hidden states [B, H] of one new token per row (ids [B], positions [B]) appended at cache.length."""
     at = cache.length
-    cos, sin = rope.at(positions)
+    cos, sin = rope.at(positions, at + 1)  # a row's position never exceeds its cache column
     cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)  # [B, 1, d/2]: broadcast over heads
     x = model.model.embed_tokens(ids.unsqueeze(1))
     for i, layer in enumerate(model.model.layers):
