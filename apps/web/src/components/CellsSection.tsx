@@ -1,6 +1,7 @@
 import { formatFigure } from "@subnet-review/core";
 import type { ReviewView } from "../lib/api";
 import { cellColors, cellNames, formatDuration, formatPoints } from "../lib/format";
+import { EvalSection } from "./EvalSection";
 import { FigureValue, KindBadge } from "./FigureValue";
 
 function cellDescriptions(K: number, N: number, E: number) {
@@ -128,6 +129,7 @@ export function CellsSection({ view }: { view: ReviewView }) {
         </table>
       </div>
       <p className="note">Scores as reported by the published review; deltas computed here. <KindBadge kind="reported" /></p>
+      <EvalSection evals={view.evals} />
     </section>
   );
 }
