@@ -35,8 +35,8 @@ async function trpcResponse(db: Db, req: IncomingMessage, body: Buffer | undefin
   const request = new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
     method: req.method ?? "GET",
     headers,
-    // A plain Uint8Array is a BodyInit under both Node's and the DOM's typings (the web app type-checks this file).
-    ...(body ? { body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) } : {}),
+    // tRPC bodies are JSON text; a string is a BodyInit under Node's and the DOM's typings alike.
+    ...(body ? { body: body.toString("utf8") } : {}),
   });
   const response = await fetchRequestHandler({
     endpoint: "/trpc",
