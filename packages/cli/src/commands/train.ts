@@ -17,8 +17,9 @@ import { formatTable } from "../table.ts";
 
 export const trainUsage = `pnpm review train --model DIR --data FILE --cell A|B|C --trainable-experts SEL --steps S [--kept N]
       [--batch 4 --seq 2048 --lr 1e-5 --device cuda|cpu --dtype bf16|fp32 --no-checkpointing --checkpoint-every N
-       --seed 0 --python PATH --out runs --tokenizer DIR --peak-tflops T] [--api URL --token T]
-                                                train one cell; SEL: top-k:K | esft-gate:P | esft-token:P | expert_cfg.json
+       --seed 0 --python PATH --out runs --tokenizer DIR --peak-tflops T] [--api URL --token T [--experiment NAME]]
+                                                train one cell; SEL: top-k:K | esft-gate:P | esft-token:P | expert_cfg.json;
+                                                --experiment attaches the run to a review's experiment (section 04)
 pnpm review train --resume RUN_DIR [--api URL --token T] [--python PATH]
                                                 continue a run from its last checkpoint, or send its backlog to the API`;
 
@@ -119,9 +120,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
         signal: stop.signal,
       });
     } else {
-      const flags = parseFlags(argv, { ...runFlagOptions, cell: { type: "string" } }, runFlagsSchema);
+      const flags = parseFlags(argv, { ...runFlagOptions, cell: { type: "string" }, experiment: { type: "string" } }, runFlagsSchema);
       result = await runTraining(runSpecFromFlags(flags, userPath), {
         outDir: userPath(flags.out),
+        experiment: flags.experiment ? { name: flags.experiment, description: `Training runs attached with \`pnpm review train --experiment ${flags.experiment}\`.` } : null,
         recorder: flags.api && flags.token ? apiRecorder(flags.api, flags.token) : null,
         ...(flags.python ? { python: flags.python.includes("/") ? userPath(flags.python) : flags.python } : {}),
         signal: stop.signal,

@@ -34,6 +34,7 @@ export const runFlagsSchema = z
     python: z.string().min(1).optional(),
     out: z.string().min(1).default("runs"),
     "peak-tflops": real(0, 100_000, "the GPU's dense bf16 peak for MFU, if not in the built-in table").optional(),
+    experiment: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, "an experiment name: lowercase letters, digits, '.', '_' and '-'").optional(),
     api: z.url({ error: "must be the API's base URL, e.g. http://127.0.0.1:4000" }).optional(),
     token: z.string().min(1).optional(),
   })
@@ -41,6 +42,7 @@ export const runFlagsSchema = z
     if (f.cell === "B" && f.kept < 1) ctx.addIssue({ code: "custom", path: ["kept"], message: "cell B needs --kept N >= 1 frozen resident experts per layer" });
     if (f.api && !f.token) ctx.addIssue({ code: "custom", path: ["token"], message: "is required with --api: runs are written through the API with a token from `pnpm review token create`" });
     if (f.token && !f.api) ctx.addIssue({ code: "custom", path: ["api"], message: "is required with --token: the API's base URL" });
+    if (f.experiment && !f.api) ctx.addIssue({ code: "custom", path: ["api"], message: "is required with --experiment: the run is attached to the experiment through the API" });
   });
 export type RunFlags = z.output<typeof runFlagsSchema>;
 
