@@ -53,9 +53,14 @@ export class PgStore implements TelemetryStore {
       // Replace, not merge: a miner that a reorg removed from the cycle must not survive the re-ingest.
       await tx.chainMiner.deleteMany({ where: key });
       if (cycle.activeMiners.length > 0) {
-        await tx.chainMiner.createMany({
-          data: cycle.activeMiners.map((m) => ({ ...key, hotkey: m.hotkey, uid: m.uid, commitBlock: m.commitBlock, commitPhase: m.commitPhase, payload: m.payload })),
-        });
+        // One statement with five array parameters rather than createMany's per-row ones: the 150-cycle backfill
+        // (~200 miners a cycle) took 23.8 s of CPU with createMany and 10.6 s with this (bench/telemetry-pg.ts).
+        const m = cycle.activeMiners;
+        await tx.$executeRaw`
+          INSERT INTO "ChainMiner" ("netuid", "cycle", "hotkey", "uid", "commitBlock", "commitPhase", "payload")
+          SELECT ${cycle.netuid}::int, ${cycle.index}::int, r.hotkey, r.uid, r.block, r.phase, r.payload
+          FROM unnest(${m.map((x) => x.hotkey)}::text[], ${m.map((x) => x.uid)}::int[], ${m.map((x) => x.commitBlock)}::int[],
+                      ${m.map((x) => x.commitPhase)}::text[], ${m.map((x) => x.payload)}::text[]) AS r(hotkey, uid, block, phase, payload)`;
       }
     });
   }

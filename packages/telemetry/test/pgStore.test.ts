@@ -126,5 +126,9 @@ describe("PgStore under the ingest engine", () => {
     await expect(store.upsertCycle({ ...broken, index: FIRST, registeredNeurons: 1 })).rejects.toThrow();
     expect((await store.list(NETUID))[0]).toEqual(stored);
     await expect(store.upsertCycle({ ...stored!, activeMiners: [...stored!.activeMiners, stored!.activeMiners[0]!] })).rejects.toThrow(/duplicate hotkey/);
+    // A commitment that is not UTF-8 text is kept with a null payload.
+    const withNull: CycleRecord = { ...stored!, index: FIRST + 2, activeMiners: stored!.activeMiners.map((m, i) => (i === 0 ? { ...m, payload: null } : m)) };
+    await store.upsertCycle(withNull);
+    expect((await store.list(NETUID, { fromCycle: FIRST + 2 }))[0]).toEqual(withNull);
   });
 });
