@@ -3,6 +3,7 @@ import type { ReviewView } from "../lib/api";
 import { cellColors, cellNames, formatDuration, formatPoints } from "../lib/format";
 import { EvalSection } from "./EvalSection";
 import { FigureValue, KindBadge } from "./FigureValue";
+import { RunsSection } from "./RunsSection";
 
 function cellDescriptions(K: number, N: number, E: number) {
   return [
@@ -73,7 +74,7 @@ export function CellsSection({ view }: { view: ReviewView }) {
       </div>
 
       <h3>Training loss</h3>
-      <p className="empty">No training runs are recorded for this review yet: loss curves appear here as the trainer streams them.</p>
+      {view.runs ? <RunsSection runs={view.runs} /> : <p className="empty">No training runs are recorded for this review yet: loss curves appear here as the trainer streams them.</p>}
 
       <h3>Evaluation: GSM8K-CoT exact match (strict)</h3>
       <div className="table-wrap">

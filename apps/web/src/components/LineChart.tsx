@@ -19,12 +19,14 @@ function ticks(min: number, max: number, count: number): number[] {
   return out;
 }
 
-export function LineChart({ series, xLabel, yLabel, yFormat = (v: number) => String(v), title }: {
+export function LineChart({ series, xLabel, yLabel, yFormat = (v: number) => String(v), title, integerX = false }: {
   series: Series[];
   xLabel: string;
   yLabel: string;
   yFormat?: (v: number) => string;
   title: string;
+  /** x is a count (steps): no fractional ticks */
+  integerX?: boolean;
 }) {
   const all = series.flatMap((s) => s.points);
   if (all.length === 0) return null;
@@ -44,7 +46,7 @@ export function LineChart({ series, xLabel, yLabel, yFormat = (v: number) => Str
           <text x={PAD.left - 6} y={sy(t) + 4} textAnchor="end">{yFormat(t)}</text>
         </g>
       ))}
-      {ticks(x0, x1, 6).map((t) => (
+      {ticks(x0, x1, 6).filter((t) => !integerX || Number.isInteger(t)).map((t) => (
         <text key={`x${t}`} x={sx(t)} y={H - PAD.bottom + 16} textAnchor="middle">{t.toLocaleString("en-US")}</text>
       ))}
       <text x={(W + PAD.left) / 2} y={H - 6} textAnchor="middle">{xLabel}</text>

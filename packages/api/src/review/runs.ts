@@ -15,7 +15,10 @@ export interface RunCellView {
   recordedSteps: number;
   startedAt: string;
   finishedAt: string | null;
+  /** the torch device name (a GPU's, or the CPU's architecture) */
   device: string | null;
+  /** whether the run trained on a GPU (only then is a peak memory measured) */
+  gpu: boolean;
   shape: { batch: number; seq: number; checkpointing: boolean; dtype: string } | null;
   trainable: number;
   kept: number;
@@ -107,7 +110,8 @@ function cellView(run: TrainingRun, steps: { step: number; loss: number }[]): Ru
     recordedSteps: steps.length,
     startedAt: run.startedAt.toISOString(),
     finishedAt: run.finishedAt?.toISOString() ?? null,
-    device: hw.success ? hw.data.device_name : null,
+    device: hw.success ? (onGpu ? hw.data.device_name : `CPU (${hw.data.device_name})`) : null,
+    gpu: onGpu,
     shape: spec.success ? { batch: spec.data.batch, seq: spec.data.seq, checkpointing: spec.data.activationCheckpointing, dtype: spec.data.dtype } : null,
     trainable: run.trainable,
     kept: run.kept,
