@@ -33,7 +33,7 @@ let dir: string;
 let model: string;
 let data: string;
 /** the proxy: up or down, and every step number it delivered to the API */
-const gate = { up: true, delivered: [] as number[] };
+const gate = { up: true, delivered: [] as number[], refused: 0 };
 
 async function review(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -70,6 +70,7 @@ beforeAll(async () => {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       if (!gate.up) {
+        gate.refused++;
         req.socket.destroy(); // as if the API were not there
         return;
       }
@@ -160,17 +161,24 @@ describe("pnpm review train", () => {
   it("keeps training while the API is down and delivers the backlog exactly once when it is back", async () => {
     gate.up = false;
     gate.delivered = [];
+    gate.refused = 0;
+    let queuedWhileDown = 0;
     const result = await runTraining(spec({ steps: "8" }), {
       outDir: join(dir, "runs-down"),
       recorder: apiRecorder(proxyUrl, token),
       uploader: { retryMs: 100, maxRetryMs: 200 },
-      stderr: devNull(),
+      stderr: progressSink((line) => {
+        const queued = /api: (\d+) steps queued/.exec(line);
+        if (queued && !gate.up) queuedWhileDown = Math.max(queuedWhileDown, Number(queued[1]));
+      }),
       onMessage: (m) => {
         if (m.type === "step" && m.step === 4) gate.up = true;
       },
     });
     expect(result.status).toBe("completed");
     expect(result.synced).toBe(true);
+    expect(gate.refused).toBeGreaterThan(0);
+    expect(queuedWhileDown).toBeGreaterThan(0); // the progress line showed the backlog
     expect(gate.delivered.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     const { row, steps } = await rowsOf(result.id);
     expect(row.status).toBe("completed");
@@ -195,8 +203,8 @@ describe("pnpm review train", () => {
     expect(gate.delivered).toEqual([1, 2, 3]);
   });
 
-  it("records a killed worker as a failed run with the steps it finished", async () => {
-    const result = await runTraining(spec({ steps: "100000" }), {
+  it("records a killed worker as a failed run with the steps it finished, and --resume continues it from its checkpoint", async () => {
+    const killed = await runTraining(spec({ steps: "30", "checkpoint-every": "2" }), {
       outDir: join(dir, "runs-killed"),
       recorder: apiRecorder(apiUrl, token),
       stderr: devNull(),
@@ -204,16 +212,25 @@ describe("pnpm review train", () => {
         if (m.type === "step" && m.step === 3) worker.kill("SIGKILL");
       },
     });
-    expect(result.status).toBe("failed");
-    expect(result.error).toMatch(/killed by SIGKILL/);
-    const { row, steps } = await rowsOf(result.id);
-    expect(row.status).toBe("failed");
-    expect(row.error).toMatch(/SIGKILL/);
-    expect(steps.length).toBeGreaterThanOrEqual(3);
-    expect(steps.map((s) => s.loss)).toEqual(loggedSteps(result.dir).map((s) => s.loss));
-    const end = readMetricsLog(join(result.dir, METRICS_FILE)).at(-1);
-    expect(end).toMatchObject({ type: "run_end", status: "failed" });
-    expect(existsSync(join(result.dir, "adapter", "complete"))).toBe(false);
+    expect(killed.status).toBe("failed");
+    expect(killed.error).toMatch(/killed by SIGKILL/);
+    const before = await rowsOf(killed.id);
+    expect(before.row).toMatchObject({ status: "failed", error: expect.stringMatching(/SIGKILL/) });
+    expect(before.steps.length).toBeGreaterThanOrEqual(3);
+    expect(before.steps.length).toBeLessThan(30);
+    expect(before.steps.map((s) => s.loss)).toEqual(loggedSteps(killed.dir).map((s) => s.loss));
+    expect(readMetricsLog(join(killed.dir, METRICS_FILE)).at(-1)).toMatchObject({ type: "run_end", status: "failed" });
+    expect(existsSync(join(killed.dir, "adapter", "complete"))).toBe(false);
+
+    const resumed = await resumeRun(killed.dir, { recorder: apiRecorder(apiUrl, token), stderr: devNull() });
+    expect(resumed.status).toBe("completed");
+    const ready = readMetricsLog(join(killed.dir, METRICS_FILE)).filter((m) => m.type === "ready");
+    expect(ready.map((m) => m.type === "ready" && m.run.start_step)).toEqual([0, 2]); // from the step-2 checkpoint
+    const after = await rowsOf(killed.id);
+    expect(after.row).toMatchObject({ status: "completed", error: null });
+    expect(after.steps.map((s) => s.step)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(after.steps.slice(0, 2).map((s) => s.loss)).toEqual(before.steps.slice(0, 2).map((s) => s.loss));
+    expect(existsSync(join(killed.dir, "adapter", "complete"))).toBe(true);
   });
 
   it("records a run that asks for a GPU on a machine without one as failed, with the worker's message", async () => {
@@ -305,6 +322,16 @@ describe("bad input fails before any worker starts, naming the flag", () => {
     nothingWritten();
   });
 });
+
+/** A stderr that hands each progress line to `see`. */
+function progressSink(see: (line: string) => void): NodeJS.WritableStream {
+  return new Writable({
+    write: (c: Buffer, _e, cb) => {
+      for (const line of c.toString("utf8").split("\n")) if (line) see(line);
+      cb();
+    },
+  });
+}
 
 function devNull(): NodeJS.WritableStream {
   return new Writable({ write: (_c, _e, cb) => cb() });
