@@ -9,7 +9,7 @@ import type { SelectSpecInput } from "../worker/messages.ts";
 import { checkRunInputs } from "./preflight.ts";
 import type { ExperimentRef } from "./records.ts";
 import { prepareRunData, runTraining, type RunContext, type RunResult } from "./runner.ts";
-import type { ExpertSelection } from "./selection.ts";
+import { checkSelection, type ExpertSelection } from "./selection.ts";
 import type { RunSpec } from "./spec.ts";
 
 export const EXPERIMENT_CELLS = ["A", "B", "C"] as const;
@@ -40,6 +40,7 @@ export async function runExperiment(base: RunSpec, opts: ExperimentOptions): Pro
   if (base.kept < 1) throw new InputError("--kept", "an experiment runs cell B, which needs --kept N >= 1 frozen resident experts per layer");
   const python = opts.python ?? process.env.TRAINER_PYTHON ?? DEFAULT_PYTHON;
   const checked = await checkRunInputs({ ...base, cell: "B" }, python);
+  checkSelection(checked.selection, checked.config, "A", 0); // cell A routes only to the listed experts: every MoE layer needs some
   const dir = resolve(opts.outDir, `experiment-${opts.name}-${new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}`);
   if (existsSync(dir)) throw new InputError("--out", `${dir} exists`);
   mkdirSync(dir, { recursive: true });
