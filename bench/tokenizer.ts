@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { loadTokenizer, prepareSftData, readSftExamples } from "../packages/trainer/src/index.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const shared = process.env.SHARED_DIR ?? "/work/shared";
+const shared = process.env.SHARED_DIR || fileURLToPath(new URL("../../shared", import.meta.url));
 const tokenizerDir = join(root, "packages/trainer/fixtures/tiny-tokenizer");
 const testPath = join(shared, "data/gsm8k/test.jsonl");
 const trainPath = join(shared, "data/gsm8k/train.jsonl");

@@ -1,3 +1,5 @@
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { EvalBackend } from "./backend.ts";
 import { aggregateSamples, type MetricValue, type SubjectMetrics } from "./aggregate.ts";
 import { scoreGsm8kCompletion } from "./gsm8k.ts";
@@ -6,8 +8,9 @@ import { loglikelihoodRequest, truncateAtStop } from "./requests.ts";
 import { appendSamples, readSampleLog, type SampleRecord } from "./samples-log.ts";
 import { type ChoiceItem, type GenerationItem, type TaskName, loadEvalTask, taskNameSchema } from "./tasks/registry.ts";
 
-/** Where /work/shared/data sits; the CLI passes its own. */
-export const defaultDataDir = process.env.EVAL_DATA_DIR ?? "/work/shared/data";
+/** The data sets beside the repository (../shared/data), or EVAL_DATA_DIR / SHARED_DIR; the CLI passes its own. */
+export const defaultDataDir =
+  process.env.EVAL_DATA_DIR || join(process.env.SHARED_DIR || fileURLToPath(new URL("../../../../shared", import.meta.url)), "data");
 
 export interface EvalProgress {
   task: TaskName;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { loadEvalTask, loadMmlu, mmluPrompt } from "../src/index.ts";
+import { defaultDataDir, loadEvalTask, loadMmlu, mmluPrompt } from "../src/index.ts";
 
-const DATA = "/work/shared/data";
+const DATA = defaultDataDir;
 
 // Written out by hand from dev/abstract_algebra_dev.csv (5 rows) and the first row of
 // test/abstract_algebra_test.csv, following the harness's mmlu default template.

@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { EvalDataError, scoreGsm8kPredictions } from "../src/index.ts";
+import { defaultDataDir, EvalDataError, scoreGsm8kPredictions } from "../src/index.ts";
 
-const DATA = "/work/shared/data/gsm8k/test.jsonl";
+const DATA = `${defaultDataDir}/gsm8k/test.jsonl`;
 const docs = readFileSync(DATA, "utf8").trim().split("\n").slice(0, 4).map((l) => JSON.parse(l) as { question: string; answer: string });
 const dir = mkdtempSync(join(tmpdir(), "eval-pred-"));
 const write = (name: string, rows: unknown[]): string => {

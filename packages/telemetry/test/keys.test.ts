@@ -1,3 +1,5 @@
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { readFileSync } from "node:fs";
 import { u8aToHex } from "@polkadot/util";
 import { describe, expect, it } from "vitest";
@@ -5,7 +7,7 @@ import {
   commitmentOfKey, commitmentOfPrefix, keysKey, lastUpdateKey, storagePrefix, subnetworkNKey, twox128, u16le, uidsKey, accountFromCommitmentKey,
 } from "../src/index.ts";
 
-const REF = "/work/shared/reference/chain";
+const REF = join(process.env.SHARED_DIR || fileURLToPath(new URL("../../../../shared", import.meta.url)), "reference/chain");
 const samples = JSON.parse(readFileSync(`${REF}/finney_storage_samples.json`, "utf8")) as {
   entries: { storage: string; args: { netuid?: number; hotkey?: string }; params: [string, string | null] }[];
 };

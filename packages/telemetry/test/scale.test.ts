@@ -1,3 +1,5 @@
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { readFileSync } from "node:fs";
 import { Metadata, TypeRegistry } from "@polkadot/types";
 import { u8aToHex } from "@polkadot/util";
@@ -7,7 +9,7 @@ import {
 } from "../src/index.ts";
 import { encodeRegistration, hex, type DataValue } from "./scaleEncode.ts";
 
-const REF = "/work/shared/reference/chain";
+const REF = join(process.env.SHARED_DIR || fileURLToPath(new URL("../../../../shared", import.meta.url)), "reference/chain");
 const storage = JSON.parse(readFileSync(`${REF}/finney_storage_samples.json`, "utf8")) as {
   entries: { storage: string; args: { netuid?: number }; params: [string, string | null]; result: string | null; decoded: { value?: number; len?: number; uid0?: number } }[];
   accounts: { ss58: string; pubkey: string }[];

@@ -6,7 +6,7 @@ import { DEEPSEEK_BOS, DEEPSEEK_EOS, DEEPSEEK_V2_PRE_TOKENIZER, loadTokenizer, r
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shipped = join(here, "../fixtures/tiny-tokenizer");
-const gsm8kTrain = join(process.env.SHARED_DIR ?? "/work/shared", "data/gsm8k/train.jsonl");
+const gsm8kTrain = join(process.env.SHARED_DIR || fileURLToPath(new URL("../../../../shared", import.meta.url)), "data/gsm8k/train.jsonl");
 
 describe("tiny tokenizer fixtures", () => {
   it("the CI copy equals the test copy and has 512 BPE tokens + BOS/EOS", async () => {

@@ -17,7 +17,7 @@ const TRAIN_LINES = 400;
 const VOCAB_SIZE = 512;
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const dataPath = process.argv[2] ?? join(process.env.SHARED_DIR ?? "/work/shared", "data/gsm8k/train.jsonl");
+const dataPath = process.argv[2] ?? join(process.env.SHARED_DIR || fileURLToPath(new URL("../../../../../shared", import.meta.url)), "data/gsm8k/train.jsonl");
 const lineSchema = z.object({ question: z.string(), answer: z.string() });
 const texts = readFileSync(dataPath, "utf8")
   .split("\n")
