@@ -12,6 +12,7 @@ import {
 } from "@subnet-review/eval";
 import { z } from "zod";
 import { createApiClient } from "../apiClient.ts";
+import { evalRecordRows, recordEvalRows } from "../evalRecords.ts";
 import { UsageError, numberFlag, parseFlags, userPath } from "../args.ts";
 
 export const evalUsage = `pnpm review eval --task TASK (--model DIR | --endpoint URL [--served-model NAME]) [--limit N] [--run ID --step S]
@@ -142,20 +143,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   }
   if (flags.api) {
     const client = createApiClient({ url: flags.api, token: flags.token });
-    await client.evals.record.mutate({
-      results: Object.entries(result.metrics).map(([metric, m]) => ({
-        model: result.model,
-        runId: flags.run ?? null,
-        step: flags.step ?? null,
-        task: result.task,
-        metric,
-        value: m.value,
-        stderr: m.stderr,
-        n: result.n,
-        note: result.note ?? null,
-        samplesPath: result.samplesPath,
-      })),
-    });
+    await recordEvalRows(client, evalRecordRows(result, { runId: flags.run ?? null, step: flags.step ?? null }));
     process.stderr.write(`recorded ${Object.keys(result.metrics).length} metrics at ${flags.api}\n`);
   }
   if (flags.json) console.log(JSON.stringify(result));

@@ -1,23 +1,31 @@
 import { experimentFlagsSchema, runExperiment, runSpecFromFlags } from "@subnet-review/trainer";
 import { parseFlags, userPath } from "../args.ts";
-import { apiRecorder, runFlagOptions, runRows, stopSignal } from "./train.ts";
+import { splitEvalFlags, trainingEvalUsage } from "../trainingEvals.ts";
+import { apiRecorder, finishEvals, runFlagOptions, runRows, stopSignal, trainingEvals } from "./train.ts";
 
 export const experimentUsage = `pnpm review experiment --model DIR --data FILE --trainable-experts SEL --kept N --steps S --name NAME
       [--description TEXT] [train's other flags] [--api URL --token T]
-                                                cells A, B and C on the same data, experts and seed, as one experiment`;
+                                                cells A, B and C on the same data, experts and seed, as one experiment
+${trainingEvalUsage}`;
 
 export async function experimentCommand(argv: string[]): Promise<void> {
-  const flags = parseFlags(argv, { ...runFlagOptions, name: { type: "string" }, description: { type: "string" } }, experimentFlagsSchema);
+  const { rest, evalFlags } = splitEvalFlags(argv);
+  const flags = parseFlags(rest, { ...runFlagOptions, name: { type: "string" }, description: { type: "string" } }, experimentFlagsSchema);
+  const spec = runSpecFromFlags(flags, userPath);
+  const python = flags.python ? (flags.python.includes("/") ? userPath(flags.python) : flags.python) : undefined;
+  const evals = evalFlags ? trainingEvals(evalFlags, spec, userPath(flags.out), python) : null;
   const stop = stopSignal();
   try {
-    const result = await runExperiment(runSpecFromFlags(flags, userPath), {
+    const result = await runExperiment(spec, {
       name: flags.name,
       ...(flags.description ? { description: flags.description } : {}),
       outDir: userPath(flags.out),
       recorder: flags.api && flags.token ? apiRecorder(flags.api, flags.token) : null,
-      ...(flags.python ? { python: flags.python.includes("/") ? userPath(flags.python) : flags.python } : {}),
+      ...(python ? { python } : {}),
       signal: stop.signal,
+      ...(evals ? { onMessage: evals.onMessage } : {}),
     });
+    if (evals) await finishEvals(evals, flags.api, flags.token);
     console.log(`experiment ${result.experiment.name}: ${result.dir} (expert assignment: ${result.dir}/expert_cfg.json)`);
     console.log(runRows(result.runs));
     const failed = result.runs.filter((r) => r.status === "failed");

@@ -1,3 +1,4 @@
+import { basename, join } from "node:path";
 import type { ParseArgsConfig } from "node:util";
 import {
   resumeRun,
@@ -8,10 +9,12 @@ import {
   type RunFinish,
   type RunRecorder,
   type RunResult,
+  type RunSpec,
   type StepRecord,
 } from "@subnet-review/trainer";
 import { z } from "zod";
 import { createApiClient } from "../apiClient.ts";
+import { checkpointEveryFor, splitEvalFlags, TrainingEvals, trainingEvalUsage, type TrainingEvalFlags } from "../trainingEvals.ts";
 import { parseFlags, userPath } from "../args.ts";
 import { formatTable } from "../table.ts";
 
@@ -20,6 +23,7 @@ export const trainUsage = `pnpm review train --model DIR --data FILE --cell A|B|
        --seed 0 --python PATH --out runs --tokenizer DIR --peak-tflops T] [--api URL --token T [--experiment NAME]]
                                                 train one cell; SEL: top-k:K | esft-gate:P | esft-token:P | expert_cfg.json;
                                                 --experiment attaches the run to a review's experiment (section 04)
+${trainingEvalUsage}
 pnpm review train --resume RUN_DIR [--api URL --token T] [--python PATH]
                                                 continue a run from its last checkpoint, or send its backlog to the API`;
 
@@ -104,6 +108,26 @@ export function runRows(results: RunResult[]): string {
   );
 }
 
+/** Eval during training for a run spec: checkpoints where evals happen, and the base model queued first. */
+export function trainingEvals(flags: TrainingEvalFlags, spec: RunSpec, outDir: string, python: string | undefined): TrainingEvals {
+  spec.checkpointEvery = checkpointEveryFor(flags["eval-every"], spec.checkpointEvery);
+  const evals = new TrainingEvals(flags, {
+    modelDir: spec.model,
+    tokenizerDir: spec.tokenizer,
+    device: spec.device,
+    python,
+    // shared by every run from this checkpoint: a later run resumes the base model's samples instead of redoing them
+    workDir: join(outDir, "base-evals", basename(spec.model)),
+  });
+  evals.evaluateBase();
+  return evals;
+}
+
+export async function finishEvals(evals: TrainingEvals, api: string | undefined, token: string | undefined): Promise<void> {
+  const { recorded } = await evals.finish(api && token ? createApiClient({ url: api, token }) : null);
+  process.stderr.write(api ? `recorded ${recorded} eval metrics at ${api}\n` : "evals kept in each run's evals.jsonl (no --api)\n");
+}
+
 export async function trainCommand(argv: string[]): Promise<void> {
   const stop = stopSignal();
   try {
@@ -120,14 +144,20 @@ export async function trainCommand(argv: string[]): Promise<void> {
         signal: stop.signal,
       });
     } else {
-      const flags = parseFlags(argv, { ...runFlagOptions, cell: { type: "string" }, experiment: { type: "string" } }, runFlagsSchema);
-      result = await runTraining(runSpecFromFlags(flags, userPath), {
+      const { rest, evalFlags } = splitEvalFlags(argv);
+      const flags = parseFlags(rest, { ...runFlagOptions, cell: { type: "string" }, experiment: { type: "string" } }, runFlagsSchema);
+      const spec = runSpecFromFlags(flags, userPath);
+      const python = flags.python ? (flags.python.includes("/") ? userPath(flags.python) : flags.python) : undefined;
+      const evals = evalFlags ? trainingEvals(evalFlags, spec, userPath(flags.out), python) : null;
+      result = await runTraining(spec, {
         outDir: userPath(flags.out),
         experiment: flags.experiment ? { name: flags.experiment, description: `Training runs attached with \`pnpm review train --experiment ${flags.experiment}\`.` } : null,
         recorder: flags.api && flags.token ? apiRecorder(flags.api, flags.token) : null,
-        ...(flags.python ? { python: flags.python.includes("/") ? userPath(flags.python) : flags.python } : {}),
+        ...(python ? { python } : {}),
         signal: stop.signal,
+        ...(evals ? { onMessage: evals.onMessage } : {}),
       });
+      if (evals) await finishEvals(evals, flags.api, flags.token);
     }
     console.log(runRows([result]));
     if (result.status === "failed") throw new Error(`run ${result.id} failed: ${result.error}; its metrics are in ${result.dir}/metrics.jsonl`);
