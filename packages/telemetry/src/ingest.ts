@@ -150,32 +150,53 @@ export class TelemetryIngest {
 
   /**
    * Keeps up with the finalized head until `signal` aborts: each poll ingests the cycles completed since the
-   * checkpoint, re-checking the last `recheckCycles` stored ones (their hashes) first.
+   * checkpoint, re-checking the last `recheckCycles` stored ones (their hashes) first. With `onError`, a failed
+   * poll (node gone past the client's retries, a malformed value) is reported and the next poll tries again.
    */
-  async follow(options: { signal: AbortSignal; pollMs?: number; recheckCycles?: number; onSummary?: (s: IngestSummary) => void }): Promise<void> {
+  async follow(options: {
+    signal: AbortSignal;
+    pollMs?: number;
+    recheckCycles?: number;
+    onSummary?: (s: IngestSummary) => void;
+    onError?: (error: unknown) => void;
+  }): Promise<void> {
     const { rpc, store, netuid, schedule } = this.options;
     const pollMs = options.pollMs ?? 12_000;
     let recheck = options.recheckCycles ?? 3;
     while (!options.signal.aborted) {
-      const finalized = await rpc.finalized();
-      const current = cycleAtBlock(schedule, finalized.number);
-      // The cycle holding the finalized head is complete when the head is its last block.
-      const latestComplete = current ? (current.lastBlock <= finalized.number ? current.index : current.index - 1) : -1;
-      const checkpoint = await store.loadCheckpoint(netuid);
-      let from = checkpoint ? checkpoint.lastCycle + 1 : latestComplete;
-      if (checkpoint && recheck > 0) {
-        // Re-check only cycles already stored: following must not reach back past where the store begins.
-        const window = Array.from({ length: Math.min(recheck, checkpoint.lastCycle + 1) }, (_, i) => checkpoint.lastCycle - i);
-        const stored = [...(await store.storedBlockHashes(netuid, window)).keys()];
-        if (stored.length > 0) from = Math.min(...stored);
-      }
-      recheck = 0;
-      if (latestComplete >= 0 && from <= latestComplete) {
-        options.onSummary?.(await this.backfill({ fromCycle: from, toCycle: latestComplete }));
+      try {
+        const finalized = await rpc.finalized();
+        const current = cycleAtBlock(schedule, finalized.number);
+        // The cycle holding the finalized head is complete when the head is its last block.
+        const latestComplete = current ? (current.lastBlock <= finalized.number ? current.index : current.index - 1) : -1;
+        const checkpoint = await store.loadCheckpoint(netuid);
+        let from = checkpoint ? checkpoint.lastCycle + 1 : latestComplete;
+        if (checkpoint && recheck > 0) {
+          // Re-check only cycles already stored: following must not reach back past where the store begins.
+          const window = Array.from({ length: Math.min(recheck, checkpoint.lastCycle + 1) }, (_, i) => checkpoint.lastCycle - i);
+          const stored = [...(await store.storedBlockHashes(netuid, window)).keys()];
+          if (stored.length > 0) from = Math.min(...stored);
+        }
+        if (latestComplete >= 0 && from <= latestComplete) {
+          // Not `onSummary?.(await ...)`: without a callback that would skip the backfill itself.
+          const summary = await this.backfill({ fromCycle: from, toCycle: latestComplete });
+          options.onSummary?.(summary);
+        }
+        recheck = 0;
+      } catch (error) {
+        if (!options.onError) throw error;
+        options.onError(error);
       }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
-        options.signal.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+        const stop = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          options.signal.removeEventListener("abort", stop);
+          resolve();
+        }, pollMs);
+        options.signal.addEventListener("abort", stop, { once: true });
       });
     }
   }

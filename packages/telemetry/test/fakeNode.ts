@@ -295,12 +295,16 @@ export class FakeNode {
   }
 
   async stop(): Promise<void> {
-    for (const client of this.wss?.clients ?? []) client.terminate();
-    await new Promise<void>((resolve) => this.wss?.close(() => resolve()) ?? resolve());
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
-    this.server?.closeAllConnections();
+    const { server, wss } = this;
     this.server = null;
     this.wss = null;
+    if (!server) return;
+    // Stop accepting first, so a client reconnecting meanwhile cannot keep the server open.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const client of wss?.clients ?? []) client.terminate();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => (wss ? wss.close(() => resolve()) : resolve()));
+    await closed;
   }
 
   private async delay(): Promise<void> {

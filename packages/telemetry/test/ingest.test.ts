@@ -198,3 +198,35 @@ describe("faults", () => {
     expect((await store.loadCheckpoint(NETUID))?.lastCycle).toBe(bad - 1);
   });
 });
+
+describe("follow", () => {
+  it("ingests each newly finalized cycle, and rides out the node going away between polls", async () => {
+    const { chain, node } = await setup({ blocksAfter: -500 }); // head at the end of LAST - 1
+    const port = Number(new URL(node.wsUrl).port);
+    const store = new MemoryStore();
+    const errors: unknown[] = [];
+    const ingest = new TelemetryIngest({ rpc: client(node.wsUrl, { maxRetries: 1 }), store, netuid: NETUID, schedule: SCHEDULE, validatorWhitelist: chain.whitelist });
+    await ingest.backfill({ last: 2 });
+    const stop = new AbortController();
+    // No onSummary: following must ingest without one.
+    const following = ingest.follow({ signal: stop.signal, pollMs: 20, onError: (e) => errors.push(e) });
+    const until = async (what: () => boolean) => {
+      for (let i = 0; i < 1000 && !what(); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(what(), `errors: ${errors.slice(-3).map(String).join(" / ")} (${errors.length})`).toBe(true);
+    };
+
+    await node.stop();
+    chain.advance(500); // LAST completes while the node is away
+    await until(() => errors.length >= 2);
+    const restarted = await new FakeNode(chain).start(port);
+    cleanups.push(() => restarted.stop());
+    await until(() => store.list(NETUID).some((c) => c.index === LAST));
+    stop.abort();
+    await following;
+
+    expect(errors[0]).toBeInstanceOf(Error);
+    expectMatchesChain(store, chain, [LAST - 2, LAST - 1, LAST]);
+    expect(store.upserts).toBe(3);
+    expect((await store.loadCheckpoint(NETUID))?.lastCycle).toBe(LAST);
+  }, 30_000);
+});

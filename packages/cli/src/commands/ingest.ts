@@ -166,6 +166,11 @@ export async function ingestCommand(argv: string[]): Promise<void> {
           progress.end();
           if (s.ingested + s.reingested > 0) console.log(summaryLine(netuid, s));
         },
+        // A long follow outlives node restarts: report and try again at the next poll rather than exit.
+        onError: (error) => {
+          progress.end();
+          console.error(`follow: ${(error as Error).message}; trying again in ${flags["poll-seconds"]} s`);
+        },
       });
       console.error("stopped following");
     }
