@@ -16,7 +16,7 @@ export function MinersSection({ view }: { view: ReviewView }) {
             <strong><FigureValue figure={measuredAverage} /></strong> distinct active miners per cycle on average across{" "}
             {series.length} cycles ingested from the chain (cycles {first.cycle.toLocaleString("en-US")}–{last.cycle.toLocaleString("en-US")}). <KindBadge kind="measured" />
           </p>
-          <LineChart
+          <LineChart integerX
             title={`Distinct active miners per cycle, subnet ${view.subnet.netuid}`}
             xLabel="Cycle"
             yLabel="Distinct active miners"

@@ -32,6 +32,8 @@ export interface MinersView {
   series: MinerCyclePoint[];
   measuredAverage: Figure | null;
   windowHours: Figure | null;
+  /** The latest ingested cycle's length: section 02's hours per round follow the chain's current schedule. */
+  cycleLength: Figure | null;
 }
 
 const pointSelect = { cycle: true, activeMiners: true, registeredNeurons: true, length: true, firstBlock: true, lastBlock: true } as const;
@@ -60,7 +62,7 @@ export function buildMinersView(
   published: { average: Figure | null; cycles: Figure | null },
   blockSeconds: { value: number; source: string },
 ): MinersView {
-  if (!window) return { ...published, series: [], measuredAverage: null, windowHours: null };
+  if (!window) return { ...published, series: [], measuredAverage: null, windowHours: null, cycleLength: null };
   const { points, netuid } = window;
   const first = points[0]!;
   const last = points.at(-1)!;
@@ -99,7 +101,16 @@ export function buildMinersView(
     inputs: { cycles, blocks, blockSeconds: seconds },
     source,
   });
-  return { ...published, series: points, measuredAverage, windowHours };
+  const cycleLength = figure({
+    id: "throughput.cycleBlocks",
+    label: "Cycle length",
+    value: last.length,
+    unit: "blocks",
+    formula: `length of the latest ingested cycle (${n(last.cycle)}), the sum of its phase lengths`,
+    kind: "measured",
+    source,
+  });
+  return { ...published, series: points, measuredAverage, windowHours, cycleLength };
 }
 
 function lengthsText(points: MinerCyclePoint[]): string {

@@ -120,7 +120,7 @@ export function buildReviewView(row: ReviewRow, chain: ChainWindow | null = null
     gpuTokensPerSecond: estimatedInput("throughput.gpuTokensPerSecond", `${constants.gpu} tokens/s for 2B-param training`, constants.gpuTokensPerSecond, "tokens/s", "assumed constant: per-GPU training rate"),
     multiplier: estimatedInput("throughput.multiplier", "Multiplier for merged miner outputs", constants.multiplier, "ratio", "assumed constant: merged miner outputs"),
     multiplierLabel: "Multiplier for merged miner outputs",
-    cycleBlocks: figure({ id: "throughput.cycleBlocks", label: "Cycle length", value: constants.cycleBlocks, unit: "blocks", formula: "cycle_length_blocks, sum of the cycle's phase lengths", kind: "reported", source }),
+    cycleBlocks: miners.cycleLength ?? figure({ id: "throughput.cycleBlocks", label: "Cycle length", value: constants.cycleBlocks, unit: "blocks", formula: "cycle_length_blocks, sum of the cycle's phase lengths", kind: "reported", source }),
     blockSeconds: figure({ id: "throughput.blockSeconds", label: "Block time", value: constants.blockSeconds, unit: "seconds", formula: "seconds per block", kind: "reported", source }),
     // Ingested cycles measure the window (so rounds counted follow the chain); otherwise the published constant.
     windowHours: miners.windowHours ?? figure({ id: "throughput.windowHours", label: "Window", value: constants.windowHours, unit: "hours", formula: constants.windowHoursNote ?? "hours in the review window", kind: "reported", source }),
