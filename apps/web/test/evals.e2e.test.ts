@@ -1,105 +1,45 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import type { Server } from "node:http";
-import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
-import { createApiServer, listen, type AppRouter } from "@subnet-review/api";
+import type { AppRouter } from "@subnet-review/api";
 import { figureTransformer } from "@subnet-review/core";
-import { createApiToken, importPublishedReview, openDatabase, type OpenDatabase } from "@subnet-review/db";
-import { createTestDatabase } from "@subnet-review/db/testing";
+import { createApiToken } from "@subnet-review/db";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
-import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { shotsDir, startStack, type Stack } from "./stack.ts";
 
 // Section 04's measured evals: results seeded through the API (as `pnpm review eval --api` records them), the built
 // web app over the real api and Postgres, driven by Debian's Chromium.
-const webDir = fileURLToPath(new URL("..", import.meta.url));
-const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const shotsDir = fileURLToPath(new URL("../test-results", import.meta.url));
-
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let open: OpenDatabase;
-let api: Server;
-let web: ChildProcess;
-let browser: Browser;
+let stack: Stack;
 let webUrl: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(url: string, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} did not answer within ${ms} ms`);
-}
+let browser: Stack["browser"];
 
 const gsm = (runId: string, step: number, value: number) => ({ model: "deepseek-v2-lite", runId, step, task: "gsm8k_cot" as const, metric: "strict-match", value, stderr: 0.012, n: 1319 });
 const ret = (runId: string, step: number, task: "mmlu" | "arc_challenge" | "hellaswag", value: number, n: number) => ({ model: "deepseek-v2-lite", runId, step, task, metric: "acc", value, stderr: 0.01, n });
 
 beforeAll(async () => {
-  if (!existsSync(`${webDir}/.next/BUILD_ID`)) throw new Error("apps/web is not built: run `pnpm build` (turbo builds it before tests)");
-  if (!existsSync(chromiumPath)) throw new Error(`no Chromium at ${chromiumPath}: apt-get install chromium (or set CHROMIUM_PATH)`);
-  database = await createTestDatabase();
-  open = await openDatabase({ url: database.url });
-  await importPublishedReview(open.db);
-  const token = (await createApiToken(open.db, "evals-e2e")).secret;
-  api = createApiServer({ db: open.db });
-  const apiPort = await listen(api, 0, "127.0.0.1");
-  const client = createTRPCClient<AppRouter>({
-    links: [httpBatchLink({ url: `http://127.0.0.1:${apiPort}/trpc`, transformer: figureTransformer, headers: { authorization: `Bearer ${token}` } })],
-  });
-  for (const cell of ["A", "C"] as const) {
-    await client.runs.create.mutate({
-      id: `run-${cell}`, cell, trainable: 8, kept: 0, steps: 500, spec: {}, experts: null, hardware: null, gitCommit: null,
-      experiment: { name: "esft-cells-gsm8k", description: "" }, startedAt: new Date().toISOString(),
+  stack = await startStack(async ({ db, apiUrl }) => {
+    const token = (await createApiToken(db, "evals-e2e")).secret;
+    const client = createTRPCClient<AppRouter>({
+      links: [httpBatchLink({ url: `${apiUrl}/trpc`, transformer: figureTransformer, headers: { authorization: `Bearer ${token}` } })],
     });
-  }
-  await client.evals.record.mutate({
-    results: [
-      gsm("run-A", 0, 0.381), gsm("run-A", 250, 0.402), gsm("run-A", 500, 0.415),
-      gsm("run-C", 0, 0.381), gsm("run-C", 250, 0.43), gsm("run-C", 500, 0.452),
-      ret("run-A", 0, "hellaswag", 0.525, 1000), ret("run-A", 500, "hellaswag", 0.526, 1000), ret("run-C", 500, "hellaswag", 0.517, 1000),
-      ret("run-A", 0, "mmlu", 0.585, 14042), ret("run-A", 500, "mmlu", 0.586, 14042),
-    ],
+    for (const cell of ["A", "C"] as const) {
+      await client.runs.create.mutate({
+        id: `run-${cell}`, cell, trainable: 8, kept: 0, steps: 500, spec: {}, experts: null, hardware: null, gitCommit: null,
+        experiment: { name: "esft-cells-gsm8k", description: "" }, startedAt: new Date().toISOString(),
+      });
+    }
+    await client.evals.record.mutate({
+      results: [
+        gsm("run-A", 0, 0.381), gsm("run-A", 250, 0.402), gsm("run-A", 500, 0.415),
+        gsm("run-C", 0, 0.381), gsm("run-C", 250, 0.43), gsm("run-C", 500, 0.452),
+        ret("run-A", 0, "hellaswag", 0.525, 1000), ret("run-A", 500, "hellaswag", 0.526, 1000), ret("run-C", 500, "hellaswag", 0.517, 1000),
+        ret("run-A", 0, "mmlu", 0.585, 14042), ret("run-A", 500, "mmlu", 0.586, 14042),
+      ],
+    });
   });
-  const webPort = await freePort();
-  web = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "--port", String(webPort), "--hostname", "127.0.0.1"], {
-    cwd: webDir,
-    env: { ...process.env, API_URL: `http://127.0.0.1:${apiPort}`, NEXT_TELEMETRY_DISABLED: "1" },
-    stdio: "inherit",
-  });
-  webUrl = `http://127.0.0.1:${webPort}`;
-  await waitFor(webUrl, 60_000);
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
-  await mkdir(shotsDir, { recursive: true });
+  ({ webUrl, browser } = stack);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  web?.kill("SIGTERM");
-  api?.close();
-  await open?.close();
-  await database?.drop();
+  await stack?.stop();
 });
 
 describe("section 04, measured evals", () => {

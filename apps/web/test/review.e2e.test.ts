@@ -1,81 +1,19 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import type { Server } from "node:http";
-import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
-import { createApiServer, listen } from "@subnet-review/api";
-import { importPublishedReview, openDatabase, type OpenDatabase } from "@subnet-review/db";
-import { createTestDatabase } from "@subnet-review/db/testing";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { shotsDir, startStack, type Stack } from "./stack.ts";
 
 // The built web app and the real api over the real Postgres, driven by Debian's Chromium.
-const webDir = fileURLToPath(new URL("..", import.meta.url));
-const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const shotsDir = fileURLToPath(new URL("../test-results", import.meta.url));
-
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let open: OpenDatabase;
-let api: Server;
-let web: ChildProcess;
-let browser: Browser;
+let stack: Stack;
 let webUrl: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(url: string, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} did not answer within ${ms} ms`);
-}
+let browser: Stack["browser"];
 
 beforeAll(async () => {
-  if (!existsSync(`${webDir}/.next/BUILD_ID`)) throw new Error("apps/web is not built: run `pnpm build` (turbo builds it before tests)");
-  if (!existsSync(chromiumPath)) throw new Error(`no Chromium at ${chromiumPath}: apt-get install chromium (or set CHROMIUM_PATH)`);
-  database = await createTestDatabase();
-  open = await openDatabase({ url: database.url });
-  await importPublishedReview(open.db);
-  api = createApiServer({ db: open.db });
-  const apiPort = await listen(api, 0, "127.0.0.1");
-  const webPort = await freePort();
-  web = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "--port", String(webPort), "--hostname", "127.0.0.1"], {
-    cwd: webDir,
-    env: { ...process.env, API_URL: `http://127.0.0.1:${apiPort}`, NEXT_TELEMETRY_DISABLED: "1" },
-    stdio: "inherit",
-  });
-  webUrl = `http://127.0.0.1:${webPort}`;
-  await waitFor(webUrl, 60_000);
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
-  await mkdir(shotsDir, { recursive: true });
+  stack = await startStack();
+  ({ webUrl, browser } = stack);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  web?.kill("SIGTERM");
-  api?.close();
-  await open?.close();
-  await database?.drop();
+  await stack?.stop();
 });
 
 async function openReview(width: number): Promise<Page> {
