@@ -3,9 +3,8 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
-import { createApiServer, listen } from "@subnet-review/api";
-import { importPublishedReview, openDatabase, type Db } from "@subnet-review/db";
-import { createTestDatabase } from "@subnet-review/db/testing";
+import { startTestApi } from "@subnet-review/api/testing";
+import type { Db } from "@subnet-review/db";
 import { chromium, type Browser } from "playwright-core";
 
 // What every browser test stands on: a fresh database on the real Postgres with the published review, the real
@@ -50,12 +49,9 @@ async function waitFor(url: string, ms: number): Promise<void> {
 export async function startStack(seed?: (ctx: { db: Db; apiUrl: string }) => Promise<void>): Promise<Stack> {
   if (!existsSync(`${webDir}/.next/BUILD_ID`)) throw new Error("apps/web is not built: run `pnpm build` (turbo builds it before tests)");
   if (!existsSync(chromiumPath)) throw new Error(`no Chromium at ${chromiumPath}: apt-get install chromium (or set CHROMIUM_PATH)`);
-  const database = await createTestDatabase();
-  const open = await openDatabase({ url: database.url });
-  await importPublishedReview(open.db);
-  const api = createApiServer({ db: open.db });
-  const apiUrl = `http://127.0.0.1:${await listen(api, 0, "127.0.0.1")}`;
-  await seed?.({ db: open.db, apiUrl });
+  const api = await startTestApi();
+  const apiUrl = api.url;
+  await seed?.({ db: api.db, apiUrl });
   const webPort = await freePort();
   const web = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "--port", String(webPort), "--hostname", "127.0.0.1"], {
     cwd: webDir,
@@ -71,16 +67,14 @@ export async function startStack(seed?: (ctx: { db: Db; apiUrl: string }) => Pro
   });
   await mkdir(shotsDir, { recursive: true });
   return {
-    db: open.db,
+    db: api.db,
     apiUrl,
     webUrl,
     browser,
     async stop() {
       await browser.close();
       web.kill("SIGTERM");
-      api.close();
-      await open.close();
-      await database.drop();
+      await api.stop();
     },
   };
 }

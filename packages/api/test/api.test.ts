@@ -1,33 +1,18 @@
-import type { Server } from "node:http";
-import { createApiToken, importPublishedReview, openDatabase, type OpenDatabase } from "@subnet-review/db";
-import { createTestDatabase } from "@subnet-review/db/testing";
-import { figureTransformer, formatFigure } from "@subnet-review/core";
-import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import { createApiToken } from "@subnet-review/db";
+import { formatFigure } from "@subnet-review/core";
+import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiServer, listen, type AppRouter } from "../src/index.ts";
+import { startTestApi, type TestApi } from "../src/testing.ts";
+import type { AppRouter } from "../src/index.ts";
 
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let open: OpenDatabase;
-let server: Server;
-let base: string;
-
-function client(token?: string) {
-  return createTRPCClient<AppRouter>({
-    links: [httpBatchLink({ url: `${base}/trpc`, transformer: figureTransformer, headers: token ? { authorization: `Bearer ${token}` } : {} })],
-  });
-}
+let api: TestApi;
+const client = (auth?: string) => api.client(auth);
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  open = await openDatabase({ url: database.url });
-  await importPublishedReview(open.db);
-  server = createApiServer({ db: open.db });
-  base = `http://127.0.0.1:${await listen(server, 0, "127.0.0.1")}`;
+  api = await startTestApi();
 });
 afterAll(async () => {
-  server.close();
-  await open.close();
-  await database.drop();
+  await api?.stop();
 });
 
 describe("review.bySlug", () => {
@@ -74,7 +59,7 @@ describe("writes", () => {
   });
 
   it("store a config counted by core and create a review; K + N beyond the experts is refused naming the field", async () => {
-    const { secret } = await createApiToken(open.db, "test");
+    const { secret } = await createApiToken(api.db, "test");
     const stored = await client(secret).modelConfig.upsert.mutate({ name: "mistralai/Mixtral-8x7B-v0.1", config });
     expect(stored.modelType).toBe("mixtral");
     expect(Math.round(stored.total / 1e8) / 10).toBe(46.7);
@@ -92,7 +77,7 @@ describe("writes", () => {
     const err = await client(secret).review.create.mutate(review).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/^kept: trainable \+ kept must be at most 8/);
     expect(((err as TRPCClientError<AppRouter>).data as { code: string }).code).toBe("BAD_REQUEST");
-    expect(await open.db.review.count({ where: { slug: "mixtral-test" } })).toBe(0);
+    expect(await api.db.review.count({ where: { slug: "mixtral-test" } })).toBe(0);
 
     // Reads are cached for a moment; a write through the API clears the cache at once.
     expect((await client().review.list.query()).map((r) => r.slug)).not.toContain("mixtral-test");
@@ -104,14 +89,14 @@ describe("writes", () => {
   });
 
   it("reject a config core cannot read, naming the field", async () => {
-    const { secret } = await createApiToken(open.db, "test2");
+    const { secret } = await createApiToken(api.db, "test2");
     await expect(client(secret).modelConfig.upsert.mutate({ name: "bad", config: { model_type: "gpt_neox" } })).rejects.toThrow(/model_type/);
   });
 });
 
 describe("/health", () => {
   it("reports the database up", async () => {
-    const res = await fetch(`${base}/health`);
+    const res = await fetch(`${api.url}/health`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true, database: "up" });
   });

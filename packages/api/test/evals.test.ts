@@ -1,34 +1,18 @@
-import type { Server } from "node:http";
-import { createApiToken, importPublishedReview, openDatabase, type OpenDatabase } from "@subnet-review/db";
-import { createTestDatabase } from "@subnet-review/db/testing";
-import { figureTransformer, formatFigure } from "@subnet-review/core";
-import { createTRPCClient, httpBatchLink } from "@trpc/client";
+import { formatFigure } from "@subnet-review/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiServer, listen, type AppRouter } from "../src/index.ts";
+import { startTestApi, type TestApi } from "../src/testing.ts";
 import { clearReviewViews } from "../src/routers/review.ts";
 
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let open: OpenDatabase;
-let server: Server;
-let base: string;
+let api: TestApi;
 let token: string;
+const client = (auth?: string) => api.client(auth);
+
 const SLUG = "subnet-102-status-review";
-
-function client(auth?: string) {
-  return createTRPCClient<AppRouter>({
-    links: [httpBatchLink({ url: `${base}/trpc`, transformer: figureTransformer, headers: auth ? { authorization: `Bearer ${auth}` } : {} })],
-  });
-}
-
 const result = (over: Record<string, unknown>) => ({ model: "deepseek-v2-lite", task: "gsm8k_cot", metric: "strict-match", value: 0.5, stderr: 0.01, n: 1319, ...over }) as never;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  open = await openDatabase({ url: database.url });
-  await importPublishedReview(open.db);
-  token = (await createApiToken(open.db, "evals-test")).secret;
-  server = createApiServer({ db: open.db });
-  base = `http://127.0.0.1:${await listen(server, 0, "127.0.0.1")}`;
+  api = await startTestApi();
+  token = await api.token("evals-test");
   for (const cell of ["A", "C"] as const) {
     await client(token).runs.create.mutate({
       id: `run-${cell}`, cell, trainable: 8, kept: 0, steps: 500, spec: {}, experts: null, hardware: null, gitCommit: null,
@@ -37,9 +21,7 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
-  server.close();
-  await open.close();
-  await database.drop();
+  await api?.stop();
 });
 
 describe("evals router", () => {

@@ -1,39 +1,20 @@
-import type { Server } from "node:http";
-import { createApiToken, importPublishedReview, openDatabase, type OpenDatabase } from "@subnet-review/db";
-import { createTestDatabase } from "@subnet-review/db/testing";
-import { figureTransformer } from "@subnet-review/core";
-import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiServer, listen, type AppRouter } from "../src/index.ts";
+import { startTestApi, type TestApi } from "../src/testing.ts";
 import { downsampleLoss } from "../src/review/runs.ts";
 
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let open: OpenDatabase;
-let server: Server;
-let base: string;
+let api: TestApi;
 let token: string;
+const client = (auth?: string) => api.client(auth);
 
-function client(auth?: string) {
-  return createTRPCClient<AppRouter>({
-    links: [httpBatchLink({ url: `${base}/trpc`, transformer: figureTransformer, headers: auth ? { authorization: `Bearer ${auth}` } : {} })],
-  });
-}
-
-const liteConfig = async () => (await open.db.modelConfig.findFirstOrThrow()).config as Record<string, unknown>;
+const liteConfig = async () => (await api.db.modelConfig.findFirstOrThrow()).config as Record<string, unknown>;
 const step = (n: number, loss = 3 - n / 1000) => ({ step: n, loss, gradNorm: 1, lr: 1e-5, tokens: 8192, tokensPerSecond: 20_000, stepSeconds: 0.41, memAllocatedBytes: 20 * 2 ** 30, memPeakBytes: 25 * 2 ** 30 });
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  open = await openDatabase({ url: database.url });
-  await importPublishedReview(open.db);
-  token = (await createApiToken(open.db, "runs-test")).secret;
-  server = createApiServer({ db: open.db });
-  base = `http://127.0.0.1:${await listen(server, 0, "127.0.0.1")}`;
+  api = await startTestApi();
+  token = await api.token("runs-test");
 });
 afterAll(async () => {
-  server.close();
-  await open.close();
-  await database.drop();
+  await api?.stop();
 });
 
 async function createRun(id: string, cell: "A" | "B" | "C") {

@@ -1,41 +1,31 @@
-import type { Server } from "node:http";
-import { figureTransformer, formatFigure } from "@subnet-review/core";
-import { importPublishedReview, openDatabase, type OpenDatabase } from "@subnet-review/db";
-import { createTestDatabase } from "@subnet-review/db/testing";
-import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import { formatFigure } from "@subnet-review/core";
+import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiServer, listen, type AppRouter } from "../src/index.ts";
+import { startTestApi, type TestApi } from "../src/testing.ts";
+import type { AppRouter } from "../src/index.ts";
 import { clearReviewViews } from "../src/routers/review.ts";
 
 // Chain cycles as the ingest writes them (packages/telemetry PgStore), read back through the API and the review view.
 const SLUG = "subnet-102-status-review";
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let open: OpenDatabase;
-let server: Server;
-let client: ReturnType<typeof createTRPCClient<AppRouter>>;
+let api: TestApi;
+let client: ReturnType<TestApi["client"]>;
 
 const MINERS = [200, 210, 230, 226];
 const FIRST = 15_700;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  open = await openDatabase({ url: database.url });
-  await importPublishedReview(open.db);
-  server = createApiServer({ db: open.db });
-  const base = `http://127.0.0.1:${await listen(server, 0, "127.0.0.1")}`;
-  client = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${base}/trpc`, transformer: figureTransformer })] });
+  api = await startTestApi();
+  client = api.client();
 });
 afterAll(async () => {
-  server?.close();
-  await open?.close();
-  await database?.drop();
+  await api?.stop();
 });
 
 async function ingestCycles() {
   for (const [i, miners] of MINERS.entries()) {
     const cycle = FIRST + i;
     const hash = (b: number) => `0x${b.toString(16).padStart(64, "0")}`;
-    await open.db.chainCycle.create({
+    await api.db.chainCycle.create({
       data: {
         netuid: 102, cycle, length: 524, firstBlock: cycle * 524, lastBlock: cycle * 524 + 523, firstBlockHash: hash(cycle * 524), lastBlockHash: hash(cycle * 524 + 523),
         readBlock: cycle * 524 + 340, readBlockHash: hash(cycle * 524 + 340), phases: [], schedule: { fromBlock: 0, phases: {}, source: "test" },
@@ -43,7 +33,7 @@ async function ingestCycles() {
       },
     });
   }
-  await open.db.telemetryCheckpoint.create({ data: { netuid: 102, lastCycle: FIRST + MINERS.length - 1, lastBlock: (FIRST + MINERS.length) * 524 - 1 } });
+  await api.db.telemetryCheckpoint.create({ data: { netuid: 102, lastCycle: FIRST + MINERS.length - 1, lastBlock: (FIRST + MINERS.length) * 524 - 1 } });
   clearReviewViews();
 }
 
@@ -77,12 +67,12 @@ describe("section 03 and telemetry.cycles", () => {
   });
 
   it("uses the review's own cycle window when it names one", async () => {
-    await open.db.review.update({ where: { slug: SLUG }, data: { cycleFrom: FIRST + 1, cycleTo: FIRST + 2 } });
+    await api.db.review.update({ where: { slug: SLUG }, data: { cycleFrom: FIRST + 1, cycleTo: FIRST + 2 } });
     clearReviewViews();
     const view = await client.review.bySlug.query({ slug: SLUG });
     expect(view.miners.series.map((p) => p.cycle)).toEqual([FIRST + 1, FIRST + 2]);
     expect(view.miners.measuredAverage?.value).toBe(220);
-    await open.db.review.update({ where: { slug: SLUG }, data: { cycleFrom: null, cycleTo: null } });
+    await api.db.review.update({ where: { slug: SLUG }, data: { cycleFrom: null, cycleTo: null } });
     clearReviewViews();
   });
 

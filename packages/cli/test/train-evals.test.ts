@@ -1,13 +1,10 @@
 import { execFile, execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { createApiServer, listen } from "@subnet-review/api";
-import { createApiToken, openDatabase, type OpenDatabase } from "@subnet-review/db";
-import { createTestDatabase } from "@subnet-review/db/testing";
+import { startTestApi, type TestApi } from "@subnet-review/api/testing";
 import { defaultDataDir } from "@subnet-review/eval";
 import { TRAINER_ROOT } from "@subnet-review/trainer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,21 +15,15 @@ const run = promisify(execFile);
 const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const python = process.env.TRAINER_PYTHON ?? "/usr/bin/python3";
 
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let open: OpenDatabase;
-let api: Server;
-let apiUrl: string;
+let api: TestApi;
 let token: string;
 let dir: string;
 let model: string;
 let data: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  open = await openDatabase({ url: database.url });
-  token = (await createApiToken(open.db, "train-evals")).secret;
-  api = createApiServer({ db: open.db });
-  apiUrl = `http://127.0.0.1:${await listen(api, 0, "127.0.0.1")}`;
+  api = await startTestApi();
+  token = await api.token("train-evals");
   dir = mkdtempSync(join(tmpdir(), "cli-train-evals-"));
   model = join(dir, "model");
   execFileSync(python, ["-m", "worker.fixture", model, "--vocab-size", "514"], { cwd: TRAINER_ROOT });
@@ -42,9 +33,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  api?.close();
-  await open?.close();
-  await database?.drop();
+  await api?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -52,14 +41,14 @@ describe("pnpm review train --eval-every", () => {
   it("evaluates the base model at step 0, each checkpoint at a multiple of N and the final adapter, and records them for the run", async () => {
     const out = join(dir, "runs");
     const args = ["--model", model, "--data", data, "--cell", "A", "--trainable-experts", "top-k:2", "--steps", "4", "--batch", "2", "--seq", "128",
-      "--device", "cpu", "--lr", "3e-3", "--score-tokens", "512", "--out", out, "--api", apiUrl, "--token", token,
+      "--device", "cpu", "--lr", "3e-3", "--score-tokens", "512", "--out", out, "--api", api.url, "--token", token,
       "--eval-every", "2", "--eval-tasks", "arc_challenge", "--eval-limit", "3"];
     const { stderr } = await run("node", ["--import", "tsx", main, "train", ...args], { env: { ...process.env, DATABASE_URL: "" }, maxBuffer: 1 << 24 });
     expect(stderr).toMatch(/recorded 6 eval metrics/);
 
-    const [runRow] = await open.db.trainingRun.findMany();
+    const [runRow] = await api.db.trainingRun.findMany();
     expect(runRow?.status).toBe("completed");
-    const evals = await open.db.evalResult.findMany({ where: { runId: runRow!.id }, orderBy: [{ step: "asc" }, { metric: "asc" }] });
+    const evals = await api.db.evalResult.findMany({ where: { runId: runRow!.id }, orderBy: [{ step: "asc" }, { metric: "asc" }] });
     expect(evals.map((e) => [e.step, e.task, e.metric, e.n])).toEqual(
       [0, 2, 4].flatMap((step) => [[step, "arc_challenge", "acc", 3], [step, "arc_challenge", "acc_norm", 3]]),
     );

@@ -1,0 +1,41 @@
+import type { Server } from "node:http";
+import { figureTransformer } from "@subnet-review/core";
+import { createApiToken, importPublishedReview, openDatabase, type Db } from "@subnet-review/db";
+import { createTestDatabase } from "@subnet-review/db/testing";
+import { createTRPCClient, httpBatchLink } from "@trpc/client";
+import type { AppRouter } from "./root.ts";
+import { createApiServer, listen } from "./server.ts";
+
+export interface TestApi {
+  db: Db;
+  /** The api's base URL on 127.0.0.1. */
+  url: string;
+  /** A typed client, with a write token when given. */
+  client(token?: string): ReturnType<typeof createTRPCClient<AppRouter>>;
+  /** A new write token's secret. */
+  token(name?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** For tests: a fresh database on the real Postgres with the published review, served by the real api. */
+export async function startTestApi(): Promise<TestApi> {
+  const database = await createTestDatabase();
+  const open = await openDatabase({ url: database.url });
+  await importPublishedReview(open.db);
+  const server: Server = createApiServer({ db: open.db });
+  const url = `http://127.0.0.1:${await listen(server, 0, "127.0.0.1")}`;
+  return {
+    db: open.db,
+    url,
+    client: (token) =>
+      createTRPCClient<AppRouter>({
+        links: [httpBatchLink({ url: `${url}/trpc`, transformer: figureTransformer, headers: token ? { authorization: `Bearer ${token}` } : {} })],
+      }),
+    token: async (name = "test") => (await createApiToken(open.db, name)).secret,
+    async stop() {
+      server.close();
+      await open.close();
+      await database.drop();
+    },
+  };
+}
