@@ -241,7 +241,9 @@ export async function loadReviewView(db: Db, slug: string): Promise<ReviewView |
     include: { subnet: true, modelConfig: true, experiment: true, figures: true },
   });
   if (!row) return null;
-  const chain = await loadChainWindow(db, { netuid: row.subnet.netuid, cycleFrom: row.cycleFrom, cycleTo: row.cycleTo });
-  const runs = await loadRunsView(db, row.experimentId);
+  const [chain, runs] = await Promise.all([
+    loadChainWindow(db, { netuid: row.subnet.netuid, cycleFrom: row.cycleFrom, cycleTo: row.cycleTo }),
+    loadRunsView(db, row.experimentId),
+  ]);
   return { ...buildReviewView(row, chain), runs, evals: await loadEvalsView(db, runs, row.modelConfig.name) };
 }
