@@ -406,6 +406,11 @@ function parseQwenMoe(raw: unknown, modelType: "qwen2_moe" | "qwen3_moe"): Model
   };
 }
 
+/** Mixtral and OLMoE: routed experts only (no shared expert, no score bias), every layer MoE. */
+function routedOnlyMoe(numExperts: number, topK: number, expertIntermediate: number): MoeShape {
+  return { numExperts, topK, expertIntermediate, sharedCount: 0, sharedIntermediate: 0, sharedExpertGate: false, scoreCorrectionBias: false };
+}
+
 function parseMixtral(raw: unknown): ModelConfig {
   const c = parseOrThrow(mixtralSchema, raw, "config");
   const log = new FieldLog();
@@ -427,15 +432,7 @@ function parseMixtral(raw: unknown): ModelConfig {
     attention: gqa(numHeads, numKv, derivedHeadDim(log, c.head_dim, hiddenSize, numHeads), false, false, "none"),
     denseIntermediate: null,
     mlpBias: false,
-    moe: {
-      numExperts,
-      topK,
-      expertIntermediate: log.take("intermediate_size", c.intermediate_size),
-      sharedCount: 0,
-      sharedIntermediate: 0,
-      sharedExpertGate: false,
-      scoreCorrectionBias: false,
-    },
+    moe: routedOnlyMoe(numExperts, topK, log.take("intermediate_size", c.intermediate_size)),
     moeLayerIndices: range(numLayers),
     mtpLayers: 0,
     fields: log.fields,
@@ -466,15 +463,7 @@ function parseOlmoe(raw: unknown): ModelConfig {
     attention: gqa(numHeads, numKv, hiddenSize / numHeads, bias, bias, "full"),
     denseIntermediate: null,
     mlpBias: false,
-    moe: {
-      numExperts,
-      topK,
-      expertIntermediate: log.take("intermediate_size", c.intermediate_size),
-      sharedCount: 0,
-      sharedIntermediate: 0,
-      sharedExpertGate: false,
-      scoreCorrectionBias: false,
-    },
+    moe: routedOnlyMoe(numExperts, topK, log.take("intermediate_size", c.intermediate_size)),
     moeLayerIndices: range(numLayers),
     mtpLayers: 0,
     fields: log.fields,

@@ -26,3 +26,19 @@ export function FigureRow({ figure, published, agrees }: { figure: Figure; publi
     </tr>
   );
 }
+
+/** The "Value / How it's computed / Published" table of sections 01 and 02. */
+export function ComparedTable({ rows }: { rows: { figure: Figure; published: Figure | null; agrees: boolean | null }[] }) {
+  return (
+    <div className="table-wrap">
+      <table>
+        <thead>
+          <tr><th>Figure</th><th>Value</th><th>How it&apos;s computed</th><th>Published</th></tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => <FigureRow key={r.figure.id} {...r} />)}
+        </tbody>
+      </table>
+    </div>
+  );
+}

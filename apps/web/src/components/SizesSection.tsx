@@ -1,6 +1,6 @@
 import { formatFigure } from "@subnet-review/core";
 import type { ReviewView } from "../lib/api";
-import { FigureRow } from "./Compared";
+import { ComparedTable, FigureRow } from "./Compared";
 import { FigureValue } from "./FigureValue";
 
 export function SizesSection({ view }: { view: ReviewView }) {
@@ -31,16 +31,7 @@ export function SizesSection({ view }: { view: ReviewView }) {
         {formatFigure(cards.held)} held for training, of which {formatFigure(cards.trainable)} is updated; the other{" "}
         {parked} routed experts per layer are parked on CPU.
       </p>
-      <div className="table-wrap">
-        <table>
-          <thead>
-            <tr><th>Figure</th><th>Value</th><th>How it&apos;s computed</th><th>Published</th></tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => <FigureRow key={r.figure.id} {...r} />)}
-          </tbody>
-        </table>
-      </div>
+      <ComparedTable rows={rows} />
       <details>
         <summary className="note">More from the same census ({more.length} figures)</summary>
         <div className="table-wrap">

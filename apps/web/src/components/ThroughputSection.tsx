@@ -1,6 +1,6 @@
 import { formatFigure } from "@subnet-review/core";
 import type { ReviewView } from "../lib/api";
-import { FigureRow } from "./Compared";
+import { ComparedTable } from "./Compared";
 import { FigureValue, KindBadge } from "./FigureValue";
 
 export function ThroughputSection({ view }: { view: ReviewView }) {
@@ -21,16 +21,7 @@ export function ThroughputSection({ view }: { view: ReviewView }) {
           </div>
         </div>
       </div>
-      <div className="table-wrap">
-        <table>
-          <thead>
-            <tr><th>Figure</th><th>Value</th><th>How it&apos;s computed</th><th>Published</th></tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => <FigureRow key={r.figure.id} {...r} />)}
-          </tbody>
-        </table>
-      </div>
+      <ComparedTable rows={rows} />
       <p className="note">
         Estimated: the per-GPU rate and the multiplier for merged miner outputs are assumed constants, not measurements.
         {windowNote ? ` Window hours: ${windowNote}.` : null}
