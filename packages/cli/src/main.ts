@@ -1,54 +1,51 @@
 import { InputError } from "@subnet-review/core";
 import { UsageError } from "./args.ts";
-import { censusCommand, memoryCommand, modelUsage, throughputCommand } from "./commands/model.ts";
-import { importCommand, importUsage } from "./commands/import.ts";
-import { serveCommand, serveUsage } from "./commands/serve.ts";
-import { tokenCommand, tokenUsage } from "./commands/token.ts";
-import { ingestCommand, ingestUsage } from "./commands/ingest.ts";
-import { trainCommand, trainUsage } from "./commands/train.ts";
-import { experimentCommand, experimentUsage } from "./commands/experiment.ts";
-import { mergeCommand, mergeUsage } from "./commands/merge.ts";
-import { evalCommand, evalUsage } from "./commands/eval.ts";
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = {
-  census: censusCommand,
-  memory: memoryCommand,
-  throughput: throughputCommand,
-  token: tokenCommand,
-  serve: serveCommand,
-  import: importCommand,
-  ingest: ingestCommand,
-  train: trainCommand,
-  experiment: experimentCommand,
-  merge: mergeCommand,
-  eval: evalCommand,
+type Command = (argv: string[]) => Promise<void>;
+
+// Each command loads only its own module: `census` needs neither the database client nor the trainer.
+const commands: Record<string, () => Promise<Command>> = {
+  census: async () => (await import("./commands/model.ts")).censusCommand,
+  memory: async () => (await import("./commands/model.ts")).memoryCommand,
+  throughput: async () => (await import("./commands/model.ts")).throughputCommand,
+  token: async () => (await import("./commands/token.ts")).tokenCommand,
+  serve: async () => (await import("./commands/serve.ts")).serveCommand,
+  import: async () => (await import("./commands/import.ts")).importCommand,
+  ingest: async () => (await import("./commands/ingest.ts")).ingestCommand,
+  train: async () => (await import("./commands/train.ts")).trainCommand,
+  experiment: async () => (await import("./commands/experiment.ts")).experimentCommand,
+  merge: async () => (await import("./commands/merge.ts")).mergeCommand,
+  eval: async () => (await import("./commands/eval.ts")).evalCommand,
 };
 
-const usage = `usage: pnpm review <command> [flags]
-
-${modelUsage}
-${serveUsage}
-${importUsage}
-${tokenUsage}
-${ingestUsage}
-${trainUsage}
-${experimentUsage}
-${mergeUsage}
-${evalUsage}`;
+async function usage(): Promise<string> {
+  const texts = await Promise.all([
+    import("./commands/model.ts").then((m) => m.modelUsage),
+    import("./commands/serve.ts").then((m) => m.serveUsage),
+    import("./commands/import.ts").then((m) => m.importUsage),
+    import("./commands/token.ts").then((m) => m.tokenUsage),
+    import("./commands/ingest.ts").then((m) => m.ingestUsage),
+    import("./commands/train.ts").then((m) => m.trainUsage),
+    import("./commands/experiment.ts").then((m) => m.experimentUsage),
+    import("./commands/merge.ts").then((m) => m.mergeUsage),
+    import("./commands/eval.ts").then((m) => m.evalUsage),
+  ]);
+  return `usage: pnpm review <command> [flags]\n\n${texts.join("\n")}`;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "help" || name === "--help" || name === "-h") {
-    console.log(usage);
+    console.log(await usage());
     return name ? 0 : 2;
   }
-  const command = commands[name];
-  if (!command) {
-    console.error(`review: unknown command ${JSON.stringify(name)}; one of ${Object.keys(commands).join(", ")}\n\n${usage}`);
+  const load = commands[name];
+  if (!load) {
+    console.error(`review: unknown command ${JSON.stringify(name)}; one of ${Object.keys(commands).join(", ")}\n\n${await usage()}`);
     return 2;
   }
   try {
-    await command(rest);
+    await (await load())(rest);
     return 0;
   } catch (err) {
     // Input problems are the user's to fix: the message names the field, no stack trace.
