@@ -18,7 +18,7 @@ import {
 } from "../src/index.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const tokenizerDir = join(here, "fixtures/tokenizer/deepseek-tiny");
+const tokenizerDir = join(here, "../fixtures/tiny-tokenizer");
 const tokenizer = await loadTokenizer(tokenizerDir);
 const work = await mkdtemp(join(tmpdir(), "trainer-data-test-"));
 afterAll(() => rm(work, { recursive: true, force: true }));

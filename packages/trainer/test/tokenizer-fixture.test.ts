@@ -9,10 +9,7 @@ const shipped = join(here, "../fixtures/tiny-tokenizer");
 const gsm8kTrain = join(process.env.SHARED_DIR || fileURLToPath(new URL("../../../../shared", import.meta.url)), "data/gsm8k/train.jsonl");
 
 describe("tiny tokenizer fixtures", () => {
-  it("the CI copy equals the test copy and has 512 BPE tokens + BOS/EOS", async () => {
-    for (const f of ["tokenizer.json", "tokenizer_config.json"]) {
-      expect(readFileSync(join(shipped, f), "utf8")).toBe(readFileSync(join(here, "fixtures/tokenizer/deepseek-tiny", f), "utf8"));
-    }
+  it("has 512 BPE tokens + BOS/EOS", async () => {
     const tok = await loadTokenizer(shipped);
     expect(tok.vocabSize).toBe(514);
     expect([tok.tokenToId(DEEPSEEK_BOS), tok.tokenToId(DEEPSEEK_EOS)]).toEqual([512, 513]);

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { DEEPSEEK_BOS, DEEPSEEK_EOS, loadTokenizer } from "../src/index.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const deepseek = await loadTokenizer(join(here, "fixtures/tokenizer/deepseek-tiny"));
+const deepseek = await loadTokenizer(join(here, "../fixtures/tiny-tokenizer"));
 const gpt2 = await loadTokenizer(join(here, "fixtures/tokenizer/gpt2-tiny"));
 
 const ROUND_TRIP = [

@@ -1,7 +1,6 @@
 /**
  * Builds the tiny tokenizers used by tests and CI (no model hub here, so we train our own):
  *   fixtures/tiny-tokenizer/                 DeepSeek-V2 pre-tokenizer, 512 vocab + BOS/EOS
- *   test/fixtures/tokenizer/deepseek-tiny/   same files, for this package's tests
  *   test/fixtures/tokenizer/gpt2-tiny/       ByteLevel(use_regex) pre-tokenizer, "a b" merges
  * trained on the first lines of GSM8K train. Run from the repo root:
  *   pnpm exec tsx packages/trainer/src/tokenizer/build-tiny-tokenizer.ts [path/to/train.jsonl]
@@ -64,10 +63,6 @@ const deepseekConfig = {
   tokenizer_class: "LlamaTokenizerFast",
 };
 write(join(packageDir, "fixtures/tiny-tokenizer"), { "tokenizer.json": deepseek, "tokenizer_config.json": deepseekConfig });
-write(join(packageDir, "test/fixtures/tokenizer/deepseek-tiny"), {
-  "tokenizer.json": deepseek,
-  "tokenizer_config.json": deepseekConfig,
-});
 
 const gpt2 = trainByteLevelBpe({
   texts,
