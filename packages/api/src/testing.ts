@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import { figureTransformer } from "@subnet-review/core";
-import { createApiToken, importPublishedReview, openDatabase, type Db } from "@subnet-review/db";
-import { createTestDatabase } from "@subnet-review/db/testing";
+import { createApiToken, importPublishedReview, type Db } from "@subnet-review/db";
+import { openTestDatabase } from "@subnet-review/db/testing";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import type { AppRouter } from "./root.ts";
 import { createApiServer, listen } from "./server.ts";
@@ -19,8 +19,7 @@ export interface TestApi {
 
 /** For tests: a fresh database on the real Postgres with the published review, served by the real api. */
 export async function startTestApi(): Promise<TestApi> {
-  const database = await createTestDatabase();
-  const open = await openDatabase({ url: database.url });
+  const open = await openTestDatabase();
   await importPublishedReview(open.db);
   const server: Server = createApiServer({ db: open.db });
   const url = `http://127.0.0.1:${await listen(server, 0, "127.0.0.1")}`;
@@ -35,7 +34,6 @@ export async function startTestApi(): Promise<TestApi> {
     async stop() {
       server.close();
       await open.close();
-      await database.drop();
     },
   };
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import type { Db } from "./client.ts";
+import { openDatabase } from "./database.ts";
 
 /** The server tests run against: TEST_DATABASE_URL, else DATABASE_URL, else the local `test` database. */
 export const testServerUrl =
@@ -24,6 +26,20 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await c.end();
+    },
+  };
+}
+
+/** A fresh test database with migrations applied and a client open; `close()` disconnects and drops it. */
+export async function openTestDatabase(): Promise<{ db: Db; url: string; close(): Promise<void> }> {
+  const database = await createTestDatabase();
+  const open = await openDatabase({ url: database.url });
+  return {
+    db: open.db,
+    url: database.url,
+    async close() {
+      await open.close();
+      await database.drop();
     },
   };
 }

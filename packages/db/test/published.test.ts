@@ -1,16 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiToken, findActiveToken, importPublishedReview, openDatabase, revokeApiToken, type OpenDatabase } from "../src/index.ts";
-import { createTestDatabase } from "../src/testing.ts";
+import { createApiToken, findActiveToken, importPublishedReview, revokeApiToken } from "../src/index.ts";
+import { openTestDatabase } from "../src/testing.ts";
 
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let open: OpenDatabase;
+let open: Awaited<ReturnType<typeof openTestDatabase>>;
 beforeAll(async () => {
-  database = await createTestDatabase();
-  open = await openDatabase({ url: database.url });
+  open = await openTestDatabase();
 });
 afterAll(async () => {
   await open.close();
-  await database.drop();
 });
 
 describe("importPublishedReview", () => {
