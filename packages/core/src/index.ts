@@ -14,6 +14,7 @@ export {
 } from "./config.ts";
 export { countParameters, configFigure, type ParameterCensus, type CensusKey } from "./census.ts";
 export { shardSizes, cells, cellLabels, type Cell, type ShardOptions, type ShardSize } from "./shards.ts";
+export { shardFigures, residentFormula, type ShardFigures } from "./shardFigures.ts";
 export { gpuCatalog, findGpu, type GpuSpec } from "./gpus.ts";
 export {
   estimateMemory,
@@ -39,4 +40,4 @@ export {
 } from "./throughput.ts";
 export { formatFigure, type FormatOptions } from "./format.ts";
 export { modelSizeFigures, memoryFigures, throughputFigures } from "./review.ts";
-export { figureTransformer, serializeFigures, deserializeFigures } from "./wire.ts";
+export { figureTransformer, serializeFigures, deserializeFigures, WireError, WIRE_MAX_DEPTH, WIRE_MAX_BIGINT_DIGITS } from "./wire.ts";

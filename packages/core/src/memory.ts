@@ -3,6 +3,7 @@ import { configFigure, n, type ParameterCensus } from "./census.ts";
 import { InputError, parseOrThrow } from "./errors.ts";
 import { figure, type Figure } from "./figure.ts";
 import { findGpu, gpuCatalog, gpuLookupHint, type GpuSpec } from "./gpus.ts";
+import { shardFigures } from "./shardFigures.ts";
 import { cellLabels, cells, checkShardOptions, shardSizes, type Cell } from "./shards.ts";
 import { boolField, intField, numField } from "./validate.ts";
 
@@ -198,6 +199,7 @@ export function estimateMemory(census: ParameterCensus, opts: MemoryOptions): Re
   if (!gpu) throw new InputError("gpu", gpuLookupHint(gpuName));
 
   const sizes = shardSizes(census, shard);
+  const shardFigs = shardFigures(census, shard);
   const fBw = input("input.bytesPerWeight", "bytes per resident weight", bw, "bytes", o.bytesPerWeight === undefined);
   const fBg = input("input.bytesPerGrad", "bytes per gradient", bg, "bytes", o.bytesPerGrad === undefined);
   const fBo = input("input.bytesPerOptimizerState", "optimizer bytes per trainable parameter", bo, "bytes", o.bytesPerOptimizerState === undefined);
@@ -219,8 +221,8 @@ export function estimateMemory(census: ParameterCensus, opts: MemoryOptions): Re
     const gpusNeededBy: Record<string, number | null> = {};
     for (const g of gpuCatalog) gpusNeededBy[g.name] = shardedGpus(statesGB, activationsGB, g.memoryGB);
 
-    const fResident = figure({ id: `shard.${cell}.resident`, label: `Resident parameters, cell ${cell}`, value: s.resident, unit: "params", formula: residentFormula(cell, shard.trainable, shard.kept), kind: "computed" });
-    const fTrainable = figure({ id: `shard.${cell}.trainable`, label: `Trainable parameters, cell ${cell}`, value: s.trainable, unit: "params", formula: cell === "full" ? "total parameters" : `K=${shard.trainable} × ${census.moeLayers} MoE layers × per-expert params`, kind: "computed" });
+    const fResident = shardFigs.residentOf[cell];
+    const fTrainable = shardFigs.trainableOf[cell];
     const p = `memory.${cell}`;
     const who = cell === "full" ? "Full fine-tune" : `Cell ${cell}`;
     const fW = gb(`${p}.weightsGB`, `${who} weights`, weightsGB, `${fmtParams(s.resident)} resident params × ${bw} bytes`, { resident: fResident, bytesPerWeight: fBw });
@@ -274,17 +276,6 @@ export function estimateMemory(census: ParameterCensus, opts: MemoryOptions): Re
     };
   }
   return out;
-}
-
-export function residentFormula(cell: Cell, K: number, N: number): string {
-  switch (cell) {
-    case "A":
-      return `backbone + shared experts + K=${K} experts × MoE layers, router restricted to those ${K} (rows of the others parked)`;
-    case "B":
-      return `backbone + shared experts + (K=${K} + N=${N}) experts × MoE layers, router restricted to those ${K + N}`;
-    default:
-      return "total parameters (all experts resident)";
-  }
 }
 
 function fmtParams(v: number): string {

@@ -1,8 +1,9 @@
 import { countParameters, type ParameterCensus } from "./census.ts";
 import { isModelConfig, type ModelConfig } from "./config.ts";
 import { InputError } from "./errors.ts";
-import { figure, type Figure } from "./figure.ts";
-import { estimateMemory, residentFormula, type MemoryOptions } from "./memory.ts";
+import type { Figure } from "./figure.ts";
+import { estimateMemory, type MemoryOptions } from "./memory.ts";
+import { shardFigures } from "./shardFigures.ts";
 import { cells, shardSizes, type ShardOptions } from "./shards.ts";
 import { estimateThroughput, type ThroughputInputs } from "./throughput.ts";
 
@@ -24,35 +25,8 @@ export function modelSizeFigures(config: ModelConfig | ParameterCensus, opts: Sh
     shardSizes(c, opts); // validates trainable = kept = 0
     return [f.total, f.embeddings, f.attention, f.denseFfn, f.activePerToken];
   }
-  const s = shardSizes(c, opts);
-  const K = opts.trainable;
-  const N = opts.kept;
-  const L = c.moeLayers;
-  const fK = figure({ id: "input.trainable", label: "K, trainable experts per MoE layer", value: K, unit: "count", formula: "input: K", kind: "computed" });
-  const fN = figure({ id: "input.kept", label: "N, kept frozen experts per MoE layer", value: N, unit: "count", formula: "input: N", kind: "computed" });
-  const fTrain = figure({
-    id: "shard.trainable",
-    label: `Trainable: K=${K} experts × ${L} MoE layers`,
-    value: s.A.trainable,
-    unit: "params",
-    formula: `K=${K} × ${L} MoE layers × per-expert params`,
-    kind: "computed",
-    inputs: { K: fK, moeLayers: f.moeLayers, perExpert: f.perExpert },
-  });
-  const base = { backbone: f.backbone, sharedExperts: f.sharedExperts };
-  const fA = figure({ id: "shard.A.resident", label: `Held for cell A (${K} experts per layer)`, value: s.A.resident, unit: "params", formula: residentFormula("A", K, N), kind: "computed", inputs: { ...base, trainable: fTrain } });
-  const fB = figure({ id: "shard.B.resident", label: `Held for cell B (${K + N} experts per layer)`, value: s.B.resident, unit: "params", formula: residentFormula("B", K, N), kind: "computed", inputs: { ...base, K: fK, N: fN, perExpert: f.perExpert, moeLayers: f.moeLayers } });
-  const fC = figure({ id: "shard.C.resident", label: "Held for cell C (all experts)", value: s.C.resident, unit: "params", formula: residentFormula("C", K, N), kind: "computed", inputs: { total: f.total } });
-  const fParked = figure({
-    id: "shard.A.parked",
-    label: "Parked on CPU in cell A",
-    value: s.A.parked,
-    unit: "params",
-    formula: `(${c.routedExpertsPerLayer} − K=${K}) experts × ${L} MoE layers × (per-expert params + their router row)`,
-    kind: "computed",
-    inputs: { K: fK, routedExpertsPerLayer: f.routedExpertsPerLayer, moeLayers: f.moeLayers, perExpert: f.perExpert },
-  });
-  return [f.total, f.routedExperts, f.perExpert, f.sharedExperts, f.backbone, f.activePerToken, fTrain, fA, fB, fC, fParked];
+  const sf = shardFigures(c, opts);
+  return [f.total, f.routedExperts, f.perExpert, f.sharedExperts, f.backbone, f.activePerToken, sf.trainable, sf.residentOf.A, sf.residentOf.B, sf.residentOf.C, sf.parkedA];
 }
 
 /** The memory table: for cells A, B, C and full fine-tune, memory before activations, activations, and total. */
