@@ -108,9 +108,31 @@ describe("Oniguruma -> JS regex translation", () => {
     expect(matches("a{2}", "aaa")).toEqual(["aa"]);
   });
 
+  it("\\b and \\w are Unicode word boundaries and characters, as in Oniguruma (JS's own \\b is ASCII-only)", () => {
+    // Plain JS /\b\w+/gu gives ["a", "lçü"] here.
+    expect([..."éa ölçü".matchAll(/\b\w+/gu)].map((m) => m[0])).toEqual(["a", "l"]);
+    expect(matches("\\b\\w+", "éa ölçü")).toEqual(["éa", "ölçü"]);
+    expect(matches("\\b\\w+\\b", "Ωμέγα-βήτα x²")).toEqual(["Ωμέγα", "βήτα", "x²"]);
+    expect(matches("\\B\\w", "ab é")).toEqual(["b"]);
+    // Alphabetic (not only letters) and marks: circled letters, roman numerals, combining accents.
+    expect(matches("\\w+", "Ⓐⅻe\u0301_1 !")).toEqual(["Ⓐⅻe\u0301_1"]);
+    expect(matches("[\\b]", "a\bb")).toEqual(["\b"]);
+  });
+
+  it("^ and $ are line anchors at \\n only; . stops only at \\n", () => {
+    expect(matches("^\\w+$", "ab\ncd\ref\u2028gh")).toEqual(["ab"]);
+    expect(matches("\\s+$", "a  \nb  ")).toEqual(["  ", "  "]);
+    expect(matches(".+", "a\rb\u2028c\nd")).toEqual(["a\rb\u2028c", "d"]);
+    expect(matches("[.^$]+", "a.^$b")).toEqual([".^$"]);
+  });
+
   it("rejects constructs JS cannot express", () => {
     expect(() => compileOnigurumaRegex("(?>a)")).toThrow(UnsupportedRegexError);
     expect(() => compileOnigurumaRegex("(?x)a")).toThrow(/inline flags/);
     expect(() => compileOnigurumaRegex("[a[b]]")).toThrow(/nested character classes/);
+    expect(() => compileOnigurumaRegex("\\Gab")).toThrow(/\\G \(match-start anchor\) has no JS equivalent/);
+    expect(() => compileOnigurumaRegex("\\X+")).toThrow(/extended grapheme cluster/);
+    expect(() => compileOnigurumaRegex("(a)\\1")).toThrow(/backreference \\1/);
+    expect(() => compileOnigurumaRegex("\\p{Han}")).toThrow(UnsupportedRegexError);
   });
 });

@@ -39,5 +39,7 @@ export function summarizeSteps(steps: StepMessage[], ctx: SummaryContext): RunSu
     const flops = trainingFlopsPerToken(census, { cell: ctx.cell, trainable: ctx.trainable, kept: ctx.kept, seqLen: ctx.seq });
     mfu = (flops.modelFlops * tokensPerSecond) / peak.flops;
   }
-  return { peakMemoryBytes: peaks.length ? Math.max(...peaks) : null, tokensPerSecond, mfu };
+  // reduce, not Math.max(...peaks): a run of ~100k+ steps would overflow the stack as arguments.
+  const peakMemoryBytes = peaks.length ? peaks.reduce((a, b) => Math.max(a, b)) : null;
+  return { peakMemoryBytes, tokensPerSecond, mfu };
 }

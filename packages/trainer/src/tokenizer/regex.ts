@@ -3,8 +3,10 @@
  * `u` flag. Oniguruma (what `tokenizers` compiles patterns with) differs from JS in ways that
  * change splits: `\s`, `\d`, `\w` are Unicode-aware there, `(?i:...)` scoped flags exist there but
  * not in Node 20, and a lone `{` or an escaped quote is a literal there but a syntax error under `u`.
+ * `\b` is ASCII-only in JS, `.` stops at \r and U+2028 there, and `^`/`$` are always line anchors
+ * (at \n only) in Oniguruma: each is rewritten to its Oniguruma meaning.
  * Constructs with no JS equivalent (possessive quantifiers, atomic groups, other inline flags,
- * nested classes) are rejected rather than approximated.
+ * nested classes, backreferences, \G \K \R \X ...) are rejected rather than approximated.
  */
 export class UnsupportedRegexError extends Error {
   constructor(pattern: string, reason: string) {
@@ -15,7 +17,29 @@ export class UnsupportedRegexError extends Error {
 
 const WHITE_SPACE = "\\p{White_Space}";
 const NOT_WHITE_SPACE = "\\P{White_Space}";
-const WORD_CLASS_BODY = "\\p{L}\\p{M}\\p{Nd}\\p{Pc}";
+// Oniguruma's Unicode \w: Alphabetic, marks, decimal digits, connector punctuation, plus the
+// Latin-1 superscripts and fractions (² ³ ¹ ¼ ½ ¾) its ISO-8859-1 ctype table counts as word.
+const WORD_CLASS_BODY = "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\u00B2\\u00B3\\u00B9\\u00BC-\\u00BE";
+const WORD = `[${WORD_CLASS_BODY}]`;
+// \b and \B over that Unicode \w (JS's own \b only knows [A-Za-z0-9_]).
+const WORD_BOUNDARY = `(?:(?<!${WORD})(?=${WORD})|(?<=${WORD})(?!${WORD}))`;
+const NOT_WORD_BOUNDARY = `(?:(?<!${WORD})(?!${WORD})|(?<=${WORD})(?=${WORD}))`;
+// Oniguruma's ^ and $ are line anchors that know only \n (JS's m flag also stops at \r, U+2028, U+2029).
+const LINE_START = "(?<![^\\n])";
+const LINE_END = "(?![^\\n])";
+// Escapes with no exact JS counterpart, and why.
+const UNSUPPORTED_ESCAPES: Record<string, string> = {
+  G: "\\G (match-start anchor)",
+  K: "\\K (keep)",
+  R: "\\R (general newline)",
+  X: "\\X (extended grapheme cluster)",
+  N: "\\N (non-newline)",
+  O: "\\O (any character)",
+  y: "\\y (grapheme boundary)",
+  Y: "\\Y (grapheme non-boundary)",
+  g: "\\g (subexpression call)",
+  k: "\\k (named backreference)",
+};
 // Characters that must stay escaped under the `u` flag (everything else escaped is a literal).
 const JS_SYNTAX = new Set([..."^$\\.*+?()[]{}|/-"]);
 
@@ -58,14 +82,31 @@ export function translateOnigurumaPattern(pattern: string): string {
           out += "\\P{Nd}";
           continue;
         case "w":
-          out += inClass ? WORD_CLASS_BODY : `[${WORD_CLASS_BODY}]`;
+          out += inClass ? WORD_CLASS_BODY : WORD;
           continue;
         case "W":
           if (inClass) throw new UnsupportedRegexError(pattern, "\\W inside a character class");
           out += `[^${WORD_CLASS_BODY}]`;
           continue;
+        case "b":
+          out += inClass ? "\\x08" : WORD_BOUNDARY; // [\b] is a backspace in both engines
+          continue;
+        case "B":
+          if (inClass) throw new UnsupportedRegexError(pattern, "\\B inside a character class");
+          out += NOT_WORD_BOUNDARY;
+          continue;
         case "h":
           out += inClass ? "0-9a-fA-F" : "[0-9a-fA-F]";
+          continue;
+        case "H":
+          if (inClass) throw new UnsupportedRegexError(pattern, "\\H inside a character class");
+          out += "[^0-9a-fA-F]";
+          continue;
+        case "a":
+          out += "\\x07";
+          continue;
+        case "e":
+          out += "\\x1B";
           continue;
         case "A":
           out += "(?<![\\s\\S])";
@@ -108,6 +149,9 @@ export function translateOnigurumaPattern(pattern: string): string {
           continue;
         }
         default:
+          if (UNSUPPORTED_ESCAPES[next]) throw new UnsupportedRegexError(pattern, `${UNSUPPORTED_ESCAPES[next]} has no JS equivalent`);
+          // Oniguruma numbers only unnamed groups when no group is named; we keep names as plain captures.
+          if (/[1-9]/.test(next)) throw new UnsupportedRegexError(pattern, `backreference \\${next}`);
           if (/[0-9A-Za-z]/.test(next)) out += `\\${next}`;
           else if (next === "-") out += inClass ? "\\-" : "-";
           else if (JS_SYNTAX.has(next)) out += `\\${next}`;
@@ -189,6 +233,15 @@ export function translateOnigurumaPattern(pattern: string): string {
       case "?":
         if (next === "+") throw new UnsupportedRegexError(pattern, `possessive quantifier ${ch}+`);
         out += ch;
+        continue;
+      case ".":
+        out += "[^\\n]";
+        continue;
+      case "^":
+        out += LINE_START;
+        continue;
+      case "$":
+        out += LINE_END;
         continue;
       case "}":
         // Intervals are consumed whole at "{", so this `}` is a literal in Oniguruma.

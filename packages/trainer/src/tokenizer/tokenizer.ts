@@ -124,7 +124,10 @@ export class BpeTokenizer {
       if (t.special) this.specialIds.add(t.id);
     }
     this.added = new AddedTokenMatcher(top.added_tokens);
-    this.vocabSize = Math.max(...this.idToTokenMap.keys()) + 1;
+    // A loop, not Math.max(...ids): spreading 128k ids as arguments overflows the stack.
+    let maxId = -1;
+    for (const id of this.idToTokenMap.keys()) if (id > maxId) maxId = id;
+    this.vocabSize = maxId + 1;
 
     const cfgFile = `${source}/tokenizer_config.json`;
     const cfg: TokenizerConfigJson =
