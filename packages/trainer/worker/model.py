@@ -25,6 +25,9 @@ HAS_GROUPED_MM = hasattr(torch, "_grouped_mm")
 
 ExpertWeights = Tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # gate [I, H], up [I, H], down [H, I]
 EXPERT_PARTS = ("gate_proj", "up_proj", "down_proj")
+# deepseek-ai's modeling_deepseek.py builds the latent norms (q_a_layernorm, kv_a_layernorm) with the RMSNorm
+# default eps 1e-6, not config.rms_norm_eps (the two are equal in DeepSeek-V2 and V2-Lite's configs)
+LATENT_NORM_EPS = 1e-6
 
 
 def expert_name(layer: int, expert: int, part: str) -> str:
@@ -112,10 +115,10 @@ class Attention(nn.Module):
             self.q_proj = _linear(h, n * cfg.qk_head_dim)
         else:
             self.q_a_proj = _linear(h, cfg.q_lora_rank)
-            self.q_a_layernorm = RMSNorm(cfg.q_lora_rank, cfg.rms_norm_eps)
+            self.q_a_layernorm = RMSNorm(cfg.q_lora_rank, LATENT_NORM_EPS)
             self.q_b_proj = _linear(cfg.q_lora_rank, n * cfg.qk_head_dim)
         self.kv_a_proj_with_mqa = _linear(h, cfg.kv_lora_rank + cfg.qk_rope_head_dim)
-        self.kv_a_layernorm = RMSNorm(cfg.kv_lora_rank, cfg.rms_norm_eps)
+        self.kv_a_layernorm = RMSNorm(cfg.kv_lora_rank, LATENT_NORM_EPS)
         self.kv_b_proj = _linear(cfg.kv_lora_rank, n * (cfg.qk_nope_head_dim + cfg.v_head_dim))
         self.o_proj = _linear(n * cfg.v_head_dim, h)
         self.scale = cfg.qk_head_dim**-0.5
@@ -271,14 +274,18 @@ class MoE(nn.Module):
         self.shared_experts = MLP(cfg.hidden_size, cfg.moe_intermediate_size * cfg.n_shared_experts) if cfg.n_shared_experts else None
         self.record_routing = False  # expert scoring reads last_routing; training does not hold on to it
         self.last_routing: Optional[Routing] = None
+        # restricted routing (cells A and B): "subnet" or "renormalized" (routing.py), and experts per token
+        # (None: num_experts_per_tok, clamped to the resident count); train.py sets both per run
+        self.routing_mode = "subnet"
+        self.top_k: Optional[int] = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, t, h = x.shape
         flat = x.reshape(-1, h)
         ex = self.experts
         mask = ex.routable if ex.restricted else None
-        k = min(self.cfg.num_experts_per_tok, len(ex.resident_ids)) if ex.restricted else None
-        routing = route(flat, self.gate.weight, self.cfg, mask, k)
+        k = self.top_k if self.top_k is not None else min(self.cfg.num_experts_per_tok, len(ex.resident_ids)) if ex.restricted else None
+        routing = route(flat, self.gate.weight, self.cfg, mask, k, self.routing_mode)
         y = ex(flat, routing)
         if self.shared_experts is not None:
             y = y + self.shared_experts(flat)

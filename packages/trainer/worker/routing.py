@@ -1,10 +1,22 @@
 """Router of a DeepSeek-V2 MoE layer, its restriction per cell, and ESFT expert selection.
 
-Restriction (cells A and B): before the softmax, the gate logit of every expert that is not
-routable in this cell (not resident on the device) is set to -inf. The softmax therefore runs over
-the routable experts only: their probabilities renormalise among themselves, an unroutable expert
-gets probability exactly 0 and can never be picked by top-k (top-k is always <= routable count).
-Cell C and evaluation pass no mask: natural routing over all experts.
+Natural routing (cell C, every evaluation, expert scoring): fp32 softmax over all routed experts, greedy or
+group-limited top-k, then DeepSeek-V2's weights: with norm_topk_prob (and k > 1) the top-k weights are normalised
+to sum 1, otherwise they are multiplied by routed_scaling_factor (V2 does one or the other; V3 does both).
+
+Restricted routing (cells A and B: only the experts resident on the device are allowed) has two modes:
+- "subnet", as subnet 102's miners train (Connito custom_deepseek_v2_lite.py route_tokens_to_experts): the fp32
+  softmax over ALL routed experts, every non-allowed expert replaced by -1e4, top-k, weights x
+  routed_scaling_factor, never renormalised (whatever norm_topk_prob says). Allowed experts keep the share of
+  probability they had among all experts.
+- "renormalized": the logits of non-allowed experts are -inf before the softmax, so the allowed experts'
+  probabilities renormalise among themselves; then the weights as in natural routing.
+Both pick the same experts per layer input (softmax is monotonic); their weights, hence the forward, differ.
+
+A restricted token never goes to a non-allowed (parked) expert. Where top-k would pick one (the subnet's -1e4
+fill when k exceeds the allowed count, or group_limited_greedy's zeroed groups), that slot gets weight 0 and the
+token's best allowed expert: the subnet's partial model skips such a slot, so it adds nothing either way.
+The caller clamps k to the allowed count (train.py reports the clamp).
 """
 
 from __future__ import annotations
@@ -16,39 +28,65 @@ import torch
 
 from .config import ModelConfig
 
+ROUTING_MODES = ("subnet", "renormalized")
+# the value Connito gives non-allowed experts after the softmax (probabilities are >= 0, so top-k ranks them last)
+SUBNET_PARKED_SCORE = -1e4
+
 
 @dataclass
 class Routing:
-    weights: torch.Tensor  # [T, k] float32 combine weights (after norm_topk_prob and routed_scaling_factor)
+    weights: torch.Tensor  # [T, k] float32 combine weights
     experts: torch.Tensor  # [T, k] int64 global expert ids
-    probs: torch.Tensor  # [T, E] float32 softmax probabilities (0 for unroutable experts)
+    probs: torch.Tensor  # [T, E] float32 softmax probabilities (renormalized: 0 for non-allowed experts)
 
 
-def route(hidden: torch.Tensor, gate_weight: torch.Tensor, cfg: ModelConfig, routable: Optional[torch.Tensor] = None, k: Optional[int] = None) -> Routing:
-    """Softmax top-k greedy routing of hidden [T, H] with gate_weight [E, H].
+def _top_k(scores: torch.Tensor, cfg: ModelConfig, k: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Greedy top-k of scores [T, E], or DeepSeek-V2's group-limited greedy: the topk_group groups with the
+    highest best score, every other group's scores set to 0. Sorted: column 0 is each token's best pick."""
+    if cfg.topk_method == "group_limited_greedy":
+        t = scores.shape[0]
+        group_best = scores.view(t, cfg.n_group, -1).max(dim=-1).values
+        groups = torch.topk(group_best, k=cfg.topk_group, dim=-1).indices
+        keep = torch.zeros_like(group_best).scatter_(1, groups, 1.0)
+        keep = keep.unsqueeze(-1).expand(t, cfg.n_group, cfg.n_routed_experts // cfg.n_group).reshape(t, -1)
+        scores = scores.masked_fill(keep == 0, 0.0)
+    return torch.topk(scores, k=k, dim=-1)
 
-    routable: bool [E] or None (natural routing). k: experts per token, default num_experts_per_tok;
-    a restricted layer with fewer routable experts than top-k passes k = its routable count, so that
-    top-k never picks a probability-0 (unroutable) expert.
+
+def route(
+    hidden: torch.Tensor,
+    gate_weight: torch.Tensor,
+    cfg: ModelConfig,
+    allowed: Optional[torch.Tensor] = None,
+    k: Optional[int] = None,
+    mode: str = "subnet",
+) -> Routing:
+    """Routes hidden [T, H] with gate_weight [E, H].
+
+    allowed: bool [E] of the experts a restricted cell may route to, or None (natural routing; mode is unused).
+    k: experts per token (default num_experts_per_tok). mode: "subnet" or "renormalized" (see the module doc).
     """
+    if mode not in ROUTING_MODES:
+        raise ValueError(f"routing mode {mode!r}; allowed: {', '.join(ROUTING_MODES)}")
+    k = cfg.num_experts_per_tok if k is None else k
     # fp32 logits and softmax, as the reference implementation computes them
     logits = torch.nn.functional.linear(hidden.float(), gate_weight.float())
-    if routable is not None:
-        logits = logits.masked_fill(~routable, float("-inf"))
+    if allowed is not None and mode == "renormalized":
+        logits = logits.masked_fill(~allowed, float("-inf"))
     probs = logits.softmax(dim=-1)
-    k = cfg.num_experts_per_tok if k is None else k
-    if cfg.topk_method == "group_limited_greedy":
-        t = probs.shape[0]
-        group_scores = probs.view(t, cfg.n_group, -1).max(dim=-1).values
-        group_idx = torch.topk(group_scores, k=cfg.topk_group, dim=-1, sorted=False).indices
-        group_mask = torch.zeros_like(group_scores).scatter_(1, group_idx, 1.0)
-        score_mask = group_mask.unsqueeze(-1).expand(t, cfg.n_group, cfg.n_routed_experts // cfg.n_group).reshape(t, -1)
-        weights, experts = torch.topk(probs.masked_fill(score_mask == 0, 0.0), k=k, dim=-1, sorted=False)
-    else:
-        weights, experts = torch.topk(probs, k=k, dim=-1, sorted=False)
-    if k > 1 and cfg.norm_topk_prob:
+    scores = probs.masked_fill(~allowed, SUBNET_PARKED_SCORE) if allowed is not None and mode == "subnet" else probs
+    weights, experts = _top_k(scores, cfg, k)
+    if allowed is not None:
+        # a slot top-k filled with a non-allowed expert or a zeroed group: weight 0, the token's best allowed expert
+        valid = allowed[experts] & (weights > 0)
+        experts = torch.where(valid, experts, experts[:, :1])
+        weights = torch.where(valid, weights, torch.zeros_like(weights))
+    if allowed is not None and mode == "subnet":
+        weights = weights * cfg.routed_scaling_factor
+    elif k > 1 and cfg.norm_topk_prob:
         weights = weights / (weights.sum(dim=-1, keepdim=True) + 1e-20)
-    weights = weights * cfg.routed_scaling_factor
+    else:
+        weights = weights * cfg.routed_scaling_factor
     return Routing(weights=weights, experts=experts, probs=probs)
 
 

@@ -47,6 +47,22 @@ class ModelTest(unittest.TestCase):
         with torch.no_grad():
             self.assertTrue(torch.allclose(base.logits(ids), split.logits(ids), atol=1e-5))
 
+    def test_latent_norms_use_the_reference_epsilon(self) -> None:
+        # deepseek-ai's modeling_deepseek.py: q_a_layernorm and kv_a_layernorm are DeepseekV2RMSNorm(rank) with the
+        # default eps 1e-6; only the decoder and final norms read rms_norm_eps
+        cfg = parse_config({**TINY_CONFIG, "q_lora_rank": 24, "rms_norm_eps": 1e-2})
+        state = load_checkpoint(tiny_checkpoint(q_lora=24))
+        model = build_model(cfg, state, Layout.all_frozen(cfg), CPU, torch.float32)
+        attn = model.model.layers[0].self_attn
+        self.assertEqual(attn.q_a_layernorm.eps, 1e-6)
+        self.assertEqual(attn.kv_a_layernorm.eps, 1e-6)
+        self.assertEqual(model.model.layers[0].input_layernorm.eps, 1e-2)
+        self.assertEqual(model.model.norm.eps, 1e-2)
+        x = torch.randn(3, cfg.kv_lora_rank) * 1e-2  # small activations, where the epsilon matters
+        w = attn.kv_a_layernorm.weight
+        expected = w * x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6)
+        self.assertTrue(torch.allclose(attn.kv_a_layernorm(x), expected, atol=1e-6))
+
     def test_sharded_and_q_lora_checkpoints_load_and_run(self) -> None:
         single, sharded = load_checkpoint(tiny_checkpoint()), load_checkpoint(tiny_checkpoint(shards=3))
         self.assertEqual(single.keys(), sharded.keys())
