@@ -11,8 +11,8 @@ routing) and adds what training does not need:
   attention the expanded way (as model.py does); a decode step absorbs kv_b_proj into the query and the
   output ("weight absorption"): score = (q_nope W_UK) . latent + q_pe . k_pe, out = (softmax . latent) W_UV,
   which reads only the small cache.
-- MoE without host synchronisation on CUDA (grouped GEMM offsets stay on the device), so a decode step's
-  kernels queue up while the previous ones run.
+- MoE through the training layer's dispatch (moe.py: offsets on the device, no host synchronisation), so a
+  decode step's kernels queue up while the previous ones run.
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from .config import ModelConfig
-from .model import HAS_GROUPED_MM, HAS_SDPA_SCALE, MLP, Attention, DeepseekV2, MoE, apply_rope, rope_inv_freq
-from .routing import route
+from .model import HAS_SDPA_SCALE, Attention, DeepseekV2, MoE, apply_rope, rope_inv_freq
 
 
 @dataclass
@@ -126,39 +125,12 @@ def attention_decode(attn: Attention, x: torch.Tensor, cos: torch.Tensor, sin: t
     return attn.o_proj(out.reshape(b, 1, n * vd))
 
 
-def _experts_grouped(moe: MoE, x: torch.Tensor, experts: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """All experts resident in id order (Layout.all_frozen): grouped GEMM with offsets computed on the device."""
-    ex = moe.experts
-    t, k = experts.shape
-    flat = experts.reshape(-1)
-    order = torch.sort(flat, stable=True).indices
-    # scatter_add, not bincount: CUDA bincount reads the input's max back to the host
-    counts = torch.zeros(moe.cfg.n_routed_experts, dtype=torch.long, device=x.device).scatter_add_(0, flat, torch.ones_like(flat))
-    offs = counts.cumsum(0, dtype=torch.int32)
-    token_of = order // k
-    xs = x[token_of]
-    h = F.silu(torch._grouped_mm(xs, ex.kept_gate.transpose(-2, -1), offs=offs)) * torch._grouped_mm(xs, ex.kept_up.transpose(-2, -1), offs=offs)  # type: ignore[union-attr]
-    out = torch._grouped_mm(h, ex.kept_down.transpose(-2, -1), offs=offs)  # type: ignore[union-attr]
-    y = torch.zeros(t, x.shape[1], dtype=torch.float32, device=x.device)
-    y.index_add_(0, token_of, out.float() * weights.reshape(-1)[order].unsqueeze(-1))
-    return y.to(x.dtype)
-
-
 def moe_forward(moe: MoE, x: torch.Tensor) -> torch.Tensor:
-    """Natural routing over all experts; the grouped path where the layer runs grouped GEMMs, else model.py's."""
-    b, t, h = x.shape
-    flat = x.reshape(-1, h)
+    """The training layer's own forward (one dispatch, moe.py), once the layout is known to route naturally."""
     ex = moe.experts
     if ex.restricted or ex.trainable_ids or ex.kept_ids != list(range(moe.cfg.n_routed_experts)):
         raise ValueError("evaluation needs every expert resident and natural routing (Layout.all_frozen)")
-    routing = route(flat, moe.gate.weight, moe.cfg)
-    if ex.impl == "grouped_mm" and HAS_GROUPED_MM:
-        y = _experts_grouped(moe, flat, routing.experts, routing.weights)
-    else:
-        y = ex(flat, routing)
-    if moe.shared_experts is not None:
-        y = y + moe.shared_experts(flat)
-    return y.view(b, t, h)
+    return moe(x)
 
 
 def _mlp(module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:

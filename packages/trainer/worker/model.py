@@ -17,11 +17,11 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from .config import ModelConfig, yarn_mscale
+from .moe import HAS_GROUPED_MM, ExpertStack, expert_counts, routed_experts
 from .routing import Routing, route, routable_mask
 
 TORCH_VERSION = tuple(int(x) for x in torch.__version__.split("+")[0].split(".")[:2])
 HAS_SDPA_SCALE = TORCH_VERSION >= (2, 1) and hasattr(F, "scaled_dot_product_attention")
-HAS_GROUPED_MM = hasattr(torch, "_grouped_mm")
 
 ExpertWeights = Tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # gate [I, H], up [I, H], down [H, I]
 EXPERT_PARTS = ("gate_proj", "up_proj", "down_proj")
@@ -154,24 +154,6 @@ class MLP(nn.Module):
         return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
 
 
-def _expert_group(x: torch.Tensor, counts: List[int], gate: torch.Tensor, up: torch.Tensor, down: torch.Tensor, impl: str) -> torch.Tensor:
-    """SwiGLU of tokens x [N, H] sorted by expert, counts[g] rows per expert g of the stacks [G, ...]."""
-    if impl == "grouped_mm":
-        offs = torch.tensor(counts, dtype=torch.int32, device=x.device).cumsum(0, dtype=torch.int32)
-        h = F.silu(torch._grouped_mm(x, gate.transpose(-2, -1), offs=offs)) * torch._grouped_mm(x, up.transpose(-2, -1), offs=offs)
-        return torch._grouped_mm(h, down.transpose(-2, -1), offs=offs)
-    # segment loop: one GEMM per expert that received tokens (older torch, CPU)
-    outs = []
-    start = 0
-    for g, n in enumerate(counts):
-        if n == 0:
-            continue
-        seg = x[start : start + n]
-        outs.append(F.linear(F.silu(F.linear(seg, gate[g])) * F.linear(seg, up[g]), down[g]))
-        start += n
-    return torch.cat(outs, dim=0) if outs else x.new_zeros(0, down.shape[1])
-
-
 class Experts(nn.Module):
     """Routed experts of one MoE layer in the trainable / kept / parked layout."""
 
@@ -234,29 +216,18 @@ class Experts(nn.Module):
         s = self.kept_ids.index(expert)
         return (self.kept_gate[s], self.kept_up[s], self.kept_down[s])  # type: ignore[index]
 
+    def stacks(self) -> List[ExpertStack]:
+        """The resident experts as moe.py's stacks: trainable in slots [0, K), kept after them."""
+        out = []
+        if self.trainable_ids:
+            out.append(ExpertStack(self.trainable_gate, self.trainable_up, self.trainable_down, 0))  # type: ignore[arg-type]
+        if self.kept_ids:
+            out.append(ExpertStack(self.kept_gate, self.kept_up, self.kept_down, len(self.trainable_ids)))  # type: ignore[arg-type]
+        return out
+
     def forward(self, x: torch.Tensor, routing: Routing) -> torch.Tensor:
-        t, k = routing.experts.shape
-        flat = routing.experts.reshape(-1)
-        slots = self.slot[flat]
-        order = torch.sort(slots, stable=True).indices
-        counts = torch.bincount(slots, minlength=len(self.resident_ids))
-        self.last_counts = torch.bincount(flat, minlength=self.cfg.n_routed_experts).detach()
-        counts_list = counts.tolist()
-        token_of = order // k
-        xs = x[token_of]
-        n_train = len(self.trainable_ids)
-        split = sum(counts_list[:n_train])
-        outs = []
-        if n_train and split:
-            outs.append(_expert_group(xs[:split], counts_list[:n_train], self.trainable_gate, self.trainable_up, self.trainable_down, self.impl))  # type: ignore[arg-type]
-        if self.kept_ids and split < xs.shape[0]:
-            outs.append(_expert_group(xs[split:], counts_list[n_train:], self.kept_gate, self.kept_up, self.kept_down, self.impl))  # type: ignore[arg-type]
-        out = torch.cat(outs, dim=0) if len(outs) > 1 else outs[0] if outs else xs
-        # combine in fp32 like the reference (fp32 routing weights), then back to the activation dtype
-        w = routing.weights.reshape(-1)[order]
-        y = torch.zeros(t, x.shape[1], dtype=torch.float32, device=x.device)
-        y.index_add_(0, token_of, out.float() * w.unsqueeze(-1))
-        return y.to(x.dtype)
+        self.last_counts = expert_counts(routing.experts, self.cfg.n_routed_experts).detach()
+        return routed_experts(x, routing.weights, routing.experts, self.slot, self.stacks(), self.impl)  # type: ignore[arg-type]
 
 
 class MoEGate(nn.Module):
