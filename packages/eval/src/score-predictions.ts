@@ -2,8 +2,9 @@ import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { loadGsm8k } from "./data/gsm8k.ts";
 import { EvalDataError } from "./errors.ts";
-import { scoreGsm8kCompletion } from "./gsm8k.ts";
+import { GSM8K_COT_STOP, scoreGsm8kCompletion } from "./gsm8k.ts";
 import { parseJsonl } from "./jsonl.ts";
+import { truncateAtStop } from "./requests.ts";
 import { mean, meanStderr } from "./stats.ts";
 
 /** One line of a predictions file: the GSM8K question text and the model's completion for it. */
@@ -27,6 +28,8 @@ export interface Gsm8kPredictionScores {
 
 /**
  * Scores a predictions JSONL against GSM8K data, matching each prediction to its problem by question text.
+ * Each completion is cut at the task's stop sequences first, as the harness cuts a generation at `until` before
+ * its filters (a server that ignored `stop` would otherwise score an answer from a following made-up question).
  * A question not in the data, or predicted twice, is an error naming its line.
  */
 export async function scoreGsm8kPredictions(args: { dataPath: string; predictionsPath: string }): Promise<Gsm8kPredictionScores> {
@@ -48,7 +51,7 @@ export async function scoreGsm8kPredictions(args: { dataPath: string; prediction
       throw new EvalDataError(args.predictionsPath, line, `field "question": already predicted on line ${seen}`);
     }
     firstLine.set(value.question, line);
-    const s = scoreGsm8kCompletion(value.completion, target);
+    const s = scoreGsm8kCompletion(truncateAtStop(value.completion, GSM8K_COT_STOP), target);
     strict.push(s.strict.correct ? 1 : 0);
     flexible.push(s.flexible.correct ? 1 : 0);
   }

@@ -29,6 +29,16 @@ describe("scoreGsm8kPredictions", () => {
     expect(r.strictStderr).toBeCloseTo(1 / 3, 12);
     expect(r.flexibleStderr).toBe(0);
   });
+  it("cuts each completion at the task's stop sequences before the filters, as the harness does", async () => {
+    // A server that ignored `stop` ran on into a made-up next question; its last number is not the answer.
+    const predictionsPath = write("unstopped.jsonl", [
+      { question: docs[0]!.question, completion: " 9 * 2 = 18. The answer is 18.\n\nQ: What is 2 + 2?\nA: The answer is 4." },
+      { question: docs[1]!.question, completion: " 2 + 1 = 3 bolts. The answer is 3.</s>The answer is 5." },
+    ]);
+    const r = await scoreGsm8kPredictions({ dataPath: DATA, predictionsPath });
+    // uncut, flexible-extract takes "4." and "5." (0 of 2); cut at "Q:" and "</s>" it takes "18." and "3." (2 of 2)
+    expect([r.strict, r.flexible]).toEqual([1, 1]);
+  });
   it("a question not in the data is an error naming its line", async () => {
     const predictionsPath = write("bad.jsonl", [
       { question: docs[0]!.question, completion: "The answer is 18." },
