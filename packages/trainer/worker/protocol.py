@@ -57,6 +57,10 @@ class TrainSpec:
     checkpoint_every: int = 0
     resume: bool = False
     seed: int = 0
+    # restricted routing of cells A and B (routing.py); cell C routes naturally whatever this says
+    routing: str = "subnet"
+    # experts per token in training (None: the config's num_experts_per_tok)
+    top_k: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +167,8 @@ def parse_train_spec(raw: Dict[str, Any]) -> TrainSpec:
         checkpoint_every=_get(raw, "checkpoint_every", lambda v: _is_int(v), "an integer >= 0 (0: only the final adapter)", 0),
         resume=_get(raw, "resume", lambda v: isinstance(v, bool), "true or false", False),
         seed=_get(raw, "seed", lambda v: _is_int(v), "an integer >= 0", 0),
+        routing=_get(raw, "routing", _one_of("subnet", "renormalized"), "'subnet' or 'renormalized'", "subnet"),
+        top_k=_get(raw, "top_k", lambda v: v is None or _is_int(v, 1), "an integer >= 1 or null (the config's num_experts_per_tok)", None),
     )
 
 

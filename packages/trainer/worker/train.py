@@ -16,8 +16,9 @@ from .config import ModelConfig, load_config
 from .data import PackedData, batch, batch_indices, load_packed, scoring_sample
 from .model import HAS_GROUPED_MM, DeepseekV2, Layout, build_model, lm_loss, tensor_shapes
 from .protocol import Emitter, TrainSpec
-from .routing import ExpertScores, ScoreAccumulator, check_expert_ids, resident_count_ok, select_kept, select_top_k, select_top_p
+from .routing import ExpertScores, check_expert_ids, resident_count_ok, select_kept, select_top_k, select_top_p
 from .safetensors_io import SafetensorsError, load_checkpoint
+from .select import stream_expert_scores
 
 
 class WorkerError(Exception):
@@ -127,31 +128,25 @@ def check_selection_fits(spec: TrainSpec, cfg: ModelConfig) -> None:
             missing = [layer for layer in cfg.moe_layers if not sel.experts.get(layer) and spec.kept == 0]
             if missing:
                 raise WorkerError("bad_experts", f"spec.experts lists no expert for MoE layer(s) {missing}; cell {spec.cell} routes only to resident experts, so each MoE layer needs at least one")
+    if spec.top_k is not None and spec.top_k > e:
+        raise WorkerError("bad_spec", f"spec.top_k {spec.top_k} exceeds the model's {e} routed experts per layer")
     if spec.experts_impl == "grouped_mm" and not HAS_GROUPED_MM:
         raise WorkerError("bad_spec", f"spec.experts_impl is 'grouped_mm' but torch {torch.__version__} has no torch._grouped_mm; use 'auto' or 'segments'")
 
 
 @torch.no_grad()
 def score_experts(cfg: ModelConfig, state: Dict[str, torch.Tensor], data: PackedData, spec: TrainSpec, device: torch.device, dtype: torch.dtype) -> ExpertScores:
-    """ESFT's gate and token scores with natural routing over all experts, on the first score_tokens tokens."""
-    model = _build(cfg, state, Layout.all_frozen(cfg), device, dtype)
+    """ESFT's gate and token scores with natural routing over all experts, on the first score_tokens tokens.
+
+    Every routed expert stays in CPU memory and streams through the device one layer at a time (select.py), so
+    selection fits the memory of the cell it feeds."""
+    model = _build(cfg, state, Layout({}, {}, restricted=False), device, dtype)
     set_experts_impl(model, spec.experts_impl, device, dtype)
-    for moe in model.moe_layers():
-        moe.record_routing = True
-    acc = ScoreAccumulator(cfg.n_routed_experts)
-    sample = scoring_sample(data, spec.score_tokens)
-    for start in range(0, len(sample), spec.batch_size):
-        ids, mask = batch(data, sample[start : start + spec.batch_size], device)
-        model(ids)
-        flat_mask = mask.reshape(-1) == 1
-        acc.tokens += int(flat_mask.sum())
-        for moe in model.moe_layers():
-            assert moe.last_routing is not None
-            acc.add(moe.experts.layer, moe.last_routing, flat_mask)
+    scores = stream_expert_scores(model, data, scoring_sample(data, spec.score_tokens), spec.batch_size, device, dtype)
     del model
     if device.type == "cuda":
         torch.cuda.empty_cache()
-    return acc.result()
+    return scores
 
 
 def choose_layout(spec: TrainSpec, cfg: ModelConfig, scores: Optional[ExpertScores]) -> Layout:
@@ -185,6 +180,22 @@ def layout_from_config(expert_cfg: Dict[str, Any], spec: TrainSpec, cfg: ModelCo
     if spec.cell == "C":
         kept = {layer: [e for e in range(cfg.n_routed_experts) if e not in trainable.get(layer, [])] for layer in cfg.moe_layers}
     return Layout(trainable, kept, restricted=spec.cell != "C")
+
+
+def set_routing(model: DeepseekV2, spec: TrainSpec, restricted: bool) -> Dict[str, Any]:
+    """Sets the training forward's routing mode and experts per token; returns what ready records.
+
+    A restricted layer with fewer resident experts than k gets k = its resident count (the subnet's router would
+    fill the extra slots with non-allowed experts, which its partial model skips: the same forward), reported as
+    clamped. A token never reaches a parked expert."""
+    k = spec.top_k if spec.top_k is not None else model.cfg.num_experts_per_tok
+    clamped: Dict[str, int] = {}
+    for moe in model.moe_layers():
+        moe.routing_mode = spec.routing
+        moe.top_k = min(k, len(moe.experts.resident_ids)) if restricted else k
+        if moe.top_k < k:
+            clamped[str(moe.experts.layer)] = moe.top_k
+    return {"mode": spec.routing if restricted else "natural", "top_k": k, "clamped": clamped}
 
 
 def set_experts_impl(model: DeepseekV2, impl: str, device: torch.device, dtype: torch.dtype) -> str:
@@ -257,6 +268,7 @@ def run_train(spec: TrainSpec, out: Emitter) -> None:
     model = _build(cfg, state, layout, device, dtype)
     model.activation_checkpointing = spec.activation_checkpointing
     impl = set_experts_impl(model, spec.experts_impl, device, dtype)
+    routing = set_routing(model, spec, layout.restricted)
     params = [p for p in model.parameters() if p.requires_grad]
     sr_gen = torch.Generator(device=device).manual_seed(spec.seed + 17)
     opt = AdamW(params, spec.betas, spec.weight_decay, DTYPES[spec.optimizer_state_dtype], sr_gen)
@@ -284,6 +296,7 @@ def run_train(spec: TrainSpec, out: Emitter) -> None:
         "steps": spec.steps,
         "resumed_from": resume[1] if resume else None,
         "experts_impl": impl,
+        "routing": routing,
         "dtype": spec.dtype,
         "device": device.type,
         "trainable": {str(k): v for k, v in sorted(layout.trainable.items())},

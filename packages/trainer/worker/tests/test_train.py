@@ -25,9 +25,10 @@ class TrainTest(unittest.TestCase):
         cls.data = pattern_data(os.path.join(cls.tmp, "data"))
         cls.base = load_checkpoint(cls.model_dir)
         cls.runs = {}
-        for cell, extra in (("A", {}), ("B", {"kept": 3}), ("C", {})):
-            out = os.path.join(cls.tmp, f"run-{cell}")
-            cls.runs[cell] = (out, run(train_spec(cls.model_dir, cls.data, out, cell=cell, **extra)))
+        # A in both restricted routing modes (subnet is the default); the loss and merge tests cover every run
+        for name, extra in (("A", {}), ("A-renormalized", {"routing": "renormalized"}), ("B", {"kept": 3}), ("C", {})):
+            out = os.path.join(cls.tmp, f"run-{name}")
+            cls.runs[name] = (out, run(train_spec(cls.model_dir, cls.data, out, cell=name[0], **extra)))
 
     @classmethod
     def tearDownClass(cls) -> None:
@@ -87,6 +88,31 @@ class TrainTest(unittest.TestCase):
             merged = load_checkpoint(merged_dir)
             for name in trained:
                 self.assertTrue(torch.equal(merged[name], tensors[name]))
+
+    def test_routing_modes_train_the_same_experts_with_different_forwards(self) -> None:
+        ready = {name: next(m for m in msgs if m["type"] == "ready")["run"] for name, (_, msgs) in self.runs.items()}
+        self.assertEqual(ready["A"]["routing"], {"mode": "subnet", "top_k": 2, "clamped": {}})
+        self.assertEqual(ready["A-renormalized"]["routing"], {"mode": "renormalized", "top_k": 2, "clamped": {}})
+        self.assertEqual(ready["B"]["routing"]["mode"], "subnet")
+        self.assertEqual(ready["C"]["routing"]["mode"], "natural")
+        self.assertEqual(ready["A"]["trainable"], ready["A-renormalized"]["trainable"])
+        # same weights at step 1, different combine weights: the losses differ from the first step
+        first = {name: steps(msgs)[0]["loss"] for name, (_, msgs) in self.runs.items()}
+        self.assertNotEqual(first["A"], first["A-renormalized"])
+        counts = self.runs["A-renormalized"][1][-1]["result"]["expert_tokens"]
+        for layer, per_expert in counts.items():
+            self.assertEqual({e for e, n in enumerate(per_expert) if n}, set(ready["A"]["trainable"][layer]))
+
+    def test_top_k_above_the_resident_count_is_clamped_and_reported(self) -> None:
+        msgs = run(train_spec(self.model_dir, self.data, os.path.join(self.tmp, "clamped"), steps=1, top_k=3))
+        ready = next(m for m in msgs if m["type"] == "ready")["run"]
+        self.assertEqual(ready["routing"], {"mode": "subnet", "top_k": 3, "clamped": {"1": 2, "2": 2}})
+        for layer, per_expert in msgs[-1]["result"]["expert_tokens"].items():
+            self.assertEqual(sum(per_expert), 4 * 32 * 2)  # two slots per token: the two resident experts
+            self.assertEqual({e for e, n in enumerate(per_expert) if n}, set(ready["trainable"][layer]))
+        one = run(train_spec(self.model_dir, self.data, os.path.join(self.tmp, "top1"), steps=1, top_k=1))
+        self.assertEqual(next(m for m in one if m["type"] == "ready")["run"]["routing"]["top_k"], 1)
+        self.assertEqual(sum(one[-1]["result"]["expert_tokens"]["1"]), 4 * 32)
 
     def test_resume_equals_an_uninterrupted_run(self) -> None:
         spec = dict(checkpoint_every=3, dtype="fp32", cell="B", kept=2, steps=6, activation_checkpointing=True)
@@ -172,6 +198,9 @@ class BadInputTest(unittest.TestCase):
         self.fails(train_spec(m, self.data, self.out, experts={"method": "explicit", "experts": {"1": [0, 8]}}), "bad_experts", "expert id 8 is out of range 0..7")
         self.fails(train_spec(m, self.data, self.out, experts={"method": "explicit", "experts": {"0": [1]}}), "bad_experts", "layer 0 is not an MoE layer")
         self.fails(train_spec(m, self.data, self.out, cell="B", kept=7), "bad_experts", "exceeds the model's 8 routed experts")
+        self.fails(train_spec(m, self.data, self.out, routing="masked"), "bad_spec", "spec.routing is \"masked\"; it must be 'subnet' or 'renormalized'")
+        self.fails(train_spec(m, self.data, self.out, top_k=0), "bad_spec", "spec.top_k")
+        self.fails(train_spec(m, self.data, self.out, top_k=9), "bad_spec", "spec.top_k 9 exceeds the model's 8 routed experts")
 
     def test_bad_model_and_data(self) -> None:
         llama = os.path.join(self.tmp, "llama")
