@@ -51,13 +51,14 @@ export {
 } from "./requests.ts";
 export type { EvalBackend, RequestProgress } from "./backend.ts";
 export {
-  CompletionsHttpError,
   completionResponseSchema,
-  continuationLoglikelihood,
   createOpenAiCompletionsBackend,
   openAiCompletionsOptionsSchema,
   type OpenAiCompletionsOptions,
 } from "./openai-completions.ts";
+export { CompletionsHttpError, MissingServerCapabilityError, firstServedModel, openAiUrl } from "./openai-server.ts";
+export { EchoMismatchError, alignEchoedPrompt, continuationLoglikelihood, echoLogprobsSchema, type EchoLogprobs } from "./echo-logprobs.ts";
+export { loadPromptTokenizer, promptTokenizer, type PromptTokenizer } from "./left-truncate.ts";
 
 export { appendSamples, readSampleLog, sampleRecordSchema, type SampleRecord } from "./samples-log.ts";
 export { aggregateSamples, type AggregateMetrics, type MetricValue, type SubjectMetrics } from "./aggregate.ts";

@@ -1,42 +1,52 @@
 import { z } from "zod";
 import type { EvalBackend, RequestProgress } from "./backend.ts";
+import { continuationLoglikelihood, echoLogprobsSchema } from "./echo-logprobs.ts";
 import { describeZodError } from "./errors.ts";
-import { pyLen } from "./python-str.ts";
+import type { PromptTokenizer } from "./left-truncate.ts";
+import { CompletionsHttpError, MissingServerCapabilityError, openAiHeaders, openAiUrl } from "./openai-server.ts";
 import type { GenerationRequest, LoglikelihoodRequest, LoglikelihoodResult } from "./requests.ts";
 
-/** An OpenAI-compatible server (vLLM, SGLang, llama.cpp server) serving POST {baseUrl}/v1/completions. */
-export const openAiCompletionsOptionsSchema = z.object({
-  baseUrl: z.url({ protocol: /^https?$/, message: "baseUrl must be an http(s) URL such as http://127.0.0.1:8000" }),
-  model: z.string().min(1, "model must name the served model"),
-  /** Model / checkpoint label for results; the served model name by default. */
-  label: z.string().min(1).optional(),
-  apiKey: z.string().optional(),
-  /** Prompts sent in one HTTP request (the `prompt` array). */
-  promptsPerRequest: z.number().int().min(1).default(16),
-  /** HTTP requests in flight at once. */
-  concurrency: z.number().int().min(1).default(4),
-  maxRetries: z.number().int().min(0).default(5),
-  retryBaseMs: z.number().int().min(0).default(500),
-  timeoutMs: z.number().int().min(1).default(600_000),
-  /**
-   * max_tokens for echo scoring: 0 asks for the prompt's logprobs only (vLLM); 1 for servers that must generate.
-   * A generated token is never counted: only prompt tokens are scored.
-   */
-  loglikelihoodMaxTokens: z.union([z.literal(0), z.literal(1)]).default(0),
-});
+/** An OpenAI-compatible server (vLLM, SGLang; TGI and llama.cpp for generation only) serving POST /v1/completions. */
+export const openAiCompletionsOptionsSchema = z
+  .object({
+    baseUrl: z.url({ protocol: /^https?$/, message: "baseUrl must be an http(s) URL such as http://127.0.0.1:8000" }),
+    model: z.string().min(1, "model must name the served model"),
+    /** Model / checkpoint label for results; the served model name by default. */
+    label: z.string().min(1).optional(),
+    /** Sent as `Authorization: Bearer` on every request. */
+    apiKey: z.string().min(1, "apiKey must not be empty").optional(),
+    /** Prompts sent in one HTTP request (the `prompt` array); 4 is what TGI accepts by default. */
+    promptsPerRequest: z.number().int().min(1, "promptsPerRequest (--batch-size) must be >= 1").default(4),
+    /** HTTP requests in flight at once. */
+    concurrency: z.number().int().min(1, "concurrency must be >= 1").default(8),
+    /**
+     * The served model's context length in tokens: longer prompts lose their start (left truncation, as the
+     * harness does), counted with `tokenizer`, leaving room for the server's special tokens and max_tokens.
+     */
+    maxLength: z.number().int().min(2, "maxLength must be >= 2").optional(),
+    tokenizer: z.custom<PromptTokenizer>((t) => typeof (t as PromptTokenizer | undefined)?.lastTokens === "function").optional(),
+    maxRetries: z.number().int().min(0).default(5),
+    retryBaseMs: z.number().int().min(0).default(500),
+    timeoutMs: z.number().int().min(1).default(600_000),
+    /**
+     * max_tokens for echo scoring: 1 as the harness sends (every server accepts it), 0 for the prompt alone
+     * (vLLM). A generated token is never counted: only prompt tokens are scored.
+     */
+    loglikelihoodMaxTokens: z.union([z.literal(0), z.literal(1)]).default(1),
+    /** Told how many prompts of a call were left-truncated. */
+    onNotice: z.custom<(message: string) => void>((f) => typeof f === "function").optional(),
+  })
+  .refine((o) => o.maxLength === undefined || o.tokenizer !== undefined, {
+    path: ["tokenizer"],
+    message: "tokenizer is required with maxLength (the served model's tokenizer.json counts the tokens)",
+  });
 export type OpenAiCompletionsOptions = z.input<typeof openAiCompletionsOptionsSchema>;
-
-const logprobsSchema = z.object({
-  tokens: z.array(z.string()),
-  token_logprobs: z.array(z.number().nullable()),
-  top_logprobs: z.array(z.record(z.string(), z.number()).nullable()).nullable().optional(),
-  text_offset: z.array(z.number().int()),
-});
 
 const choiceSchema = z.object({
   index: z.number().int().nonnegative(),
   text: z.string(),
-  logprobs: logprobsSchema.nullable().optional(),
+  // Checked per use: generation ignores it; loglikelihood needs vLLM's echo shape (echoLogprobsSchema).
+  logprobs: z.unknown().optional(),
   finish_reason: z.string().nullable().optional(),
 });
 
@@ -44,16 +54,6 @@ export const completionResponseSchema = z.object({
   choices: z.array(choiceSchema),
 });
 type CompletionChoice = z.infer<typeof choiceSchema>;
-
-export class CompletionsHttpError extends Error {
-  constructor(
-    readonly status: number,
-    body: string,
-  ) {
-    super(`POST /v1/completions answered HTTP ${status}: ${body.slice(0, 500)}`);
-    this.name = "CompletionsHttpError";
-  }
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -77,64 +77,46 @@ function chunk<T>(xs: readonly T[], size: number): T[][] {
   return out;
 }
 
-/**
- * Sums the log-probabilities of the continuation's tokens in an echoed prompt. Token i spans
- * [text_offset[i], text_offset[i+1]); the prompt's end is anchored at the last prompt token, so a special token the
- * server prepends (BOS, whose text shifts every offset) does not move the boundary. A token belongs to the
- * continuation when its span ends after the context, i.e. it holds at least one continuation character.
- * Offsets are counted in Unicode code points (Python str indices), as vLLM reports them.
- */
-export function continuationLoglikelihood(
-  logprobs: z.infer<typeof logprobsSchema>,
-  continuation: string,
-  generatedTokens: 0 | 1,
-): LoglikelihoodResult {
-  const { tokens, token_logprobs: lps, text_offset: offsets } = logprobs;
-  const count = tokens.length - generatedTokens;
-  if (count < 1 || lps.length !== tokens.length || offsets.length !== tokens.length) {
-    throw new Error("completions response: logprobs.tokens, token_logprobs and text_offset do not line up");
-  }
-  const last = count - 1;
-  const promptEnd = generatedTokens === 1 ? offsets[count]! : offsets[last]! + pyLen(tokens[last]!);
-  const boundary = promptEnd - pyLen(continuation);
-  let logprob = 0;
-  let isGreedy = true;
-  let scored = 0;
-  for (let i = last; i >= 0; i--) {
-    const end = i === last ? promptEnd : offsets[i + 1]!;
-    if (end <= boundary) break;
-    const lp = lps[i];
-    if (lp === null || lp === undefined) {
-      throw new Error("completions response: a continuation token has no logprob (empty context?)");
-    }
-    logprob += lp;
-    scored++;
-    const top = logprobs.top_logprobs?.[i];
-    if (top) {
-      const best = Math.max(...Object.values(top));
-      if (lp !== best) isGreedy = false;
-    }
-  }
-  if (scored === 0) throw new Error("completions response: no token of the continuation was found in the echoed prompt");
-  return { logprob, isGreedy };
+/** Why an echo answer carries no prompt log-probabilities, or null when it has vLLM's shape. */
+function missingEcho(choice: CompletionChoice, prompt: string): string | null {
+  const lp = choice.logprobs;
+  if (lp === null || lp === undefined) return "it answered echo + logprobs with no logprobs (TGI does)";
+  if (Array.isArray(lp)) return "its logprobs are a bare list of numbers, not tokens with text offsets (TGI's shape)";
+  if (typeof lp === "object" && "content" in lp) return "its logprobs cover generated tokens only (llama.cpp's shape)";
+  if (!choice.text.startsWith(prompt)) return "it ignored echo: the answer's text does not begin with the prompt";
+  return null;
 }
+
+/** A 4xx/5xx to an echo request that names echo or logprobs (llama.cpp: "Only no echo is supported"). */
+const refusesEcho = (body: string): boolean => /\becho\b|logprobs/i.test(body);
 
 export function createOpenAiCompletionsBackend(input: OpenAiCompletionsOptions): EvalBackend {
   const parsed = openAiCompletionsOptionsSchema.safeParse(input);
   if (!parsed.success) throw new Error(`OpenAI completions backend: ${describeZodError(parsed.error)}`);
   const opts = parsed.data;
-  const url = `${opts.baseUrl.replace(/\/+$/, "").replace(/\/v1$/, "")}/v1/completions`;
+  const url = openAiUrl(opts.baseUrl, "completions");
 
-  async function post(body: Record<string, unknown>, prompts: number): Promise<CompletionChoice[]> {
+  /** The prompt with its start cut to fit `maxLength` when `reserved` tokens must follow it (max_tokens). */
+  function fitted(prompt: string, reserved: number): string {
+    if (opts.maxLength === undefined || opts.tokenizer === undefined) return prompt;
+    const budget = opts.maxLength - opts.tokenizer.specialTokens - reserved;
+    if (budget < 1) {
+      throw new Error(`maxLength ${opts.maxLength} (--max-length) leaves no room for a prompt before ${reserved} new tokens`);
+    }
+    return opts.tokenizer.lastTokens(prompt, budget);
+  }
+
+  function notice(truncated: number, total: number): void {
+    if (truncated > 0) opts.onNotice?.(`left-truncated ${truncated} of ${total} prompts to --max-length ${opts.maxLength}`);
+  }
+
+  async function post(body: Record<string, unknown>, prompts: number, echo: boolean): Promise<CompletionChoice[]> {
     for (let attempt = 0; ; attempt++) {
       let res: Response;
       try {
         res = await fetch(url, {
           method: "POST",
-          headers: {
-            "content-type": "application/json",
-            ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}),
-          },
+          headers: openAiHeaders(opts.apiKey),
           body: JSON.stringify(body),
           signal: AbortSignal.timeout(opts.timeoutMs),
         });
@@ -144,15 +126,19 @@ export function createOpenAiCompletionsBackend(input: OpenAiCompletionsOptions):
         await sleep(opts.retryBaseMs * 2 ** attempt);
         continue;
       }
-      if (res.status === 429 || res.status >= 500) {
+      if (!res.ok) {
         const text = await res.text();
-        if (attempt >= opts.maxRetries) throw new CompletionsHttpError(res.status, text);
-        await sleep(opts.retryBaseMs * 2 ** attempt);
-        continue;
+        if (echo && res.status !== 429 && refusesEcho(text)) {
+          throw new MissingServerCapabilityError(url, `it answered HTTP ${res.status}: ${text.slice(0, 200)}`);
+        }
+        if ((res.status === 429 || res.status >= 500) && attempt < opts.maxRetries) {
+          await sleep(opts.retryBaseMs * 2 ** attempt);
+          continue;
+        }
+        throw new CompletionsHttpError(res.status, text, `POST ${url}`, opts.apiKey);
       }
-      if (!res.ok) throw new CompletionsHttpError(res.status, await res.text());
       const parsed = completionResponseSchema.safeParse(await res.json());
-      if (!parsed.success) throw new Error(`POST ${url}: unexpected response shape: ${parsed.error.message}`);
+      if (!parsed.success) throw new Error(`POST ${url}: not an OpenAI completions answer: ${describeZodError(parsed.error)}`);
       const choices = [...parsed.data.choices].sort((a, b) => a.index - b.index);
       if (choices.length !== prompts || choices.some((c, i) => c.index !== i)) {
         throw new Error(`POST ${url}: ${choices.length} choices for ${prompts} prompts`);
@@ -165,7 +151,7 @@ export function createOpenAiCompletionsBackend(input: OpenAiCompletionsOptions):
     label: opts.label ?? opts.model,
 
     async generate(requests: readonly GenerationRequest[], onProgress?: RequestProgress): Promise<string[]> {
-      // One HTTP request holds prompts that share stop and max_tokens.
+      // One HTTP request holds prompts that share stop and max_tokens (the harness groups by gen_kwargs too).
       const groups = new Map<string, number[]>();
       requests.forEach((r, i) => {
         const key = JSON.stringify([r.stop, r.maxTokens]);
@@ -174,17 +160,17 @@ export function createOpenAiCompletionsBackend(input: OpenAiCompletionsOptions):
       const calls = [...groups.values()].flatMap((idx) => chunk(idx, opts.promptsPerRequest));
       const out = new Array<string>(requests.length);
       let done = 0;
+      let truncated = 0;
       await mapConcurrent(calls, opts.concurrency, async (idx) => {
         const first = requests[idx[0]!]!;
+        // TGI refuses max_new_tokens 0.
+        const maxTokens = Math.max(1, first.maxTokens);
+        const prompts = idx.map((i) => fitted(requests[i]!.context, maxTokens));
+        truncated += prompts.filter((p, k) => p !== requests[idx[k]!]!.context).length;
         const choices = await post(
-          {
-            model: opts.model,
-            prompt: idx.map((i) => requests[i]!.context),
-            max_tokens: first.maxTokens,
-            temperature: 0,
-            stop: first.stop,
-          },
+          { model: opts.model, prompt: prompts, max_tokens: maxTokens, temperature: 0, stop: first.stop },
           idx.length,
+          false,
         );
         idx.forEach((reqIndex, k) => {
           out[reqIndex] = choices[k]!.text;
@@ -192,6 +178,7 @@ export function createOpenAiCompletionsBackend(input: OpenAiCompletionsOptions):
         done += idx.length;
         onProgress?.(done, requests.length);
       });
+      notice(truncated, requests.length);
       return out;
     },
 
@@ -202,26 +189,36 @@ export function createOpenAiCompletionsBackend(input: OpenAiCompletionsOptions):
       );
       const out = new Array<LoglikelihoodResult>(requests.length);
       let done = 0;
+      let truncated = 0;
       await mapConcurrent(calls, opts.concurrency, async (idx) => {
+        const prompts = idx.map((i) => {
+          const { context, continuation } = requests[i]!;
+          const full = context + continuation;
+          const kept = fitted(full, opts.loglikelihoodMaxTokens);
+          // The harness asserts a context token is left (ctxlen > 0).
+          if (kept.length <= continuation.length) {
+            throw new Error(`maxLength ${opts.maxLength} (--max-length): the continuation ${JSON.stringify(continuation.slice(0, 80))} leaves no room for its context`);
+          }
+          if (kept !== full) truncated++;
+          return kept;
+        });
         const choices = await post(
-          {
-            model: opts.model,
-            prompt: idx.map((i) => requests[i]!.context + requests[i]!.continuation),
-            max_tokens: opts.loglikelihoodMaxTokens,
-            temperature: 0,
-            logprobs: 1,
-            echo: true,
-          },
+          { model: opts.model, prompt: prompts, max_tokens: opts.loglikelihoodMaxTokens, temperature: 0, logprobs: 1, echo: true },
           idx.length,
+          true,
         );
         idx.forEach((reqIndex, k) => {
-          const lp = choices[k]!.logprobs;
-          if (!lp) throw new Error("completions response: echo + logprobs asked for, but a choice has no logprobs");
-          out[reqIndex] = continuationLoglikelihood(lp, requests[reqIndex]!.continuation, opts.loglikelihoodMaxTokens);
+          const choice = choices[k]!;
+          const missing = missingEcho(choice, prompts[k]!);
+          if (missing !== null) throw new MissingServerCapabilityError(url, missing);
+          const lp = echoLogprobsSchema.safeParse(choice.logprobs);
+          if (!lp.success) throw new MissingServerCapabilityError(url, `its logprobs are not vLLM's echo shape (${describeZodError(lp.error)})`);
+          out[reqIndex] = continuationLoglikelihood(lp.data, prompts[k]!, requests[reqIndex]!.continuation, opts.loglikelihoodMaxTokens);
         });
         done += idx.length;
         onProgress?.(done, requests.length);
       });
+      notice(truncated, requests.length);
       return out;
     },
   };

@@ -32,13 +32,14 @@ describe("continuation tokens found through text_offset", () => {
       offsets.push(at);
       at += [...t].length;
     }
-    const r = continuationLoglikelihood({ tokens, token_logprobs: lps, text_offset: offsets, top_logprobs: null }, " été", 0);
+    const r = continuationLoglikelihood({ tokens, token_logprobs: lps, text_offset: offsets, top_logprobs: null }, "Q: café\nA: été", " été", 0);
     expect(r).toEqual({ logprob: -0.75, isGreedy: true });
   });
   it("a token spanning the boundary belongs to the continuation; a generated token never counts", () => {
     // context "Answer:" continuation " B" tokenized as "Answer", ": B" (the joint encoding merges across)
     const r = continuationLoglikelihood(
       { tokens: ["Answer", ": B", " C"], token_logprobs: [null, -2, -9], text_offset: [0, 6, 9], top_logprobs: [null, { ": B": -1 }, null] },
+      "Answer: B",
       " B",
       1,
     );
