@@ -13,6 +13,10 @@ export interface RunCreate {
   trainable: number;
   /** N frozen resident experts per MoE layer (cell B; 0 for A and C). */
   kept: number;
+  /** The training forward's routing: "subnet" or "renormalized" (cells A and B), "natural" (cell C). */
+  routingMode: "subnet" | "renormalized" | "natural";
+  /** Experts per token in training (before any clamp to a layer's resident count); null when unknown. */
+  topK: number | null;
   steps: number;
   /** run.json's spec, the model's config.json and the data manifest summary. */
   spec: Record<string, unknown>;

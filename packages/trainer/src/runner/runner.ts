@@ -88,17 +88,29 @@ export function stepRecord(s: StepMessage): StepRecord {
   };
 }
 
-function runCreate(run: RunFile, hardware: Record<string, unknown> | null, ready: ReturnType<typeof recordsFromLog>["ready"]): RunCreate {
+type ReadyRun = ReturnType<typeof recordsFromLog>["ready"];
+
+/** The training forward's routing as the run records it: the worker's (ready) once it has reported, else the spec's. */
+export function runRouting(run: RunFile, ready: ReadyRun): Pick<RunCreate, "routingMode" | "topK"> {
+  if (ready?.routing) return { routingMode: ready.routing.mode, topK: ready.routing.top_k };
+  const configK = run.modelConfig.num_experts_per_tok;
+  return { routingMode: run.spec.cell === "C" ? "natural" : run.spec.routingMode, topK: run.spec.topK ?? (typeof configK === "number" ? configK : null) };
+}
+
+function runCreate(run: RunFile, hardware: Record<string, unknown> | null, ready: ReadyRun): RunCreate {
   const { spec } = run;
   const explicit = run.selection.method === "explicit" ? run.selection.experts : null;
   const K = ready ? trainableCount(ready.trainable) : explicit ? trainableCount(explicit) : run.selection.method === "top_k" ? run.selection.k : 0;
+  const routing = runRouting(run, ready);
   return {
     id: run.id,
     cell: spec.cell,
     trainable: K,
     kept: spec.cell === "B" ? spec.kept : 0,
+    ...routing,
     steps: spec.steps,
-    spec: { ...spec, selection: run.selection, modelConfig: run.modelConfig, data: run.data },
+    // the spec as run: cell C's routing is natural whatever --routing said
+    spec: { ...spec, ...routing, selection: run.selection, modelConfig: run.modelConfig, data: run.data },
     experts: ready ? { trainable: ready.trainable, kept: ready.kept } : null,
     hardware,
     gitCommit: run.gitCommit,
@@ -250,6 +262,8 @@ async function launchRun(run: RunFile, dir: string, pastLines: MetricsLine[], re
     checkpoint_every: spec.checkpointEvery,
     resume,
     seed: spec.seed,
+    routing: spec.routingMode,
+    top_k: spec.topK,
   };
   const label = `[${spec.cell} ${run.id}]`;
   progress.note(`${label} ${resume ? "resuming" : "starting"}: ${spec.steps} steps × ${spec.batch} × ${spec.seq} tokens on ${spec.device}; run dir ${dir}`);
@@ -271,7 +285,12 @@ async function launchRun(run: RunFile, dir: string, pastLines: MetricsLine[], re
         startStep = m.run.start_step;
         uploader?.setRun(runCreate(run, hardware, ready));
         const K = trainableCount(m.run.trainable);
-        progress.note(`${label} ready: ${m.run.experts_impl} experts, ${K} trainable per layer, ${m.run.params.resident.toLocaleString("en-US")} resident params, from step ${m.run.start_step}`);
+        const r = m.run.routing;
+        progress.note(`${label} ready: ${m.run.experts_impl} experts, ${K} trainable per layer, ${m.run.params.resident.toLocaleString("en-US")} resident params${r ? `, ${r.mode} routing, top-${r.top_k}` : ""}, from step ${m.run.start_step}`);
+        const clamped = r ? Object.entries(r.clamped) : [];
+        if (r && clamped.length) {
+          progress.note(`${label} --top-k ${r.top_k} exceeds the resident experts of MoE layer(s) ${clamped.map(([layer, k]) => `${layer} (k = ${k})`).join(", ")}: k is clamped there, so no token reaches a parked expert`);
+        }
         firstStepAt = Date.now();
       } else if (m.type === "step") {
         steps.set(m.step, m);

@@ -9,7 +9,45 @@ export type ExpertsByLayer = Record<string, number[]>;
 
 const FLAG = "--trainable-experts";
 export const selectionHelp =
-  '"top-k:K" (K per MoE layer by ESFT token score; "top-k:K:gate" by gate score), "esft-gate:P" / "esft-token:P" (ESFT top_p in (0, 1]), or the path of an ESFT expert-config JSON {"experts": {"<layer>": [ids]}}';
+  '"top-k:K" (K per MoE layer by ESFT token score; "top-k:K:gate" by gate score), "esft-gate:P" / "esft-token:P" (ESFT top_p in (0, 1]), "subnet:PATH" (a subnet 102 expert_groups/<group>/expert_assignment.json: {"<MoE layer>": [[slot, expert id], ...]}), or the path of an ESFT expert-config JSON {"experts": {"<layer>": [ids]}}';
+
+/** The subnet's shard file (Connito expert_groups/<group>/expert_assignment.json): per MoE layer, [slot, expert id] pairs. */
+const subnetAssignmentSchema = z.record(z.string(), z.unknown());
+const slotPair = z.tuple([z.number().int().min(0), z.number().int().min(0)]);
+
+async function readJson(text: string, path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, "utf8"));
+  } catch (err) {
+    const why = err instanceof SyntaxError ? `is not valid JSON (${err.message})` : `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+    throw new InputError(FLAG, `${text} ${why}; it must be one of ${selectionHelp}`);
+  }
+}
+
+/** A subnet expert-assignment file as explicit expert ids per layer; its shape, slots and ids checked here, its
+ * layers and id range against the model by checkSelection. */
+export async function readSubnetAssignment(text: string, path: string): Promise<ExpertsByLayer> {
+  const raw = subnetAssignmentSchema.safeParse(await readJson(text, path));
+  if (!raw.success) throw new InputError(FLAG, `${text}: must be a JSON object {"<MoE layer>": [[slot, expert id], ...]} (the subnet's expert_assignment.json)`);
+  const experts: ExpertsByLayer = {};
+  for (const [layer, pairs] of Object.entries(raw.data)) {
+    if (!/^\d+$/.test(layer)) throw new InputError(FLAG, `${text}: key ${JSON.stringify(layer)} must be an MoE layer index written as a decimal string`);
+    if (!Array.isArray(pairs)) throw new InputError(FLAG, `${text}: layer ${layer} must hold a list of [slot, expert id] pairs`);
+    const slots = new Set<number>();
+    const ids = new Set<number>();
+    pairs.forEach((pair: unknown, i) => {
+      const p = slotPair.safeParse(pair);
+      if (!p.success) throw new InputError(FLAG, `${text}: layer ${layer} entry ${i} is ${JSON.stringify(pair)}; it must be a [slot, expert id] pair of integers >= 0`);
+      const [slot, id] = p.data;
+      if (ids.has(id)) throw new InputError(FLAG, `${text}: layer ${layer} lists expert id ${id} twice`);
+      if (slots.has(slot)) throw new InputError(FLAG, `${text}: layer ${layer} uses slot ${slot} twice (expert id ${id})`);
+      ids.add(id);
+      slots.add(slot);
+    });
+    experts[layer] = [...ids].sort((a, b) => a - b);
+  }
+  return experts;
+}
 
 /** Parses the flag's text; a path is read and validated as ESFT's expert config. */
 export async function parseTrainableExperts(text: string, resolvePath: (p: string) => string = (p) => p): Promise<ExpertSelection> {
@@ -25,16 +63,10 @@ export async function parseTrainableExperts(text: string, resolvePath: (p: strin
     if (!Number.isFinite(p) || p <= 0 || p > 1) throw new InputError(FLAG, `ESFT top_p must be a number in (0, 1]; got ${JSON.stringify(esft[2])}`);
     return { method: esft[1] === "gate" ? "esft_gate" : "esft_token", top_p: p };
   }
+  const subnet = /^subnet:(.+)$/.exec(text);
+  if (subnet) return { method: "explicit", experts: await readSubnetAssignment(text, resolvePath(subnet[1]!)) };
   if (/^[a-z-]+:/.test(text)) throw new InputError(FLAG, `unknown selection ${JSON.stringify(text)}; one of ${selectionHelp}`);
-  const path = resolvePath(text);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(path, "utf8"));
-  } catch (err) {
-    const why = err instanceof SyntaxError ? `is not valid JSON (${err.message})` : `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
-    throw new InputError(FLAG, `${text} ${why}; it must be one of ${selectionHelp}`);
-  }
-  const parsed = expertConfigSchema.safeParse(raw);
+  const parsed = expertConfigSchema.safeParse(await readJson(text, resolvePath(text)));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new InputError(FLAG, `${text}: ${["experts", ...issue.path.slice(1)].join(".")}: ${issue.message} (ESFT expert config: {"experts": {"<layer>": [ids]}})`);
@@ -54,11 +86,12 @@ export function checkSelection(selection: ExpertSelection, config: ModelConfig, 
   const layers = new Set(config.moeLayerIndices);
   for (const [layer, ids] of Object.entries(selection.experts)) {
     if (!layers.has(Number(layer))) {
-      throw new InputError(FLAG, `layer ${layer} is not a MoE layer of this model; MoE layers are ${config.moeLayerIndices[0]}..${config.moeLayerIndices.at(-1)}`);
+      throw new InputError(FLAG, `layer ${layer} is not a MoE layer of this model; MoE layers are ${config.moeLayerIndices[0]}..${config.moeLayerIndices.at(-1)} (it lists expert id(s) ${ids.join(", ")})`);
     }
     const bad = ids.find((e) => e >= E);
     if (bad !== undefined) throw new InputError(FLAG, `layer ${layer}: expert id ${bad} is out of range 0..${E - 1}`);
-    if (new Set(ids).size !== ids.length) throw new InputError(FLAG, `layer ${layer} lists an expert twice`);
+    const twice = ids.find((e, i) => ids.indexOf(e) !== i);
+    if (twice !== undefined) throw new InputError(FLAG, `layer ${layer} lists expert id ${twice} twice`);
     if (ids.length + (cell === "B" ? kept : 0) > E) throw new InputError(FLAG, `layer ${layer}: ${ids.length} trainable + ${kept} kept exceeds the ${E} routed experts`);
   }
   if (cell !== "C") {

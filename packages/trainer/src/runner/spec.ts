@@ -10,6 +10,13 @@ const real = (min: number, max: number, what: string) =>
   num.pipe(z.number().gt(min, `must be greater than ${min} (${what})`).lte(max, `must be at most ${max} (${what})`));
 const text = (what: string) => z.string({ error: `is required: ${what}` }).min(1, `is required: ${what}`);
 
+/** Restricted routing of cells A and B (worker/routing.py): the subnet's (softmax over all experts, then the
+ * allowed experts' probabilities as they are) or the softmax renormalised over the allowed experts. */
+export const ROUTING_MODES = ["subnet", "renormalized"] as const;
+export type RoutingMode = (typeof ROUTING_MODES)[number];
+export const routingHelp =
+  "--routing subnet|renormalized (cells A and B; default subnet, as subnet 102's miners route) --top-k K (experts per token in training; default the model's num_experts_per_tok; the subnet's miners train with partial_topk = 1, its full model uses full_topk = 2)";
+
 /** Flag names as the CLI spells them, so a zod issue path names the flag. */
 export const runFlagsSchema = z
   .object({
@@ -17,8 +24,10 @@ export const runFlagsSchema = z
     data: text("an SFT JSONL file (question/answer, prompt/response or chat messages)"),
     tokenizer: z.string().min(1).optional(),
     cell: z.enum(["A", "B", "C"], { error: "must be A, B or C" }),
-    "trainable-experts": text('"top-k:K", "esft-gate:P", "esft-token:P" or an ESFT expert-config JSON path'),
+    "trainable-experts": text('"top-k:K", "esft-gate:P", "esft-token:P", "subnet:PATH" (a subnet expert_assignment.json) or an ESFT expert-config JSON path'),
     kept: int(0, 4096, "N frozen resident experts per layer, cell B").default(0),
+    routing: z.enum(ROUTING_MODES, { error: "must be subnet or renormalized" }).optional(),
+    "top-k": int(1, 4096, "experts per token in training; default the model's num_experts_per_tok").optional(),
     steps: int(1, 10_000_000, "optimizer steps"),
     batch: int(1, 65_536, "sequences per step").default(4),
     seq: int(2, 1 << 20, "tokens per sequence").default(2048),
@@ -40,6 +49,7 @@ export const runFlagsSchema = z
   })
   .superRefine((f, ctx) => {
     if (f.cell === "B" && f.kept < 1) ctx.addIssue({ code: "custom", path: ["kept"], message: "cell B needs --kept N >= 1 frozen resident experts per layer" });
+    if (f.cell === "C" && f.routing) ctx.addIssue({ code: "custom", path: ["routing"], message: "applies to cells A and B (restricted routing); cell C routes naturally over all experts" });
     if (f.api && !f.token) ctx.addIssue({ code: "custom", path: ["token"], message: "is required with --api: runs are written through the API with a token from `pnpm review token create`" });
     if (f.token && !f.api) ctx.addIssue({ code: "custom", path: ["api"], message: "is required with --token: the API's base URL" });
     if (f.experiment && !f.api) ctx.addIssue({ code: "custom", path: ["api"], message: "is required with --experiment: the run is attached to the experiment through the API" });
@@ -54,6 +64,10 @@ export interface RunSpec {
   cell: "A" | "B" | "C";
   trainableExperts: string;
   kept: number;
+  /** restricted routing of cells A and B (cell C routes naturally) */
+  routingMode: RoutingMode;
+  /** experts per token in training; null: the model's num_experts_per_tok */
+  topK: number | null;
   steps: number;
   batch: number;
   seq: number;
@@ -76,6 +90,9 @@ export const runSpecSchema: z.ZodType<RunSpec> = z.object({
   cell: z.enum(["A", "B", "C"]),
   trainableExperts: z.string().min(1),
   kept: z.number().int().min(0),
+  // run.json files written before these existed routed the renormalized way with the config's k
+  routingMode: z.enum(ROUTING_MODES).default("renormalized"),
+  topK: z.number().int().min(1).nullable().default(null),
   steps: z.number().int().min(1),
   batch: z.number().int().min(1),
   seq: z.number().int().min(2),
@@ -101,8 +118,10 @@ export function runSpecFromFlags(f: RunFlags, resolvePath: (p: string) => string
     tokenizer: f.tokenizer ? resolvePath(f.tokenizer) : model,
     cell: f.cell,
     // a path keeps its text for run.json and is resolved here once
-    trainableExperts: /^(top-k|esft-gate|esft-token):/.test(f["trainable-experts"]) ? f["trainable-experts"] : resolvePath(f["trainable-experts"]),
+    trainableExperts: trainableExpertsText(f["trainable-experts"], resolvePath),
     kept: f.kept,
+    routingMode: f.routing ?? "subnet",
+    topK: f["top-k"] ?? null,
     steps: f.steps,
     batch: f.batch,
     seq: f.seq,
@@ -117,6 +136,12 @@ export function runSpecFromFlags(f: RunFlags, resolvePath: (p: string) => string
     seed: f.seed,
     peakTflops: f["peak-tflops"] ?? null,
   };
+}
+
+function trainableExpertsText(text: string, resolvePath: (p: string) => string): string {
+  if (/^(top-k|esft-gate|esft-token):/.test(text)) return text;
+  const subnet = /^subnet:(.+)$/.exec(text);
+  return subnet ? `subnet:${resolvePath(subnet[1]!)}` : resolvePath(text);
 }
 
 /** `pnpm review experiment`: the train flags without --cell (it runs A, B and C; B needs --kept), plus a name. */

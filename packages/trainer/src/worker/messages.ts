@@ -41,6 +41,10 @@ export const trainSpecSchema = z
     checkpoint_every: z.number().int().nonnegative().default(0),
     resume: z.boolean().default(false),
     seed: z.number().int().nonnegative().default(0),
+    /** restricted routing of cells A and B (worker/routing.py); cell C routes naturally */
+    routing: z.enum(["subnet", "renormalized"]).default("subnet"),
+    /** experts per token in training; null: the config's num_experts_per_tok */
+    top_k: z.number().int().min(1).nullable().default(null),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -111,6 +115,11 @@ export const readyMessageSchema = z.object({
     steps: count,
     resumed_from: z.string().nullable(),
     experts_impl: z.enum(["grouped_mm", "segments"]),
+    /** the training forward's routing; k is clamped to the resident count in the layers `clamped` lists.
+     * Absent in logs written before the worker reported it. */
+    routing: z
+      .object({ mode: z.enum(["subnet", "renormalized", "natural"]), top_k: z.number().int().min(1), clamped: z.record(z.string(), z.number().int().min(1)) })
+      .optional(),
     dtype: z.enum(["bf16", "fp32"]),
     device: z.enum(["cuda", "cpu"]),
     trainable: layerMap,
