@@ -34,6 +34,7 @@ class DataError(ValueError):
 class PackedData:
     ids: torch.Tensor  # [N, L] int64
     mask: torch.Tensor  # [N, L] uint8
+    dropped_rows: int = 0  # rows of the file left out: no target after their first position
 
     @property
     def num_sequences(self) -> int:
@@ -86,9 +87,15 @@ def load_packed(descriptor: str, vocab_size: int) -> PackedData:
         raise DataError(f"data: token ids span {lo}..{hi}; the model's vocab_size allows 0..{vocab_size - 1}")
     if int(mask.max()) > 1:
         raise DataError("data: mask values must be 0 or 1")
-    if int(mask[:, 1:].sum()) == 0:
+    # A row with no target teaches nothing, and a batch made only of such rows has no loss at all: leave them out
+    # here, so that no step of any epoch can fail on them (the TypeScript preparation already drops them).
+    keep = mask[:, 1:].sum(dim=1) > 0
+    if not bool(keep.any()):
         raise DataError("data: no token has loss mask 1 (after the first position), nothing to train on")
-    return PackedData(ids=ids, mask=mask)
+    dropped = int((~keep).sum())
+    if dropped:
+        ids, mask = ids[keep], mask[keep]
+    return PackedData(ids=ids, mask=mask, dropped_rows=dropped)
 
 
 def batch_indices(step: int, batch_size: int, num_sequences: int, seed: int) -> List[int]:

@@ -252,7 +252,7 @@ def run_train(spec: TrainSpec, out: Emitter) -> None:
     check_selection_fits(spec, cfg)
     data = load_packed(spec.data, cfg.vocab_size)
     if spec.batch_size > data.num_sequences:
-        raise WorkerError("bad_spec", f"spec.batch_size {spec.batch_size} exceeds the {data.num_sequences} sequences in the data")
+        raise WorkerError("bad_spec", f"spec.batch_size {spec.batch_size} exceeds the {data.num_sequences} sequences with a target in the data ({data.dropped_rows} without one left out)")
     state = _read_weights(spec.model_dir)
     resume = ckpt.latest_checkpoint(spec.output_dir) if spec.resume else None
     train_state: Optional[Dict[str, Any]] = None

@@ -17,6 +17,9 @@ export const runCreateInput = z.object({
   cell: z.enum(["A", "B", "C"]),
   trainable: z.number().int().min(0),
   kept: z.number().int().min(0),
+  /** the training forward's routing; optional for trainers that predate it */
+  routingMode: z.enum(["subnet", "renormalized", "natural"]).optional(),
+  topK: z.number().int().min(1).nullable().optional(),
   steps: z.number().int().min(1),
   spec: z.record(z.string(), z.unknown()),
   experts: z.object({ trainable: layerIds, kept: layerIds }).nullable(),
@@ -66,6 +69,8 @@ export const runsRouter = createTRPCRouter({
       cell: input.cell,
       trainable: input.trainable,
       kept: input.kept,
+      routingMode: input.routingMode ?? null,
+      topK: input.topK ?? null,
       steps: input.steps,
       spec: input.spec as object,
       experts: input.experts ?? undefined,

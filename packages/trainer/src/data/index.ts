@@ -18,7 +18,7 @@ export {
   type RenderedExample,
 } from "./template.ts";
 export { tokenizeExample, type TokenizedExample } from "./tokenize-example.ts";
-export { packExamples, type PackOptions, type PackedSequences } from "./pack.ts";
+export { NoTargetsError, keepRowsWithTargets, packExamples, type PackOptions, type PackedSequences, type TrainableRows } from "./pack.ts";
 export { mulberry32, seededShuffle } from "./shuffle.ts";
 export {
   INPUT_IDS_FILE,

@@ -18,6 +18,14 @@ export interface PackedSequences {
   splitExamples: number;
 }
 
+/** The data holds no target a model could learn (refused before any file is written). */
+export class NoTargetsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NoTargetsError";
+  }
+}
+
 /**
  * Concatenates examples in the given order and cuts the stream every `seqLen` tokens. An example
  * crossing a cut is split, not truncated: its remainder opens the next sequence. Each example keeps
@@ -49,4 +57,32 @@ export function packExamples(examples: readonly TokenizedExample[], options: Pac
     if (Math.floor((pos - 1) / seqLen) !== firstSeq) splitExamples++;
   }
   return { seqLen, sequences, inputIds, lossMask, targetTokens, paddingTokens: sequences * seqLen - total, splitExamples };
+}
+
+export interface TrainableRows extends PackedSequences {
+  /** Rows dropped because no position after their first holds a target (only prompt text or padding). */
+  droppedRows: number;
+}
+
+/**
+ * Keeps only the rows that hold at least one target. A row made of prompt text alone (a long question cut off
+ * before its answer) teaches nothing, and a batch drawn only from such rows has no loss at all: the worker
+ * would stop mid-run. Dropping them here means every batch of every epoch has a target.
+ */
+export function keepRowsWithTargets(packed: PackedSequences): TrainableRows {
+  const { seqLen, sequences } = packed;
+  const kept: number[] = [];
+  for (let r = 0; r < sequences; r++) {
+    if (packed.lossMask.subarray(r * seqLen, (r + 1) * seqLen).includes(1)) kept.push(r);
+  }
+  if (kept.length === sequences) return { ...packed, droppedRows: 0 };
+  const inputIds = new Int32Array(kept.length * seqLen);
+  const lossMask = new Uint8Array(kept.length * seqLen);
+  kept.forEach((r, i) => {
+    inputIds.set(packed.inputIds.subarray(r * seqLen, (r + 1) * seqLen), i * seqLen);
+    lossMask.set(packed.lossMask.subarray(r * seqLen, (r + 1) * seqLen), i * seqLen);
+  });
+  // Padding sits only in the last row; it goes when that row goes.
+  const paddingTokens = kept.at(-1) === sequences - 1 ? packed.paddingTokens : 0;
+  return { ...packed, sequences: kept.length, inputIds, lossMask, paddingTokens, droppedRows: sequences - kept.length };
 }

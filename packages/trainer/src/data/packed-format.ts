@@ -22,6 +22,8 @@ export const packedManifestSchema = z
     examples: z.number().int().positive(),
     splitExamples: z.number().int().nonnegative(),
     paddingTokens: z.number().int().nonnegative(),
+    // Rows holding no target (prompt text only) left out of the file; absent in datasets written before.
+    droppedRows: z.number().int().nonnegative().default(0),
     tokenizer: z.object({ path: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
     chatTemplate: z.object({
       name: z.string(),

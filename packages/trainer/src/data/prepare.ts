@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import { loadTokenizer } from "../tokenizer/tokenizer.ts";
 import { readSftExamples } from "./examples.ts";
-import { packExamples } from "./pack.ts";
+import { NoTargetsError, keepRowsWithTargets, packExamples } from "./pack.ts";
 import { PACKED_FORMAT, writePackedDataset, type PackedManifest } from "./packed-format.ts";
 import { seededShuffle } from "./shuffle.ts";
 import { DEEPSEEK_V2_CHAT_TEMPLATE, chatTemplateSchema, describeTemplate, renderExample, type ChatTemplate } from "./template.ts";
@@ -24,7 +24,7 @@ export type PrepareSftOptions = z.input<typeof prepareSftOptionsSchema> & { temp
 /**
  * JSONL SFT file -> packed dataset directory for the PyTorch worker: read and validate every line,
  * render with the chat template, tokenize (targets = assistant text), shuffle by seed, pack into
- * seqLen rows, write atomically. Returns the manifest written to packed.json.
+ * seqLen rows, drop the rows without a target (counted in droppedRows), write atomically. Returns the manifest written to packed.json.
  */
 export async function prepareSftData(options: PrepareSftOptions): Promise<PackedManifest> {
   const parsed = prepareSftOptionsSchema.safeParse(options);
@@ -47,7 +47,10 @@ export async function prepareSftData(options: PrepareSftOptions): Promise<Packed
   const file = await readSftExamples(opts.dataPath, opts.limit === undefined ? {} : { limit: opts.limit });
   const ordered = seededShuffle(file.examples, opts.seed);
   const tokenized = ordered.map((e) => tokenizeExample(tokenizer, renderExample(e.messages, template)));
-  const packed = packExamples(tokenized, { seqLen: opts.seqLen, padId });
+  const packed = keepRowsWithTargets(packExamples(tokenized, { seqLen: opts.seqLen, padId }));
+  if (packed.sequences === 0) {
+    throw new NoTargetsError(`${opts.dataPath}: no row of ${opts.seqLen} tokens holds a target token (an assistant answer), nothing to train on`);
+  }
   const tokenizerBytes = await readFile(join(opts.tokenizerDir, "tokenizer.json"));
 
   const manifest: PackedManifest = {
@@ -64,6 +67,7 @@ export async function prepareSftData(options: PrepareSftOptions): Promise<Packed
     examples: tokenized.length,
     splitExamples: packed.splitExamples,
     paddingTokens: packed.paddingTokens,
+    droppedRows: packed.droppedRows,
     tokenizer: { path: resolve(opts.tokenizerDir), sha256: createHash("sha256").update(tokenizerBytes).digest("hex") },
     chatTemplate: template,
   };

@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { InputError } from "@subnet-review/core";
 import { SftDataError } from "../data/examples.ts";
 import { prepareSftData } from "../data/prepare.ts";
+import { NoTargetsError } from "../data/pack.ts";
 import type { PackedManifest } from "../data/packed-format.ts";
 import { DEFAULT_PYTHON, TRAINER_ROOT, WorkerFailure, launchWorker, type WorkerRun } from "../worker/launch.ts";
 import type { StepMessage, TrainSpecInput, WorkerMessage } from "../worker/messages.ts";
@@ -137,7 +138,7 @@ export async function prepareRunData(spec: RunSpec, dir: string): Promise<{ dir:
     const manifest = await prepareSftData({ dataPath: spec.data, tokenizerDir: spec.tokenizer, seqLen: spec.seq, outDir: dir, seed: spec.seed });
     return { dir, manifest };
   } catch (err) {
-    if (err instanceof SftDataError) throw new InputError("--data", err.message);
+    if (err instanceof SftDataError || err instanceof NoTargetsError) throw new InputError("--data", err.message);
     throw new InputError(spec.tokenizer === spec.model ? "--model" : "--tokenizer", `tokenizer: ${(err as Error).message}`);
   }
 }
@@ -147,7 +148,11 @@ function checkDataFits(spec: RunSpec, manifest: PackedManifest, vocabSize: numbe
     throw new InputError(spec.tokenizer === spec.model ? "--model" : "--tokenizer", `the tokenizer has ${manifest.vocabSize} ids but the model's vocab_size is ${vocabSize}`);
   }
   if (manifest.sequences < spec.batch) {
-    throw new InputError("--batch", `${spec.batch} sequences per step, but the data packs into only ${manifest.sequences} sequences of ${spec.seq} tokens`);
+    const dropped = manifest.droppedRows ? ` (${manifest.droppedRows} more held only prompt text and were dropped)` : "";
+    throw new InputError(
+      "--batch",
+      `${spec.batch} sequences per step, but the data packs into only ${manifest.sequences} sequences of ${spec.seq} tokens (--seq) with a target from --data${dropped}; lower --batch, or give more --data or a longer --seq`,
+    );
   }
 }
 
@@ -163,6 +168,10 @@ export async function runTraining(spec: RunSpec, ctx: RunContext): Promise<RunRe
   try {
     data = ctx.prepared ?? (await prepareRunData(spec, join(dir, "data")));
     checkDataFits(spec, data.manifest, checked.config.vocabSize);
+    if (data.manifest.droppedRows > 0) {
+      const m = data.manifest;
+      (ctx.stderr ?? process.stderr).write(`data: ${m.sequences} sequences of ${m.seqLen} tokens; ${m.droppedRows} holding only prompt text (no target) dropped\n`);
+    }
   } catch (err) {
     rmSync(dir, { recursive: true, force: true }); // nothing half-made is left behind
     throw err;
