@@ -30,6 +30,18 @@ async function createRun(id: string, cell: "A" | "B" | "C") {
 }
 
 describe("runs router", () => {
+  it("records each run's routing mode and k; a trainer that predates them leaves both null", async () => {
+    const base = {
+      trainable: 8, kept: 0, steps: 10, spec: {}, experts: null, hardware: null, gitCommit: null, experiment: null, startedAt: new Date().toISOString(),
+    };
+    await client(token).runs.create.mutate({ ...base, id: "run-routing-A", cell: "A", routingMode: "subnet", topK: 1 });
+    await client(token).runs.create.mutate({ ...base, id: "run-routing-C", cell: "C", routingMode: "natural", topK: 2 });
+    await client(token).runs.create.mutate({ ...base, id: "run-routing-old", cell: "A" });
+    const rows = await api.db.trainingRun.findMany({ where: { id: { startsWith: "run-routing-" } }, orderBy: { id: "asc" } });
+    expect(rows.map((r) => [r.id, r.routingMode, r.topK])).toEqual([["run-routing-A", "subnet", 1], ["run-routing-C", "natural", 2], ["run-routing-old", null, null]]);
+    await expect(client(token).runs.create.mutate({ ...base, id: "run-routing-bad", cell: "A", routingMode: "masked" as "subnet" })).rejects.toThrow(/routingMode/);
+  });
+
   it("refuses writes without a token, and steps for a run that does not exist", async () => {
     await expect(client().runs.appendSteps.mutate({ runId: "x", steps: [step(1)] })).rejects.toThrow(/writes need an API token/);
     await expect(client(token).runs.appendSteps.mutate({ runId: "nope", steps: [step(1)] })).rejects.toThrow(/runId: no run nope/);
