@@ -1,11 +1,15 @@
 import { basename, join } from "node:path";
 import {
+  CompletionsHttpError,
   type EvalBackend,
   type EvalResult,
+  MissingServerCapabilityError,
   createOpenAiCompletionsBackend,
   createWorkerBackend,
   defaultDataDir,
   evalProgressLine,
+  firstServedModel,
+  loadPromptTokenizer,
   runEval,
   scoreGsm8kPredictions,
   taskNames,
@@ -17,8 +21,12 @@ import { UsageError, numberFlag, parseFlags, userPath } from "../args.ts";
 
 export const evalUsage = `pnpm review eval --task TASK (--model DIR | --endpoint URL [--served-model NAME]) [--limit N] [--run ID --step S]
         [--api URL --token T] [--samples FILE] [--label NAME] [--device cuda|cpu] [--batch-size N] [--data-dir DIR] [--json]
+        with --endpoint: [--api-key KEY] [--concurrency N] [--max-length N --tokenizer DIR]
                                                 run ${taskNames.join(", ")} on a checkpoint (PyTorch worker) or an OpenAI-compatible
-                                                server; resumes from its samples file; stores the result through the API or prints it
+                                                server; resumes from its samples file; stores the result through the API or prints it.
+                                                --api-key (or OPENAI_API_KEY) goes with every request; --batch-size is prompts per
+                                                request (4), --concurrency requests in flight (8); --max-length cuts prompts' starts
+                                                to the model's context, counted with the served model's tokenizer.json (--tokenizer)
 pnpm review eval score --task gsm8k_cot --data FILE --predictions FILE [--json]
                                                 score given generations (JSONL: question, completion): strict, flexible, n`;
 
@@ -39,14 +47,22 @@ const runFlagsSchema = z
     samples: z.string().min(1).optional(),
     label: z.string().min(1).max(300).optional(),
     device: z.enum(["cuda", "cpu"], { error: "must be 'cuda' or 'cpu'" }).default("cuda"),
-    batchSize: positiveInt("sequences per worker batch").optional(),
+    batchSize: positiveInt("sequences per worker batch, or prompts per request with --endpoint").optional(),
+    apiKey: z.string().min(1, "must not be empty").optional(),
+    concurrency: positiveInt("requests in flight").optional(),
+    maxLength: numberFlag.pipe(z.number().int("must be an integer").min(2, "must be >= 2 (the model's context length in tokens)")).optional(),
     dataDir: z.string().min(1).optional(),
     python: z.string().min(1).optional(),
     json: z.boolean().default(false),
   })
   .superRefine((f, ctx) => {
     if ((f.model === undefined) === (f.endpoint === undefined)) ctx.addIssue({ code: "custom", path: ["model"], message: "give exactly one of --model DIR or --endpoint URL" });
-    if (f.servedModel !== undefined && f.endpoint === undefined) ctx.addIssue({ code: "custom", path: ["servedModel"], message: "only applies with --endpoint" });
+    for (const key of ["servedModel", "apiKey", "concurrency", "maxLength"] as const) {
+      if (f[key] !== undefined && f.endpoint === undefined) ctx.addIssue({ code: "custom", path: [key], message: "only applies with --endpoint" });
+    }
+    if (f.maxLength !== undefined && f.tokenizer === undefined) {
+      ctx.addIssue({ code: "custom", path: ["tokenizer"], message: "is required with --max-length: the served model's tokenizer.json directory counts its tokens" });
+    }
     if (f.step !== undefined && f.run === undefined) ctx.addIssue({ code: "custom", path: ["step"], message: "needs --run ID" });
     if (f.api !== undefined && f.token === undefined) ctx.addIssue({ code: "custom", path: ["token"], message: "is required with --api (pnpm review token create)" });
     if (f.token !== undefined && f.api === undefined) ctx.addIssue({ code: "custom", path: ["api"], message: "is required with --token" });
@@ -57,21 +73,22 @@ const runOptions = {
   tokenizer: { type: "string" }, limit: { type: "string" }, run: { type: "string" }, step: { type: "string" },
   api: { type: "string" }, token: { type: "string" }, samples: { type: "string" }, label: { type: "string" },
   device: { type: "string" }, "batch-size": { type: "string" }, "data-dir": { type: "string" }, python: { type: "string" },
-  json: { type: "boolean" },
+  "api-key": { type: "string" }, concurrency: { type: "string" }, "max-length": { type: "string" }, json: { type: "boolean" },
 } as const;
 
-async function servedModelName(endpoint: string): Promise<string> {
-  const url = `${endpoint.replace(/\/+$/, "").replace(/\/v1$/, "")}/v1/models`;
-  let body: unknown;
+async function servedModelName(endpoint: string, apiKey: string | undefined): Promise<string> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-    body = await res.json();
+    return await firstServedModel(endpoint, apiKey);
   } catch (err) {
-    throw new UsageError(`--served-model: not given, and GET ${url} failed (${(err as Error).message})`);
+    throw new UsageError(`--served-model: not given, and ${(err as Error).message}`);
   }
-  const parsed = z.object({ data: z.array(z.object({ id: z.string().min(1) })).min(1) }).safeParse(body);
-  if (!parsed.success) throw new UsageError(`--served-model: not given, and ${url} lists no model`);
-  return parsed.data.data[0]!.id;
+}
+
+/** A server's refusal the user fixes with a flag (the key, the endpoint) exits 2 naming that flag. */
+function asUsageError(err: unknown): unknown {
+  if (err instanceof CompletionsHttpError && (err.status === 401 || err.status === 403)) return new UsageError(`--api-key: ${err.message}`);
+  if (err instanceof MissingServerCapabilityError) return new UsageError(`--endpoint: ${err.message}`);
+  return err;
 }
 
 function printResult(r: EvalResult): void {
@@ -124,8 +141,21 @@ export async function evalCommand(argv: string[]): Promise<void> {
       ...(flags.batchSize ? { batchSize: flags.batchSize } : {}),
     });
   } else {
-    const served = flags.servedModel ?? (await servedModelName(flags.endpoint!));
-    backend = createOpenAiCompletionsBackend({ baseUrl: flags.endpoint!, model: served, ...(flags.label ? { label: flags.label } : {}) });
+    const apiKey = flags.apiKey ?? (process.env.OPENAI_API_KEY || undefined);
+    const served = flags.servedModel ?? (await servedModelName(flags.endpoint!, apiKey));
+    const tokenizer = flags.maxLength === undefined ? undefined : await loadPromptTokenizer(userPath(flags.tokenizer!)).catch((err: unknown) => {
+      throw new UsageError(`--tokenizer: ${(err as Error).message}`);
+    });
+    backend = createOpenAiCompletionsBackend({
+      baseUrl: flags.endpoint!,
+      model: served,
+      ...(flags.label ? { label: flags.label } : {}),
+      ...(apiKey ? { apiKey } : {}),
+      ...(flags.batchSize ? { promptsPerRequest: flags.batchSize } : {}),
+      ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
+      ...(tokenizer ? { maxLength: flags.maxLength, tokenizer } : {}),
+      onNotice: (message) => process.stderr.write(`${message}\n`),
+    });
   }
   const samplesPath = userPath(flags.samples ?? join("evals", backend.label.replace(/[^A-Za-z0-9._@-]+/g, "_"), `${flags.task}.jsonl`));
   let result: EvalResult;
@@ -138,6 +168,8 @@ export async function evalCommand(argv: string[]): Promise<void> {
       ...(flags.limit ? { limit: flags.limit } : {}),
       onProgress: (p) => process.stderr.write(`${evalProgressLine(p)}\n`),
     });
+  } catch (err) {
+    throw asUsageError(err);
   } finally {
     await backend.close?.();
   }
