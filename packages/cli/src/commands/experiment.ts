@@ -4,8 +4,9 @@ import { splitEvalFlags, trainingEvalUsage } from "../trainingEvals.ts";
 import { apiRecorder, finishEvals, runFlagOptions, runRows, stopSignal, trainingEvals } from "./train.ts";
 
 export const experimentUsage = `pnpm review experiment --model DIR --data FILE --trainable-experts SEL --kept N --steps S --name NAME
-      [--description TEXT] [train's other flags] [--api URL --token T]
-                                                cells A, B and C on the same data, experts and seed, as one experiment
+      [--description TEXT] [--routing subnet|renormalized --top-k K] [train's other flags] [--api URL --token T]
+                                                cells A, B and C on the same data, experts and seed, as one experiment;
+                                                --routing applies to A and B (C routes naturally), --top-k to all three
 ${trainingEvalUsage}`;
 
 export async function experimentCommand(argv: string[]): Promise<void> {

@@ -19,9 +19,17 @@ import { parseFlags, userPath } from "../args.ts";
 import { formatTable } from "../table.ts";
 
 export const trainUsage = `pnpm review train --model DIR --data FILE --cell A|B|C --trainable-experts SEL --steps S [--kept N]
+      [--routing subnet|renormalized --top-k K]
       [--batch 4 --seq 2048 --lr 1e-5 --device cuda|cpu --dtype bf16|fp32 --no-checkpointing --checkpoint-every N
        --seed 0 --python PATH --out runs --tokenizer DIR --peak-tflops T] [--api URL --token T [--experiment NAME]]
-                                                train one cell; SEL: top-k:K | esft-gate:P | esft-token:P | expert_cfg.json;
+                                                train one cell; SEL: top-k:K | esft-gate:P | esft-token:P |
+                                                subnet:expert_assignment.json (the subnet's shard) | expert_cfg.json;
+                                                --routing (cells A and B; default subnet): the subnet's restricted router
+                                                (softmax over all experts, the allowed ones' probabilities unrenormalised)
+                                                or the softmax renormalised over the resident experts; cell C routes naturally;
+                                                --top-k: experts per token in training (default the model's
+                                                num_experts_per_tok; the subnet's miners train with partial_topk = 1,
+                                                its full model uses full_topk = 2); clamped where a layer has fewer resident experts;
                                                 --experiment attaches the run to a review's experiment (section 04)
 ${trainingEvalUsage}
 pnpm review train --resume RUN_DIR [--api URL --token T] [--python PATH]
@@ -34,6 +42,8 @@ export const runFlagOptions = {
   tokenizer: { type: "string" },
   "trainable-experts": { type: "string" },
   kept: { type: "string" },
+  routing: { type: "string" },
+  "top-k": { type: "string" },
   steps: { type: "string" },
   batch: { type: "string" },
   seq: { type: "string" },
