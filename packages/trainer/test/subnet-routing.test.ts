@@ -93,6 +93,11 @@ describe("a run records its routing", () => {
     writeFileSync(data, `${gsm8k.split("\n").slice(0, 8).join("\n")}\n`);
   }, 60_000);
 
+  it("refuses --top-k above the model's routed experts before any worker starts", async () => {
+    const flags = runFlagsSchema.parse({ ...base, model, data, "top-k": "9" });
+    await expect(runTraining(runSpecFromFlags(flags, (p) => p), { outDir: join(dir, "runs-bad"), python, stderr: quiet() })).rejects.toThrow(/^--top-k: 9 exceeds the model's 8 routed experts per layer/);
+  });
+
   it.each([
     ["subnet", "1", { mode: "subnet", top_k: 1, clamped: {} }],
     ["renormalized", "3", { mode: "renormalized", top_k: 3, clamped: { "1": 2, "2": 2 } }],

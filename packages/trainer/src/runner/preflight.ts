@@ -49,5 +49,7 @@ export async function checkRunInputs(spec: RunSpec, python: string): Promise<Che
   if (python.includes("/") && !existsSync(python)) throw new InputError("--python", `${python} does not exist (the worker's Python with torch; default /usr/bin/python3)`);
   const selection = await parseTrainableExperts(spec.trainableExperts);
   checkSelection(selection, config, spec.cell, spec.kept);
+  const experts = config.moe?.numExperts ?? 0;
+  if (spec.topK !== null && spec.topK > experts) throw new InputError("--top-k", `${spec.topK} exceeds the model's ${experts} routed experts per layer`);
   return { rawConfig: raw, config, selection };
 }
