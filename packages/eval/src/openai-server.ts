@@ -10,12 +10,18 @@ export function openAiHeaders(apiKey: string | undefined): Record<string, string
   return { "content-type": "application/json", ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) };
 }
 
-/** What to do about a 401/403: the key is missing, or the server refused the one given. */
-function authHint(status: number, apiKey: string | undefined): string {
-  if (status !== 401 && status !== 403) return "";
-  return apiKey
-    ? " (the server refused the API key given: check --api-key / OPENAI_API_KEY)"
-    : " (the server wants an API key: pass --api-key KEY or set OPENAI_API_KEY)";
+/** What the user can do about a refusal: a missing or refused key, a prompt longer than the model's context. */
+function hint(status: number, body: string, apiKey: string | undefined): string {
+  if (status === 401 || status === 403) {
+    return apiKey
+      ? " (the server refused the API key given: check --api-key / OPENAI_API_KEY)"
+      : " (the server wants an API key: pass --api-key KEY or set OPENAI_API_KEY)";
+  }
+  if (/context length|too long|exceeds? .*(tokens|length)/i.test(body)) {
+    return " (pass --max-length N with --tokenizer DIR to cut prompts' starts, as the harness does)";
+  }
+  if (/batch size|number of prompts/i.test(body)) return " (send fewer prompts per request: lower --batch-size)";
+  return "";
 }
 
 export class CompletionsHttpError extends Error {
@@ -25,7 +31,7 @@ export class CompletionsHttpError extends Error {
     request = "POST /v1/completions",
     apiKey?: string,
   ) {
-    super(`${request} answered HTTP ${status}: ${body.slice(0, 500)}${authHint(status, apiKey)}`);
+    super(`${request} answered HTTP ${status}: ${body.slice(0, 500)}${hint(status, body, apiKey)}`);
     this.name = "CompletionsHttpError";
   }
 }

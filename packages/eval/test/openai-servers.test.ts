@@ -109,7 +109,7 @@ describe("servers without prompt log-probabilities", () => {
 
     const tooMany = await run("gsm8k_cot", backend(s, { promptsPerRequest: 8 })).catch((e: unknown) => e);
     expect(tooMany).toBeInstanceOf(CompletionsHttpError);
-    expect((tooMany as Error).message).toMatch(/HTTP 422: .*exceeds the maximum allowed batch size of 4/);
+    expect((tooMany as Error).message).toMatch(/HTTP 422: .*exceeds the maximum allowed batch size of 4.*lower --batch-size/);
   });
 
   it("llama.cpp: its 500 to echo is the missing capability, not a transient error to retry", async () => {
@@ -142,7 +142,7 @@ describe("--batch-size, --concurrency and --max-length", () => {
       const s = await serve({ maxModelLen: 64 });
       const long = `Question: ${"the quick brown fox jumps over the lazy dog ".repeat(20)}which is heavier?\nAnswer:`;
       const req = loglikelihoodRequest(long, "rock");
-      await expect(backend(s).loglikelihood([req])).rejects.toThrow(/HTTP 400: .*maximum context length is 64 tokens/);
+      await expect(backend(s).loglikelihood([req])).rejects.toThrow(/HTTP 400: .*maximum context length is 64 tokens.*pass --max-length N with --tokenizer DIR/);
 
       const notes: string[] = [];
       const [r] = await backend(s, { maxLength: 64, tokenizer, onNotice: (m) => notes.push(m) }).loglikelihood([req]);
