@@ -41,8 +41,8 @@ export class MissingServerCapabilityError extends Error {
   constructor(url: string, evidence: string) {
     super(
       `${url} cannot return prompt log-probabilities (echo: true with logprobs), which the loglikelihood tasks ` +
-        `(mmlu, arc_challenge, hellaswag) need: ${evidence}. TGI and llama.cpp's server do not offer it; serve the ` +
-        `model with vLLM or SGLang, or evaluate the checkpoint with --model`,
+        `(mmlu, arc_challenge, hellaswag) need: ${evidence}. TGI's and llama.cpp's /v1/completions do not return ` +
+        `them; serve the model with vLLM or SGLang, or evaluate the checkpoint with --model`,
     );
     this.name = "MissingServerCapabilityError";
   }
