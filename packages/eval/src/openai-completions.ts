@@ -53,6 +53,10 @@ const choiceSchema = z.object({
 export const completionResponseSchema = z.object({
   choices: z.array(choiceSchema),
 });
+const completionAnswerSchema = z.union([
+  completionResponseSchema,
+  z.array(completionResponseSchema.extend({ choices: z.array(choiceSchema).length(1) })),
+]);
 type CompletionChoice = z.infer<typeof choiceSchema>;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -137,9 +141,12 @@ export function createOpenAiCompletionsBackend(input: OpenAiCompletionsOptions):
         }
         throw new CompletionsHttpError(res.status, text, `POST ${url}`, opts.apiKey);
       }
-      const parsed = completionResponseSchema.safeParse(await res.json());
+      const parsed = completionAnswerSchema.safeParse(await res.json());
       if (!parsed.success) throw new Error(`POST ${url}: not an OpenAI completions answer: ${describeZodError(parsed.error)}`);
-      const choices = [...parsed.data.choices].sort((a, b) => a.index - b.index);
+      // llama.cpp answers a prompt array with an array of one-choice answers, in prompt order.
+      const choices = Array.isArray(parsed.data)
+        ? parsed.data.map((answer, i) => ({ ...answer.choices[0]!, index: i }))
+        : [...parsed.data.choices].sort((a, b) => a.index - b.index);
       if (choices.length !== prompts || choices.some((c, i) => c.index !== i)) {
         throw new Error(`POST ${url}: ${choices.length} choices for ${prompts} prompts`);
       }

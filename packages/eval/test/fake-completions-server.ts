@@ -41,7 +41,7 @@ export interface FakeServerBehaviour {
   maxModelLen?: number;
   /**
    * tgi: at most 4 prompts per request and max_tokens >= 1 (else 422), echo and logprobs ignored (logprobs null).
-   * llama.cpp: echo answered with HTTP 500 "Only no echo is supported".
+   * llama.cpp: echo answered with HTTP 500 "Only no echo is supported"; several prompts get an array of answers.
    */
   flavour?: "vllm" | "tgi" | "llama.cpp";
   /** Each completions answer waits this long (so requests overlap and `maxInFlight` shows the client's concurrency). */
@@ -174,7 +174,10 @@ export async function startFakeCompletionsServer(tables: FakeServerTables, behav
       const choices = prompts.map((p, i) =>
         echo ? echoChoice(p, i, r.max_tokens, tables, behaviour) : generateChoice(p, i, r.stop ?? [], tables),
       );
-      send(200, { id: "cmpl-test", object: "text_completion", created: 0, model: r.model, choices, usage: null });
+      const answer = (cs: typeof choices) => ({ id: "cmpl-test", object: "text_completion", created: 0, model: r.model, choices: cs, usage: null });
+      // llama.cpp: one answer per prompt, an array of them when there are several.
+      if (behaviour.flavour === "llama.cpp" && choices.length > 1) return send(200, choices.map((c) => answer([{ ...c, index: 0 }])));
+      send(200, answer(choices));
     })();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -112,12 +112,16 @@ describe("servers without prompt log-probabilities", () => {
     expect((tooMany as Error).message).toMatch(/HTTP 422: .*exceeds the maximum allowed batch size of 4.*lower --batch-size/);
   });
 
-  it("llama.cpp: its 500 to echo is the missing capability, not a transient error to retry", async () => {
+  it("llama.cpp: its 500 to echo is the missing capability, not a transient error to retry; generation reads its array answers", async () => {
     const s = await serve({ flavour: "llama.cpp" });
     const err = await run("arc_challenge", backend(s)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MissingServerCapabilityError);
     expect((err as Error).message).toMatch(/HTTP 500: .*Only no echo is supported/);
     expect(s.requests).toHaveLength(1);
+
+    const result = await run("gsm8k_cot", backend(s));
+    expect(result.metrics["flexible-extract"]!.value).toBeCloseTo(1 / 6, 12);
+    expect(s.requests.slice(1).map((r) => (r.prompt as string[]).length)).toEqual([4, 2]);
   });
 });
 
