@@ -259,6 +259,8 @@ describe("pnpm review experiment", () => {
     expect(assignments[2]).toEqual(assignments[0]);
     const [expDir] = readdirSync(out);
     expect(JSON.parse(readFileSync(join(out, expDir!, "expert_cfg.json"), "utf8")).experts).toEqual(assignments[0]);
+    // A and B route as the subnet does (the default), C naturally; k is the model's num_experts_per_tok
+    expect(Object.fromEntries(experiment.runs.map((r) => [r.cell, [r.routingMode, r.topK]]))).toEqual({ A: ["subnet", 2], B: ["subnet", 2], C: ["natural", 2] });
     const b = experiment.runs.find((r) => r.cell === "B")!;
     expect(b.kept).toBe(3);
     expect(Object.values((b.experts as { kept: Record<string, number[]> }).kept).every((ids) => ids.length === 3)).toBe(true);
@@ -276,6 +278,17 @@ describe("pnpm review experiment", () => {
     const est = Object.fromEntries(view.runs!.cells.map((c) => [c.cell, c.estimatedGiB!.value]));
     expect(est.A).toBeLessThan(est.B!);
     expect(est.B).toBeLessThan(est.C!);
+  }, 120_000);
+});
+
+describe("pnpm review experiment --routing renormalized --top-k 1", () => {
+  it("trains A and B with the renormalized forward at k = 1 and records it per run; C stays natural", async () => {
+    const out = join(dir, "runs-exp-renorm");
+    const { code, stderr } = await review("experiment", ...trainFlags(out), "--kept", "3", "--steps", "2", "--routing", "renormalized", "--top-k", "1", "--name", "esft-cells-renormalized", "--api", apiUrl, "--token", token);
+    expect(code, stderr).toBe(0);
+    const experiment = await client().runs.byExperiment.query({ name: "esft-cells-renormalized" });
+    expect(Object.fromEntries(experiment.runs.map((r) => [r.cell, [r.routingMode, r.topK]]))).toEqual({ A: ["renormalized", 1], B: ["renormalized", 1], C: ["natural", 1] });
+    for (const r of experiment.runs) expect((r.spec as { routingMode: string }).routingMode).toBe(r.routingMode);
   }, 120_000);
 });
 
