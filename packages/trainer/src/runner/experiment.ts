@@ -2,7 +2,7 @@
 // prepared once and the selection resolved once (the worker's `select` command), then passed explicitly to
 // every cell, so the cells differ only in their training-time forward pass.
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { InputError } from "@subnet-review/core";
 import { DEFAULT_PYTHON, launchWorker } from "../worker/launch.ts";
 import type { SelectSpecInput } from "../worker/messages.ts";
@@ -27,10 +27,18 @@ export interface ExperimentResult {
   runs: RunResult[];
 }
 
+/** The selection as the description names it: the subnet group's directory, a file's name, or the flag's text. */
+function selectionName(text: string): string {
+  if (text.startsWith("subnet:")) return `the subnet's ${basename(dirname(text.slice("subnet:".length)))} shard`;
+  return text.includes("/") ? basename(text) : text;
+}
+
 export function describeExperiment(spec: RunSpec, K: number): string {
   return (
-    `Cells A, B (N=${spec.kept} kept) and C fine-tune the same K=${K} routed experts per layer (${spec.trainableExperts.includes("/") ? basename(spec.trainableExperts) : spec.trainableExperts}) ` +
-    `of ${basename(spec.model)} on ${basename(spec.data)}: ${spec.steps} steps × ${spec.batch} × ${spec.seq} tokens, seed ${spec.seed}, same data order; only the training-time forward pass differs.`
+    `Cells A, B (N=${spec.kept} kept) and C fine-tune the same K=${K} routed experts per layer (${selectionName(spec.trainableExperts)}) ` +
+    `of ${basename(spec.model)} on ${basename(spec.data)}: ${spec.steps} steps × ${spec.batch} × ${spec.seq} tokens, seed ${spec.seed}, same data order; ` +
+    `A and B route ${spec.routingMode === "subnet" ? "as the subnet's miners do" : "renormalized over their resident experts"}, top-${spec.topK ?? "k of the model"}; ` +
+    `only the training-time forward pass differs.`
   );
 }
 
