@@ -16,7 +16,7 @@ import os
 import statistics
 import sys
 import time
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "packages", "trainer"))
@@ -52,7 +52,31 @@ def active_params(cfg: ModelConfig) -> int:
     return total - routed_total + routed_active - cfg.vocab_size * cfg.hidden_size
 
 
-def bench_cell(cfg: ModelConfig, cell: str, args: argparse.Namespace, device: torch.device, dtype: torch.dtype) -> Dict[str, Any]:
+def top_kernels(run: Callable[[], Any], device: torch.device, rows: int = 12) -> List[Dict[str, Any]]:
+    """torch.profiler's kernels (CUDA) or operators (CPU) of one call of `run`, by self time, largest first."""
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    with profile(activities=activities) as prof:
+        run()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    def self_us(e: Any) -> float:
+        if device.type != "cuda":
+            return float(e.self_cpu_time_total)
+        return float(getattr(e, "self_device_time_total", None) or getattr(e, "self_cuda_time_total", 0.0))
+
+    events = [e for e in prof.key_averages() if self_us(e) > 0]
+    total = sum(self_us(e) for e in events) or 1.0
+    events.sort(key=self_us, reverse=True)
+    return [{"name": e.key[:120], "calls": int(e.count), "self_ms": round(self_us(e) / 1000, 3), "share": round(self_us(e) / total, 4)} for e in events[:rows]]
+
+
+def bench_cell(cfg: ModelConfig, cell: str, args: argparse.Namespace, device: torch.device, dtype: torch.dtype,
+               routing: str = "subnet", profile_below: Optional[float] = None) -> Dict[str, Any]:
+    """One cell's training step at args' shape; routing: the restricted cells' mode (routing.py). With
+    profile_below, a cell slower than that many tokens/s gets a torch.profiler table of one more step."""
     k, n_kept, e = args.k, args.kept, cfg.n_routed_experts
     trainable = {layer: list(range(k)) for layer in cfg.moe_layers}
     if cell == "A":
@@ -70,6 +94,9 @@ def bench_cell(cfg: ModelConfig, cell: str, args: argparse.Namespace, device: to
         torch.cuda.empty_cache()
     model.activation_checkpointing = not args.no_activation_checkpointing
     impl = set_experts_impl(model, args.experts_impl, device, dtype)
+    if restricted:  # cell C routes naturally: the mode does not apply
+        for moe in model.moe_layers():
+            moe.routing_mode = routing
     params = [p for p in model.parameters() if p.requires_grad]
     opt = AdamW(params, (0.9, 0.95), 0.1, torch.bfloat16 if args.optimizer_state_dtype == "bf16" else torch.float32, torch.Generator(device=device).manual_seed(1))
     gen = torch.Generator(device=device).manual_seed(2)
@@ -80,16 +107,21 @@ def bench_cell(cfg: ModelConfig, cell: str, args: argparse.Namespace, device: to
         torch.cuda.reset_peak_memory_stats()
     times: List[float] = []
     trainable_share: List[float] = []
-    for step in range(args.warmup + args.steps):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
+
+    def train_step() -> torch.Tensor:
         loss, _ = lm_loss(model, ids, mask, args.ce_chunk)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step(1e-5)
         for p in params:
             p.grad = None
+        return loss
+
+    for step in range(args.warmup + args.steps):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        loss = train_step()
         if device.type == "cuda":
             torch.cuda.synchronize()
         if step >= args.warmup:
@@ -107,6 +139,8 @@ def bench_cell(cfg: ModelConfig, cell: str, args: argparse.Namespace, device: to
     peak = torch.cuda.max_memory_allocated() / GIB if device.type == "cuda" else None
     result = {
         "cell": cell,
+        "routing": routing if cell in ("A", "B") else "natural",
+        "top_k": cfg.num_experts_per_tok,
         "experts_impl": impl,
         "tokens_per_s": round(tokens_per_s, 1),
         "step_time_s": round(step_s, 4),
@@ -118,6 +152,8 @@ def bench_cell(cfg: ModelConfig, cell: str, args: argparse.Namespace, device: to
         "trainable_params": sum(p.numel() for p in params),
         "final_loss": round(float(loss), 4),
     }
+    if profile_below is not None and tokens_per_s < profile_below:
+        result["top_kernels"] = top_kernels(train_step, device)
     del model, opt, params
     gc.collect()
     if device.type == "cuda":
@@ -125,10 +161,12 @@ def bench_cell(cfg: ModelConfig, cell: str, args: argparse.Namespace, device: to
     return result
 
 
-def main() -> None:
+def setup(argv: Optional[List[str]] = None) -> Tuple[argparse.Namespace, ModelConfig, torch.device, torch.dtype]:
+    """The bench's arguments, model config, device and dtype (bench/gpu/check builds its cells from these)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", default=os.path.join(ROOT, "packages/trainer/worker/configs/deepseek-v2-lite.json"))
     p.add_argument("--cells", default="A,B,C")
+    p.add_argument("--routing", default="subnet", choices=["subnet", "renormalized"], help="restricted routing of cells A and B")
     p.add_argument("--k", type=int, default=8)
     p.add_argument("--kept", type=int, default=16)
     p.add_argument("--seq", type=int, default=2048)
@@ -139,22 +177,25 @@ def main() -> None:
     p.add_argument("--experts-impl", default="auto", choices=["auto", "grouped_mm", "segments"])
     p.add_argument("--optimizer-state-dtype", default="bf16", choices=["bf16", "fp32"])
     p.add_argument("--no-activation-checkpointing", action="store_true")
-    p.add_argument("--peak-tflops", type=float, default=989.0, help="dense bf16 peak for MFU (H100 SXM: 989)")
+    p.add_argument("--peak-tflops", type=float, default=989.0, help="dense bf16 peak for MFU (H100 SXM and H200: 989)")
     p.add_argument("--out", default=os.path.join(ROOT, "bench/results/trainer-h100.json"))
     p.add_argument("--smoke", action="store_true", help="tiny config on the CPU in fp32; writes no results file")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     if args.smoke:
-        cfg, device, dtype = parse_config(dict(TINY_CONFIG)), torch.device("cpu"), torch.float32
         args.k, args.kept, args.seq, args.batch, args.warmup, args.steps, args.ce_chunk = 2, 2, 64, 2, 1, 2, 32
-    else:
-        if not torch.cuda.is_available():
-            sys.exit("train_bench: no CUDA GPU (use --smoke for a CPU check of the script)")
-        with open(args.config, "r", encoding="utf-8") as f:
-            cfg = parse_config(json.load(f))
-        device, dtype = torch.device("cuda"), torch.bfloat16
+        return args, parse_config(dict(TINY_CONFIG)), torch.device("cpu"), torch.float32
+    if not torch.cuda.is_available():
+        sys.exit("train_bench: no CUDA GPU (use --smoke for a CPU check of the script)")
+    with open(args.config, "r", encoding="utf-8") as f:
+        cfg = parse_config(json.load(f))
+    return args, cfg, torch.device("cuda"), torch.bfloat16
+
+
+def main() -> None:
+    args, cfg, device, dtype = setup()
     results = []
     for cell in args.cells.split(","):
-        r = bench_cell(cfg, cell.strip(), args, device, dtype)
+        r = bench_cell(cfg, cell.strip(), args, device, dtype, args.routing)
         print(json.dumps(r), flush=True)
         results.append(r)
     by = {r["cell"]: r for r in results}

@@ -14,6 +14,7 @@ A layer's resident experts sit in stacks (trainable Parameters, kept buffers), e
 resident slots. Every stack gathers a fixed N = T*K rows whose first n (its own assignments, n on the device)
 are real; the rest point at a zero dummy token T, so whatever a kernel leaves in rows past its last offset
 (torch._grouped_mm writes only rows < offs[-1], forward and dX alike) lands in the dummy row and is dropped.
+Gathers are index_select (backward: index_add), not advanced indexing, whose CUDA backward sorts the indices.
 
 Shape suffixes: T tokens, K experts per token, N = T*K rows, E routed experts, S resident slots,
 G experts of one stack, H hidden size, I expert intermediate size.
@@ -22,26 +23,18 @@ G experts of one stack, H hidden size, I expert intermediate size.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, NamedTuple
+from typing import Any, List, NamedTuple
 
 import torch
 import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
 
 HAS_GROUPED_MM = hasattr(torch, "_grouped_mm")
 
 # "grouped_mm": torch._grouped_mm (CUDA, bf16). "segments": each expert's rows padded to a fixed capacity and
 # multiplied in one bmm (any device and dtype, torch 1.13). "loop": one matmul per expert with host-side counts,
-# the plain reference the other two are checked against.
+# the plain reference the other two are checked against. train.set_experts_impl picks one per model.
 IMPLS = ("grouped_mm", "segments", "loop")
-
-
-def choose_impl(requested: str, device: torch.device, dtype: torch.dtype) -> str:
-    """grouped_mm where torch has it and its kernel applies (CUDA, bf16), else segments."""
-    if requested != "auto":
-        if requested not in IMPLS:
-            raise ValueError(f"experts impl must be 'auto' or one of {', '.join(IMPLS)}, not {requested!r}")
-        return requested
-    return "grouped_mm" if HAS_GROUPED_MM and device.type == "cuda" and dtype == torch.bfloat16 else "segments"
 
 
 class ExpertStack(NamedTuple):
@@ -63,7 +56,7 @@ class Dispatch:
 
 
 def dispatch(experts_TK: torch.Tensor, slot_E: torch.Tensor, n_slots: int) -> Dispatch:
-    slot_N = slot_E[experts_TK.reshape(-1)]
+    slot_N = slot_E.index_select(0, experts_TK.reshape(-1))
     key_N = torch.where(slot_N >= 0, slot_N, torch.full_like(slot_N, n_slots))
     order_N = torch.sort(key_N, stable=True).indices
     # scatter_add, not bincount: CUDA's bincount reads the input's max back to the host
@@ -96,7 +89,7 @@ def _swiglu_segments(x_NH: torch.Tensor, offs_G: torch.Tensor, s: ExpertStack, c
     x_GCH = buf[:-1].view(g_count, capacity, h)
     h_GCI = F.silu(torch.bmm(x_GCH, s.gate_GIH.transpose(1, 2))) * torch.bmm(x_GCH, s.up_GIH.transpose(1, 2))
     out_GCH = torch.bmm(h_GCI, s.down_GHI.transpose(1, 2))
-    return torch.cat((out_GCH.reshape(g_count * capacity, h), out_GCH.new_zeros(1, h)))[cell_N]
+    return torch.cat((out_GCH.reshape(g_count * capacity, h), out_GCH.new_zeros(1, h))).index_select(0, cell_N)
 
 
 def _swiglu_loop(x_NH: torch.Tensor, offs_G: torch.Tensor, s: ExpertStack) -> torch.Tensor:
@@ -139,12 +132,34 @@ def routed_experts(x_TH: torch.Tensor, weights_TK: torch.Tensor, experts_TK: tor
         g = s.gate_GIH.shape[0]
         counts_G = d.counts_S[s.first : s.first + g]
         real_N = rows < counts_G.sum()
-        assignment_N = d.order_N[torch.where(real_N, d.starts_S[s.first] + rows, torch.zeros_like(rows))]
+        assignment_N = d.order_N.index_select(0, torch.where(real_N, d.starts_S[s.first] + rows, torch.zeros_like(rows)))
         token_N = torch.where(real_N, assignment_N // k, torch.full_like(assignment_N, t))
         # capacity T*K, not T: a restricted token may repeat its best expert at weight 0 (routing.py)
-        out_NH = grouped_experts(x_pad[token_N], counts_G.cumsum(0).to(torch.int32), s, impl, capacity=t * k)
+        out_NH = grouped_experts(x_pad.index_select(0, token_N), counts_G.cumsum(0).to(torch.int32), s, impl, capacity=t * k)
         # select, not multiply: 0 * (NaN left in a row past the offsets) would still be NaN
         out_NH = torch.where(real_N.unsqueeze(-1), out_NH, torch.zeros_like(out_NH))
-        w_N = torch.where(real_N, weights_N[assignment_N], torch.zeros_like(weights_N))
+        w_N = torch.where(real_N, weights_N.index_select(0, assignment_N), torch.zeros_like(weights_N))
         y = y.index_add(0, token_N, out_NH.float() * w_N.unsqueeze(-1))
     return y[:t].to(x_TH.dtype)
+
+
+# torch calls that read a device value into Python (and so wait for the GPU)
+HOST_READS = frozenset({"__bool__", "__int__", "__float__", "__index__", "item", "tolist", "cpu", "numpy", "nonzero",
+                        "bincount", "unique", "unique_consecutive", "masked_select", "repeat_interleave"})
+
+
+class HostReads(TorchFunctionMode):
+    """Debug hook: records every torch call made under it by name; host_reads() lists those in HOST_READS.
+    CPU-side proof for tests and the --smoke check (on CUDA, torch.cuda.set_sync_debug_mode says the same).
+    Autograd runs a checkpoint's recompute without the caller's modes: enter it inside the checkpointed function."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: List[str] = []
+
+    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        self.calls.append(getattr(func, "__name__", str(func)))
+        return func(*args, **(kwargs or {}))
+
+    def host_reads(self) -> List[str]:
+        return [c for c in self.calls if c in HOST_READS]

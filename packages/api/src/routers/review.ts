@@ -7,6 +7,7 @@ import { loadReviewView } from "../review/view.ts";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
 
 const slug = z.string().regex(/^[a-z0-9-]{1,100}$/, "lowercase letters, digits and dashes, at most 100");
+const experimentName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, "an experiment name: lowercase letters, digits, '.', '_' and '-', at most 100");
 
 /** Core's InputError becomes a BAD_REQUEST naming the field. */
 export function badInput(err: unknown, prefix = ""): never {
@@ -24,8 +25,9 @@ export const reviewRouter = createTRPCRouter({
     }),
   ),
 
-  bySlug: publicProcedure.input(z.object({ slug })).query(async ({ ctx, input }) => {
-    const view = await loadReviewView(ctx.db, input.slug);
+  /** `experiment` picks the runs shown (default: the latest completed experiment). */
+  bySlug: publicProcedure.input(z.object({ slug, experiment: experimentName.optional() })).query(async ({ ctx, input }) => {
+    const view = await loadReviewView(ctx.db, input.slug, input.experiment);
     if (!view) throw new TRPCError({ code: "NOT_FOUND", message: `no review ${input.slug}` });
     return view;
   }),

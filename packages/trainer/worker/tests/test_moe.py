@@ -3,29 +3,9 @@ from typing import Dict, List, Tuple
 
 import torch
 import torch.nn.functional as F
-from torch.overrides import TorchFunctionMode
 from torch.utils.checkpoint import checkpoint
 
-from worker.moe import ExpertStack, choose_impl, routed_experts
-
-# calls that make the host wait for the device (CUDA) or read a device value into Python
-HOST_READS = {"__bool__", "__int__", "__float__", "__index__", "item", "tolist", "cpu", "numpy", "nonzero", "bincount",
-              "unique", "unique_consecutive", "masked_select", "repeat_interleave"}
-
-
-class HostReads(TorchFunctionMode):
-    """Records every torch call by name, so a test can assert that none of them reads a device value on the host."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls: List[str] = []
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
-        self.calls.append(getattr(func, "__name__", str(func)))
-        return func(*args, **(kwargs or {}))
-
-    def host_reads(self) -> List[str]:
-        return [c for c in self.calls if c in HOST_READS]
+from worker.moe import ExpertStack, HostReads, routed_experts
 
 
 def case(seed: int = 0) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, List[ExpertStack], Dict[int, int]]:
@@ -125,12 +105,6 @@ class DispatchTest(unittest.TestCase):
         with HostReads() as mode:
             routed_experts(x, weights, experts, slot, stacks, "loop")
         self.assertIn("tolist", mode.host_reads())
-
-    def test_auto_choice(self) -> None:
-        self.assertEqual(choose_impl("auto", torch.device("cpu"), torch.bfloat16), "segments")
-        self.assertEqual(choose_impl("loop", torch.device("cpu"), torch.float32), "loop")
-        with self.assertRaisesRegex(ValueError, "experts impl must be"):
-            choose_impl("fused", torch.device("cpu"), torch.float32)
 
 
 if __name__ == "__main__":
