@@ -5,19 +5,26 @@ export {
 } from "./storageKeys.ts";
 export {
   SS58_PREFIX, StorageDecodeError, decodeU16, decodeU64, decodeVecU64, decodeVecU16, decodeVecBool, decodeAccountId, decodeAccountIdBytes,
-  decodeRegistration, commitmentText, type CommitmentField, type Registration, type ValueOrigin,
+  decodeRegistration, commitmentText, COMMITMENT_DATA_VARIANTS, type CommitmentField, type Registration, type ValueOrigin,
 } from "./scale.ts";
 export {
-  PHASE_NAMES, CONNITO_REPO_DEFAULT_PHASES, cycleLength, cycleWindow, cycleAtBlock, segmentAt, phaseWindow, phaseAtBlock,
-  parseScheduleHistory, fetchOwnerSchedule, withObservedSegment, scheduleHistorySchema, ownerScheduleResponseSchema,
-  type PhaseName, type PhaseLengths, type PhaseWindow, type CycleWindow, type ScheduleSegment, type ScheduleHistory,
+  PHASE_NAMES, CONNITO_REPO_DEFAULT_PHASES, cycleLength, cycleWindow, cycleAtBlock, segmentAt, phaseWindow, phaseAtBlock, scheduleKey,
+  cyclesOverlapping, lastCyclesEndingBy, cyclesByIndex, parseScheduleHistory, fetchOwnerSchedule, withObservedSegment, scheduleHistorySchema,
+  ownerScheduleResponseSchema, type PhaseName, type PhaseLengths, type PhaseWindow, type CycleWindow, type ScheduleSegment, type ScheduleHistory,
 } from "./schedule.ts";
-export { SubstrateRpc, RpcError, call, rpcClientOptionsSchema, type RpcClientOptions, type RpcCall, type RpcStats } from "./rpcClient.ts";
+export { MAX_WEIGHT_AGE_BLOCKS, VERSION_RANGE_CYCLES, allowedVersions, payloadKind, signedHashOf, submissionOf, type PayloadKind, type Submission } from "./commitRules.ts";
+export { DECODED_LAYOUTS, MetadataLayoutError, checkStorageLayouts, layoutDifferences, layoutsInMetadata, type StorageLayout } from "./metadataLayout.ts";
+export { SubstrateRpc, RpcError, call, newRpcStats, rpcClientOptionsSchema, type RpcClientOptions, type RpcCall, type RpcStats } from "./rpcClient.ts";
 export { RetryableTransportError } from "./transport.ts";
 export type { BlockHash, Header, RuntimeVersion } from "./rpcSchemas.ts";
 export { cycleBlocks, readCycle, type ReadCycleInput } from "./cycleReader.ts";
-export type { TelemetryStore, CycleRecord, ActiveMiner, Checkpoint, CycleBlockHashes } from "./store.ts";
+export {
+  ACCEPTED, COMMITTED, COUNT_DEFINITIONS, cycleKeyId,
+  type TelemetryStore, type CycleRecord, type CycleMiner, type CycleCount, type CycleKey, type Checkpoint, type CycleBlockHashes, type ReadBlock,
+} from "./store.ts";
 export { MemoryStore } from "./memoryStore.ts";
 export { PgStore } from "./pgStore.ts";
-export { TelemetryIngest, backfillRangeSchema, type BackfillRange, type IngestOptions, type IngestProgress, type IngestSummary } from "./ingest.ts";
+export {
+  TelemetryIngest, backfillRangeSchema, type BackfillRange, type CycleOutcome, type Gap, type IngestOptions, type IngestProgress, type IngestSummary,
+} from "./ingest.ts";
 export { ingestProgressLine } from "./progressLine.ts";

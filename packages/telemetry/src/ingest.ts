@@ -1,36 +1,69 @@
 import { z } from "zod";
 import { cycleBlocks, readCycle } from "./cycleReader.ts";
-import type { SubstrateRpc } from "./rpcClient.ts";
-import { cycleAtBlock, cycleWindow, type CycleWindow, type ScheduleHistory } from "./schedule.ts";
-import type { CycleBlockHashes, TelemetryStore } from "./store.ts";
+import { checkStorageLayouts } from "./metadataLayout.ts";
+import { newRpcStats, type SubstrateRpc } from "./rpcClient.ts";
+import { cyclesByIndex, cyclesOverlapping, lastCyclesEndingBy, type CycleWindow, type ScheduleHistory } from "./schedule.ts";
+import { cycleKeyId, type Checkpoint, type CycleBlockHashes, type TelemetryStore } from "./store.ts";
 
 export interface IngestProgress {
   cycle: number;
+  firstBlock: number;
+  length: number;
   /** ingested: new; reingested: stored hashes differed from the chain; verified: stored and unchanged. */
   action: "ingested" | "reingested" | "verified";
-  activeMiners: number | null;
+  committed: number | null;
+  accepted: number | null;
   done: number;
   total: number;
-  /** RPC round trips so far on this client. */
+  /** HTTP requests / WebSocket frames, and JSON-RPC calls, so far on this client. */
   requests: number;
+  calls: number;
   cyclesPerSecond: number;
 }
 
+export interface CycleOutcome {
+  index: number;
+  firstBlock: number;
+  length: number;
+  scheduleKey: string;
+  action: IngestProgress["action"];
+  committed: number | null;
+  accepted: number | null;
+  /** What this cycle cost: HTTP requests / WebSocket frames, and JSON-RPC calls. */
+  requests: number;
+  calls: number;
+}
+
+/** Whole cycles the schedule defines between the checkpoint and the newest cycle read that are not stored. */
+export interface Gap {
+  fromBlock: number;
+  toBlock: number;
+  cycles: number;
+}
+
 export interface IngestSummary {
-  cycles: number[];
+  cycles: CycleOutcome[];
   ingested: number;
   reingested: number;
   verified: number;
   requests: number;
   calls: number;
   seconds: number;
+  checkpoint: Checkpoint | null;
+  gaps: Gap[];
 }
 
+const blockNumber = z.number().int().nonnegative();
 export const backfillRangeSchema = z.union([
+  z.object({ last: z.number().int().positive() }).strict(),
   z
-    .object({ fromCycle: z.number().int().nonnegative(), toCycle: z.number().int().nonnegative() })
-    .refine((r) => r.fromCycle <= r.toCycle, { message: "fromCycle must be <= toCycle", path: ["fromCycle"] }),
-  z.object({ last: z.number().int().positive() }),
+    .object({ fromBlock: blockNumber, toBlock: blockNumber })
+    .strict()
+    .refine((r) => r.fromBlock <= r.toBlock, { message: "fromBlock must be <= toBlock", path: ["toBlock"] }),
+  z
+    .object({ fromCycle: blockNumber, toCycle: blockNumber })
+    .strict()
+    .refine((r) => r.fromCycle <= r.toCycle, { message: "fromCycle must be <= toCycle", path: ["toCycle"] }),
 ]);
 export type BackfillRange = z.infer<typeof backfillRangeSchema>;
 
@@ -40,47 +73,61 @@ export interface IngestOptions {
   netuid: number;
   schedule: ScheduleHistory;
   validatorWhitelist: readonly string[];
-  /** Cycles read at once; each is ~3 sequential round trips, so this hides latency. */
+  /** Cycles read at once; each is 3 sequential round trips, so this hides latency. */
   concurrency?: number;
   onProgress?: (progress: IngestProgress) => void;
 }
 
 const sameHashes = (a: CycleBlockHashes, b: CycleBlockHashes) =>
-  a.firstBlockHash.toLowerCase() === b.firstBlockHash.toLowerCase() &&
-  a.lastBlockHash.toLowerCase() === b.lastBlockHash.toLowerCase() &&
-  a.readBlockHash.toLowerCase() === b.readBlockHash.toLowerCase();
+  (["firstBlockHash", "lastBlockHash", "commitReadHash", "windowEndHash", "readBlockHash"] as const).every((k) => a[k].toLowerCase() === b[k].toLowerCase());
+
+/** Runs of consecutive windows, as block ranges. */
+function gapsOf(missing: CycleWindow[]): Gap[] {
+  const gaps: Gap[] = [];
+  for (const w of missing) {
+    const last = gaps.at(-1);
+    if (last && w.firstBlock <= last.toBlock + 1 + w.length) {
+      last.toBlock = w.lastBlock;
+      last.cycles++;
+    } else gaps.push({ fromBlock: w.firstBlock, toBlock: w.lastBlock, cycles: 1 });
+  }
+  return gaps;
+}
 
 /** Backfills and follows per-cycle subnet activity into a TelemetryStore, reading only finalized blocks. */
 export class TelemetryIngest {
   private readonly whitelist: ReadonlySet<string>;
   private readonly concurrency: number;
+  private schedule: ScheduleHistory;
+  private checkedSpec: number | null = null;
 
   constructor(private readonly options: IngestOptions) {
     this.whitelist = new Set(options.validatorWhitelist);
+    this.schedule = options.schedule;
     this.concurrency = options.concurrency ?? 8;
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new RangeError(`concurrency must be an integer >= 1, got ${options.concurrency}`);
   }
 
+  /**
+   * Reads the runtime version and metadata at the finalized head and refuses (MetadataLayoutError, naming the
+   * spec version) when a storage entry this package decodes changed. Runs again only when the spec version moves.
+   */
+  async checkRuntime(): Promise<{ specVersion: number; specName: string }> {
+    const { rpc } = this.options;
+    const head = await rpc.finalizedHead();
+    const version = await rpc.runtimeVersion(head);
+    if (version.specVersion === this.checkedSpec) return { specVersion: version.specVersion, specName: version.specName };
+    const checked = await checkStorageLayouts(rpc, head, version);
+    this.checkedSpec = checked.specVersion;
+    return checked;
+  }
+
   /** Windows of the completed cycles (last block finalized) the range names, oldest first. */
-  private async windowsFor(range: BackfillRange, finalizedNumber: number): Promise<CycleWindow[]> {
-    const { schedule } = this.options;
-    const complete = (w: CycleWindow | null): w is CycleWindow => w !== null && w.lastBlock <= finalizedNumber;
-    if ("last" in range) {
-      const current = cycleAtBlock(schedule, finalizedNumber);
-      const windows: CycleWindow[] = [];
-      for (let index = current?.index ?? -1; index >= 0 && windows.length < range.last; index--) {
-        const w = cycleWindow(schedule, index);
-        if (complete(w)) windows.push(w);
-        else if (w === null && index < (current?.index ?? 0) - range.last * 2) break;
-      }
-      return windows.reverse();
-    }
-    const windows: CycleWindow[] = [];
-    for (let index = range.fromCycle; index <= range.toCycle; index++) {
-      const w = cycleWindow(schedule, index);
-      if (complete(w)) windows.push(w);
-    }
-    return windows;
+  private windowsFor(range: BackfillRange, finalized: number): CycleWindow[] {
+    const complete = (w: CycleWindow) => w.lastBlock <= finalized;
+    if ("last" in range) return lastCyclesEndingBy(this.schedule, range.last, finalized);
+    if ("fromBlock" in range) return cyclesOverlapping(this.schedule, range.fromBlock, Math.min(range.toBlock, finalized)).filter(complete);
+    return cyclesByIndex(this.schedule, range.fromCycle, range.toCycle).filter(complete);
   }
 
   async backfill(rangeInput: BackfillRange): Promise<IngestSummary> {
@@ -88,98 +135,124 @@ export class TelemetryIngest {
     if (!parsed.success) throw new Error(`invalid backfill range: ${z.prettifyError(parsed.error)}`);
     const { rpc, store, netuid, onProgress } = this.options;
     const started = performance.now();
+    const requestsBefore = rpc.stats.roundTrips;
+    const callsBefore = rpc.stats.calls;
+    await this.checkRuntime();
     const finalized = await rpc.finalized();
-    const windows = await this.windowsFor(parsed.data, finalized.number);
-    const stored = await store.storedBlockHashes(netuid, windows.map((w) => w.index));
-    const summary: IngestSummary = { cycles: windows.map((w) => w.index), ingested: 0, reingested: 0, verified: 0, requests: 0, calls: 0, seconds: 0 };
-    const checkpoint = await store.loadCheckpoint(netuid);
-    const finished = new Set<number>();
-    let frontier = 0; // windows[0..frontier) all finished
-    let lastSaved = checkpoint?.lastCycle ?? -1;
+    const windows = this.windowsFor(parsed.data, finalized.number);
+    const stored = await store.storedBlockHashes(netuid, windows);
+    const outcomes: (CycleOutcome | undefined)[] = [];
     let done = 0;
     let next = 0;
     let failure: unknown = null;
 
-    const ingestOne = async (window: CycleWindow) => {
-      const blocks = cycleBlocks(window);
-      const [firstBlockHash, lastBlockHash, readBlockHash] = await rpc.blockHashes([blocks.firstBlock, blocks.lastBlock, blocks.readBlock]);
-      const hashes = { firstBlockHash: firstBlockHash!, lastBlockHash: lastBlockHash!, readBlockHash: readBlockHash! };
-      const previous = stored.get(window.index);
+    const ingestOne = async (window: CycleWindow, position: number) => {
+      const meter = newRpcStats();
+      const b = cycleBlocks(window);
+      const [firstBlockHash, lastBlockHash, commitReadHash, windowEndHash, readBlockHash] = await rpc.blockHashes([b.firstBlock, b.lastBlock, b.commitReadBlock, b.windowEndBlock, b.readBlock], meter);
+      const hashes = { firstBlockHash: firstBlockHash!, lastBlockHash: lastBlockHash!, commitReadHash: commitReadHash!, windowEndHash: windowEndHash!, readBlockHash: readBlockHash! };
+      const previous = stored.get(cycleKeyId(window));
       let action: IngestProgress["action"] = "verified";
-      let activeMiners: number | null = null;
+      let committed: number | null = null;
+      let accepted: number | null = null;
       if (!previous || !sameHashes(previous, hashes)) {
-        const record = await readCycle(rpc, { netuid, window, hashes, validatorWhitelist: this.whitelist });
-        await store.upsertCycle(record);
+        const record = await readCycle(rpc, { netuid, window, hashes, validatorWhitelist: this.whitelist, meter });
+        await store.upsertCycle({ ...record, rpcRequests: meter.roundTrips, rpcCalls: meter.calls });
         action = previous ? "reingested" : "ingested";
-        activeMiners = record.activeMiners.length;
+        committed = record.committed.count;
+        accepted = record.accepted.count;
       }
-      summary[action]++;
-      // Captured now: other workers finish cycles while this one awaits the checkpoint write.
+      outcomes[position] = { index: window.index, firstBlock: window.firstBlock, length: window.length, scheduleKey: window.scheduleKey, action, committed, accepted, requests: meter.roundTrips, calls: meter.calls };
       const doneNow = ++done;
-      finished.add(window.index);
-      while (frontier < windows.length && finished.has(windows[frontier]!.index)) frontier++;
-      const reached = frontier > 0 ? windows[frontier - 1]! : null;
-      // Only a gap-free prefix moves the checkpoint, and it never moves back.
-      if (reached && reached.index > lastSaved) {
-        lastSaved = reached.index;
-        await store.saveCheckpoint({ netuid, lastCycle: reached.index, lastBlock: reached.lastBlock });
-      }
       const seconds = (performance.now() - started) / 1000;
-      onProgress?.({ cycle: window.index, action, activeMiners, done: doneNow, total: windows.length, requests: rpc.stats.roundTrips, cyclesPerSecond: doneNow / seconds });
+      onProgress?.({ cycle: window.index, firstBlock: window.firstBlock, length: window.length, action, committed, accepted, done: doneNow, total: windows.length, requests: rpc.stats.roundTrips, calls: rpc.stats.calls, cyclesPerSecond: doneNow / seconds });
     };
 
     const worker = async () => {
       while (failure === null && next < windows.length) {
-        const window = windows[next++]!;
+        const position = next++;
         try {
-          await ingestOne(window);
+          await ingestOne(windows[position]!, position);
         } catch (error) {
           failure ??= error;
         }
       }
     };
-    const requestsBefore = rpc.stats.roundTrips;
-    const callsBefore = rpc.stats.calls;
     await Promise.all(Array.from({ length: Math.min(this.concurrency, windows.length) }, worker));
+    // The checkpoint moves over what was stored even when a cycle failed: those writes were acknowledged.
+    const { checkpoint, gaps } = await this.advanceCheckpoint(windows[0] ?? null, windows.at(-1)?.lastBlock ?? -1);
     if (failure !== null) throw failure;
-    summary.requests = rpc.stats.roundTrips - requestsBefore;
-    summary.calls = rpc.stats.calls - callsBefore;
-    summary.seconds = (performance.now() - started) / 1000;
-    return summary;
+    const finished = outcomes.filter((o): o is CycleOutcome => o !== undefined);
+    return {
+      cycles: finished,
+      ingested: finished.filter((o) => o.action === "ingested").length,
+      reingested: finished.filter((o) => o.action === "reingested").length,
+      verified: finished.filter((o) => o.action === "verified").length,
+      requests: rpc.stats.roundTrips - requestsBefore,
+      calls: rpc.stats.calls - callsBefore,
+      seconds: (performance.now() - started) / 1000,
+      checkpoint,
+      gaps,
+    };
   }
 
   /**
-   * Keeps up with the finalized head until `signal` aborts: each poll ingests the cycles completed since the
-   * checkpoint, re-checking the last `recheckCycles` stored ones (their hashes) first. With `onError`, a failed
-   * poll (node gone past the client's retries, a malformed value) is reported and the next poll tries again.
+   * Moves the checkpoint to the end of the gap-free prefix: from the checkpoint (or, for a new store, the oldest
+   * cycle of this run) through every whole cycle the schedule defines, as long as each is stored. Returns it with the
+   * gaps between it and `upTo` (the newest block read).
+   */
+  private async advanceCheckpoint(oldest: CycleWindow | null, upTo: number): Promise<{ checkpoint: Checkpoint | null; gaps: Gap[] }> {
+    const { store, netuid } = this.options;
+    let checkpoint = await store.loadCheckpoint(netuid);
+    if (upTo < 0 || (checkpoint && upTo <= checkpoint.lastBlock)) return { checkpoint, gaps: [] };
+    const from = checkpoint ? checkpoint.lastBlock + 1 : oldest!.firstBlock;
+    const expected = cyclesOverlapping(this.schedule, from, upTo).filter((w) => w.firstBlock >= from && w.lastBlock <= upTo);
+    const stored = await store.storedBlockHashes(netuid, expected);
+    let prefix = 0;
+    while (prefix < expected.length && stored.has(cycleKeyId(expected[prefix]!))) prefix++;
+    if (prefix > 0) {
+      const reached = expected[prefix - 1]!;
+      checkpoint = { netuid, lastBlock: reached.lastBlock, lastCycle: reached.index, scheduleKey: reached.scheduleKey };
+      await store.saveCheckpoint(checkpoint);
+    }
+    return { checkpoint, gaps: gapsOf(expected.slice(prefix).filter((w) => !stored.has(cycleKeyId(w)))) };
+  }
+
+  /**
+   * Keeps up with the finalized head until `signal` aborts. Each poll reads the finalized head, then the schedule
+   * (`schedule`, when given, so a length change is picked up), then ingests every whole cycle from the checkpoint's next block to the
+   * finalized head: gaps behind the head are filled, and the first poll re-checks the last `recheckCycles` stored
+   * cycles. With `onError`, a failed poll is reported and the next poll tries again.
    */
   async follow(options: {
     signal: AbortSignal;
     pollMs?: number;
     recheckCycles?: number;
+    /** The schedule history known once `finalized` is final (read after it, so it is never older than the head). */
+    schedule?: (finalized: number) => Promise<ScheduleHistory>;
     onSummary?: (s: IngestSummary) => void;
     onError?: (error: unknown) => void;
   }): Promise<void> {
-    const { rpc, store, netuid, schedule } = this.options;
+    const { rpc, store, netuid } = this.options;
     const pollMs = options.pollMs ?? 12_000;
     let recheck = options.recheckCycles ?? 3;
     while (!options.signal.aborted) {
       try {
         const finalized = await rpc.finalized();
-        const current = cycleAtBlock(schedule, finalized.number);
-        // The cycle holding the finalized head is complete when the head is its last block.
-        const latestComplete = current ? (current.lastBlock <= finalized.number ? current.index : current.index - 1) : -1;
+        if (options.schedule) this.schedule = await options.schedule(finalized.number);
         const checkpoint = await store.loadCheckpoint(netuid);
-        let from = checkpoint ? checkpoint.lastCycle + 1 : latestComplete;
-        if (checkpoint && recheck > 0) {
+        let range: BackfillRange;
+        if (!checkpoint) range = { last: 1 };
+        else {
           // Re-check only cycles already stored: following must not reach back past where the store begins.
-          const window = Array.from({ length: Math.min(recheck, checkpoint.lastCycle + 1) }, (_, i) => checkpoint.lastCycle - i);
-          const stored = [...(await store.storedBlockHashes(netuid, window)).keys()];
-          if (stored.length > 0) from = Math.min(...stored);
+          const recent = recheck > 0 ? lastCyclesEndingBy(this.schedule, recheck, checkpoint.lastBlock) : [];
+          const stored = await store.storedBlockHashes(netuid, recent);
+          const rechecked = recent.find((w) => stored.has(cycleKeyId(w)));
+          range = { fromBlock: rechecked?.firstBlock ?? checkpoint.lastBlock + 1, toBlock: finalized.number };
         }
-        if (latestComplete >= 0 && from <= latestComplete) {
+        if (!("fromBlock" in range) || range.fromBlock <= range.toBlock) {
           // Not `onSummary?.(await ...)`: without a callback that would skip the backfill itself.
-          const summary = await this.backfill({ fromCycle: from, toCycle: latestComplete });
+          const summary = await this.backfill(range);
           options.onSummary?.(summary);
         }
         recheck = 0;

@@ -1,4 +1,18 @@
-import type { Checkpoint, CycleBlockHashes, CycleRecord, TelemetryStore } from "./store.ts";
+import { cycleKeyId, type Checkpoint, type CycleBlockHashes, type CycleKey, type CycleRecord, type TelemetryStore } from "./store.ts";
+
+export const blockHashesOf = (c: CycleBlockHashes): CycleBlockHashes => ({
+  firstBlockHash: c.firstBlockHash,
+  lastBlockHash: c.lastBlockHash,
+  commitReadHash: c.commitReadHash,
+  windowEndHash: c.windowEndHash,
+  readBlockHash: c.readBlockHash,
+});
+
+/** Refuses a record whose miner rows repeat a hotkey: a cycle holds each hotkey once. */
+export function assertDistinctHotkeys(cycle: CycleRecord): void {
+  const hotkeys = new Set(cycle.miners.map((m) => m.hotkey));
+  if (hotkeys.size !== cycle.miners.length) throw new Error(`cycle ${cycle.index} (#${cycle.firstBlock}): duplicate hotkey in miners`);
+}
 
 /** TelemetryStore in process memory: for tests, benchmarks and dry runs. */
 export class MemoryStore implements TelemetryStore {
@@ -6,36 +20,31 @@ export class MemoryStore implements TelemetryStore {
   readonly checkpoints = new Map<number, Checkpoint>();
   upserts = 0;
 
-  private static key(netuid: number, cycle: number): string {
-    return `${netuid}:${cycle}`;
-  }
-
   async loadCheckpoint(netuid: number): Promise<Checkpoint | null> {
     return this.checkpoints.get(netuid) ?? null;
   }
 
-  async storedBlockHashes(netuid: number, cycles: readonly number[]): Promise<Map<number, CycleBlockHashes>> {
-    const found = new Map<number, CycleBlockHashes>();
-    for (const index of cycles) {
-      const c = this.cycles.get(MemoryStore.key(netuid, index));
-      if (c) found.set(index, { firstBlockHash: c.firstBlockHash, lastBlockHash: c.lastBlockHash, readBlockHash: c.readBlockHash });
+  async storedBlockHashes(netuid: number, keys: readonly CycleKey[]): Promise<Map<string, CycleBlockHashes>> {
+    const found = new Map<string, CycleBlockHashes>();
+    for (const key of keys) {
+      const c = this.cycles.get(`${netuid}:${cycleKeyId(key)}`);
+      if (c) found.set(cycleKeyId(key), blockHashesOf(c));
     }
     return found;
   }
 
   async upsertCycle(cycle: CycleRecord): Promise<void> {
-    const hotkeys = new Set(cycle.activeMiners.map((m) => m.hotkey));
-    if (hotkeys.size !== cycle.activeMiners.length) throw new Error(`cycle ${cycle.index}: duplicate hotkey in active miners`);
+    assertDistinctHotkeys(cycle);
     this.upserts++;
-    this.cycles.set(MemoryStore.key(cycle.netuid, cycle.index), structuredClone(cycle));
+    this.cycles.set(`${cycle.netuid}:${cycleKeyId(cycle)}`, structuredClone(cycle));
   }
 
   async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
     this.checkpoints.set(checkpoint.netuid, { ...checkpoint });
   }
 
-  /** Stored cycles of a netuid in index order. */
+  /** Stored cycles of a netuid in block order. */
   list(netuid: number): CycleRecord[] {
-    return [...this.cycles.values()].filter((c) => c.netuid === netuid).sort((a, b) => a.index - b.index);
+    return [...this.cycles.values()].filter((c) => c.netuid === netuid).sort((a, b) => a.firstBlock - b.firstBlock || a.length - b.length);
   }
 }

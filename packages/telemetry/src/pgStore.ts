@@ -1,81 +1,90 @@
 import type { Db } from "@subnet-review/db";
 import { z } from "zod";
 import { PHASE_NAMES, scheduleSegmentSchema } from "./schedule.ts";
-import type { ActiveMiner, Checkpoint, CycleBlockHashes, CycleRecord, TelemetryStore } from "./store.ts";
+import { assertDistinctHotkeys, blockHashesOf } from "./memoryStore.ts";
+import { ACCEPTED, COMMITTED, cycleKeyId, type Checkpoint, type CycleBlockHashes, type CycleKey, type CycleMiner, type CycleRecord, type TelemetryStore } from "./store.ts";
 
 const phasesSchema = z.array(z.object({ phase: z.enum(PHASE_NAMES), start: z.number().int(), end: z.number().int() }));
-const commitPhaseSchema = z.enum(["MinerCommit1", "MinerCommit2"]);
+const commitPhaseSchema = z.enum(["MinerCommit1", "MinerCommit2"]).nullable();
+const payloadKindSchema = z.enum(["signed-hash", "submission", "other-json", "not-json", "not-text", "none"]);
 
 /**
- * TelemetryStore over Postgres (ChainCycle, ChainMiner, TelemetryCheckpoint). A cycle and its miner rows are
- * written in one transaction, so a failed write leaves the previous version of the cycle (or nothing) behind.
+ * TelemetryStore over Postgres (ChainCycle, ChainMiner, TelemetryCheckpoint). A cycle is keyed by netuid, first
+ * block, length and schedule key; it and its miner rows are written in one transaction, so a failed write leaves
+ * the previous version of the cycle (or nothing) behind.
  */
 export class PgStore implements TelemetryStore {
   constructor(private readonly db: Db) {}
 
   async loadCheckpoint(netuid: number): Promise<Checkpoint | null> {
     const row = await this.db.telemetryCheckpoint.findUnique({ where: { netuid } });
-    return row ? { netuid: row.netuid, lastCycle: row.lastCycle, lastBlock: row.lastBlock } : null;
+    return row ? { netuid: row.netuid, lastCycle: row.lastCycle, lastBlock: row.lastBlock, scheduleKey: row.scheduleKey } : null;
   }
 
-  async storedBlockHashes(netuid: number, cycles: readonly number[]): Promise<Map<number, CycleBlockHashes>> {
-    const found = new Map<number, CycleBlockHashes>();
-    if (cycles.length === 0) return found;
+  async storedBlockHashes(netuid: number, keys: readonly CycleKey[]): Promise<Map<string, CycleBlockHashes>> {
+    const found = new Map<string, CycleBlockHashes>();
+    if (keys.length === 0) return found;
+    const wanted = new Set(keys.map(cycleKeyId));
     const rows = await this.db.chainCycle.findMany({
-      where: { netuid, cycle: { in: [...cycles] } },
-      select: { cycle: true, firstBlockHash: true, lastBlockHash: true, readBlockHash: true },
+      where: { netuid, firstBlock: { in: [...new Set(keys.map((k) => k.firstBlock))] } },
+      select: { firstBlock: true, length: true, scheduleKey: true, firstBlockHash: true, lastBlockHash: true, commitReadHash: true, windowEndHash: true, readBlockHash: true },
     });
-    for (const r of rows) found.set(r.cycle, { firstBlockHash: r.firstBlockHash, lastBlockHash: r.lastBlockHash, readBlockHash: r.readBlockHash });
+    for (const r of rows) if (wanted.has(cycleKeyId(r))) found.set(cycleKeyId(r), blockHashesOf(r));
     return found;
   }
 
   async upsertCycle(cycle: CycleRecord): Promise<void> {
-    const hotkeys = new Set(cycle.activeMiners.map((m) => m.hotkey));
-    if (hotkeys.size !== cycle.activeMiners.length) throw new Error(`cycle ${cycle.index}: duplicate hotkey in active miners`);
-    const key = { netuid: cycle.netuid, cycle: cycle.index };
+    assertDistinctHotkeys(cycle);
+    const key = { netuid: cycle.netuid, firstBlock: cycle.firstBlock, length: cycle.length, scheduleKey: cycle.scheduleKey };
     const fields = {
-      length: cycle.length,
-      firstBlock: cycle.firstBlock,
+      cycle: cycle.index,
       lastBlock: cycle.lastBlock,
-      firstBlockHash: cycle.firstBlockHash,
-      lastBlockHash: cycle.lastBlockHash,
+      ...blockHashesOf(cycle),
+      commitReadBlock: cycle.commitReadBlock,
+      windowEndBlock: cycle.windowEndBlock,
       readBlock: cycle.readBlock,
-      readBlockHash: cycle.readBlockHash,
       phases: cycle.phases.map((p) => ({ phase: p.phase, start: p.start, end: p.end })),
       schedule: { fromBlock: cycle.schedule.fromBlock, phases: { ...cycle.schedule.phases }, source: cycle.schedule.source },
       registeredNeurons: cycle.registeredNeurons,
-      activeMiners: cycle.activeMiners.length,
+      committedMiners: cycle.committed.count,
+      committedDefinition: cycle.committed.definition,
+      acceptedMiners: cycle.accepted.count,
+      acceptedDefinition: cycle.accepted.definition,
+      rpcRequests: cycle.rpcRequests,
+      rpcCalls: cycle.rpcCalls,
       // A re-ingested cycle shows when it was last read.
       ingestedAt: new Date(),
     };
     await this.db.$transaction(async (tx) => {
-      await tx.chainCycle.upsert({ where: { netuid_cycle: key }, create: { ...key, ...fields }, update: fields });
+      await tx.chainCycle.upsert({ where: { netuid_firstBlock_length_scheduleKey: key }, create: { ...key, ...fields }, update: fields });
       // Replace, not merge: a miner that a reorg removed from the cycle must not survive the re-ingest.
       await tx.chainMiner.deleteMany({ where: key });
-      if (cycle.activeMiners.length > 0) {
-        // One statement with five array parameters rather than createMany's per-row ones: the 150-cycle backfill
-        // (~200 miners a cycle) took 23.8 s of CPU with createMany and 10.6 s with this (bench/telemetry-pg.ts).
-        const m = cycle.activeMiners;
+      if (cycle.miners.length > 0) {
+        // One statement with array parameters rather than createMany's per-row ones (bench/telemetry-pg.ts).
+        const m = cycle.miners;
         await tx.$executeRaw`
-          INSERT INTO "ChainMiner" ("netuid", "cycle", "hotkey", "uid", "commitBlock", "commitPhase", "payload")
-          SELECT ${cycle.netuid}::int, ${cycle.index}::int, r.hotkey, r.uid, r.block, r.phase, r.payload
+          INSERT INTO "ChainMiner" ("netuid", "firstBlock", "length", "scheduleKey", "hotkey", "uid", "commitBlock", "commitPhase", "payloadKind", "payload", "submissionBlock", "committed", "accepted", "rejection")
+          SELECT ${key.netuid}::int, ${key.firstBlock}::int, ${key.length}::int, ${key.scheduleKey}::text, r.*
           FROM unnest(${m.map((x) => x.hotkey)}::text[], ${m.map((x) => x.uid)}::int[], ${m.map((x) => x.commitBlock)}::int[],
-                      ${m.map((x) => x.commitPhase)}::text[], ${m.map((x) => x.payload)}::text[]) AS r(hotkey, uid, block, phase, payload)`;
+                      ${m.map((x) => x.commitPhase)}::text[], ${m.map((x) => x.payloadKind)}::text[], ${m.map((x) => x.payload)}::text[],
+                      ${m.map((x) => x.submissionBlock)}::int[], ${m.map((x) => x.committed)}::boolean[], ${m.map((x) => x.accepted)}::boolean[],
+                      ${m.map((x) => x.rejection)}::text[])
+            AS r(hotkey, uid, "commitBlock", "commitPhase", "payloadKind", payload, "submissionBlock", committed, accepted, rejection)`;
       }
     });
   }
 
   async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
-    const { netuid, lastCycle, lastBlock } = checkpoint;
-    await this.db.telemetryCheckpoint.upsert({ where: { netuid }, create: { netuid, lastCycle, lastBlock }, update: { lastCycle, lastBlock } });
+    const { netuid, lastCycle, lastBlock, scheduleKey } = checkpoint;
+    await this.db.telemetryCheckpoint.upsert({ where: { netuid }, create: { netuid, lastCycle, lastBlock, scheduleKey }, update: { lastCycle, lastBlock, scheduleKey } });
   }
 
-  /** Stored cycles of a netuid in index order, with their miners (uid order), optionally within [from, to]. */
-  async list(netuid: number, range: { fromCycle?: number; toCycle?: number } = {}): Promise<CycleRecord[]> {
+  /** Stored cycles of a netuid in block order, with their miners (uid order), optionally with a block in [fromBlock, toBlock]. */
+  async list(netuid: number, range: { fromBlock?: number; toBlock?: number } = {}): Promise<CycleRecord[]> {
     const rows = await this.db.chainCycle.findMany({
-      where: { netuid, cycle: { gte: range.fromCycle, lte: range.toCycle } },
-      include: { miners: { orderBy: { uid: "asc" } } },
-      orderBy: { cycle: "asc" },
+      where: { netuid, lastBlock: { gte: range.fromBlock }, firstBlock: { lte: range.toBlock } },
+      include: { miners: { orderBy: [{ uid: "asc" }, { hotkey: "asc" }] } },
+      orderBy: [{ firstBlock: "asc" }, { length: "asc" }],
     });
     return rows.map((r) => ({
       netuid: r.netuid,
@@ -83,15 +92,31 @@ export class PgStore implements TelemetryStore {
       length: r.length,
       firstBlock: r.firstBlock,
       lastBlock: r.lastBlock,
+      scheduleKey: r.scheduleKey,
+      commitReadBlock: r.commitReadBlock,
+      windowEndBlock: r.windowEndBlock,
       readBlock: r.readBlock,
-      firstBlockHash: r.firstBlockHash,
-      lastBlockHash: r.lastBlockHash,
-      readBlockHash: r.readBlockHash,
+      ...blockHashesOf(r),
       phases: phasesSchema.parse(r.phases),
       schedule: scheduleSegmentSchema.parse(r.schedule),
       registeredNeurons: r.registeredNeurons,
-      activeMiners: r.miners.map(
-        (m): ActiveMiner => ({ hotkey: m.hotkey, uid: m.uid, commitBlock: m.commitBlock, commitPhase: commitPhaseSchema.parse(m.commitPhase), payload: m.payload }),
+      committed: { definition: z.literal(COMMITTED).parse(r.committedDefinition), count: r.committedMiners },
+      accepted: { definition: z.literal(ACCEPTED).parse(r.acceptedDefinition), count: r.acceptedMiners },
+      rpcRequests: r.rpcRequests,
+      rpcCalls: r.rpcCalls,
+      miners: r.miners.map(
+        (m): CycleMiner => ({
+          hotkey: m.hotkey,
+          uid: m.uid,
+          commitBlock: m.commitBlock,
+          commitPhase: commitPhaseSchema.parse(m.commitPhase),
+          payloadKind: payloadKindSchema.parse(m.payloadKind),
+          payload: m.payload,
+          submissionBlock: m.submissionBlock,
+          committed: m.committed,
+          accepted: m.accepted,
+          rejection: m.rejection,
+        }),
       ),
     }));
   }

@@ -35,12 +35,14 @@ export interface RpcCall<T> {
 type Results<Calls extends readonly RpcCall<unknown>[]> = { [K in keyof Calls]: Calls[K] extends RpcCall<infer T> ? T : never };
 
 export interface RpcStats {
-  /** HTTP requests / WebSocket batches sent, retries included. */
+  /** HTTP requests or WebSocket frames sent (one per batch), retries included. */
   roundTrips: number;
-  /** JSON-RPC calls sent, retries included (what a server's rate limit counts). */
+  /** JSON-RPC calls sent (every call inside a batch), retries included: what public nodes' rate limits meter. */
   calls: number;
   retries: number;
 }
+
+export const newRpcStats = (): RpcStats => ({ roundTrips: 0, calls: 0, retries: 0 });
 
 export class RpcError extends Error {
   readonly code: number;
@@ -72,19 +74,23 @@ export class SubstrateRpc {
   }
 
   /** Sends the calls as one JSON-RPC batch; results come back in call order, matched by id. */
-  async batch<const Calls extends readonly RpcCall<unknown>[]>(calls: Calls): Promise<Results<Calls>> {
+  /** `meter`, when given, counts this batch too (per-cycle figures while other cycles share the client). */
+  async batch<const Calls extends readonly RpcCall<unknown>[]>(calls: Calls, meter?: RpcStats): Promise<Results<Calls>> {
     if (calls.length === 0) return [] as unknown as Results<Calls>;
     for (let attempt = 0; ; attempt++) {
       const requests: JsonRpcRequest[] = calls.map((c) => ({ jsonrpc: "2.0", id: this.nextId++, method: c.method, params: c.params }));
       await this.limiter.acquire(requests.length);
-      this.stats.roundTrips++;
-      this.stats.calls += requests.length;
+      for (const stats of meter ? [this.stats, meter] : [this.stats]) {
+        stats.roundTrips++;
+        stats.calls += requests.length;
+      }
       let replies: unknown[];
       try {
         replies = await this.transport.send(requests, this.options.timeoutMs);
       } catch (error) {
         if (!(error instanceof RetryableTransportError) || attempt >= this.options.maxRetries) throw error;
         this.stats.retries++;
+        if (meter) meter.retries++;
         await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, this.backoff, error.retryAfterMs)));
         continue;
       }
@@ -134,16 +140,17 @@ export class SubstrateRpc {
   }
 
   /** Canonical hashes of the given block numbers, one batch. */
-  async blockHashes(numbers: readonly number[]): Promise<BlockHash[]> {
-    const replies = await this.batch(numbers.map((n) => call("chain_getBlockHash", [n], blockHashSchema.nullable())));
+  async blockHashes(numbers: readonly number[], meter?: RpcStats): Promise<BlockHash[]> {
+    const replies = await this.batch(numbers.map((n) => call("chain_getBlockHash", [n], blockHashSchema.nullable())), meter);
     return replies.map((hash, i) => {
       if (hash === null) throw new Error(`chain_getBlockHash(${numbers[i]}): the node has no such block`);
       return hash;
     });
   }
 
-  keysPaged(prefix: string, count: number, startKey: string | null, at: BlockHash): Promise<string[]> {
-    return this.call("state_getKeysPaged", [prefix, count, startKey, at], storageKeysSchema);
+  async keysPaged(prefix: string, count: number, startKey: string | null, at: BlockHash, meter?: RpcStats): Promise<string[]> {
+    const [keys] = await this.batch([call("state_getKeysPaged", [prefix, count, startKey, at], storageKeysSchema)] as const, meter);
+    return keys;
   }
 
   /** Every key under `prefix` at block `at`, paging `pageSize` at a time. */
@@ -158,17 +165,26 @@ export class SubstrateRpc {
 
   /** Values of `keys` at `at`, in chunks of `chunkSize` keys, all chunks in one batch. Absent keys map to null. */
   async queryStorageAt(keys: readonly string[], at: BlockHash, chunkSize = 50): Promise<Map<string, string | null>> {
-    const chunks: string[][] = [];
-    for (let i = 0; i < keys.length; i += chunkSize) chunks.push(keys.slice(i, i + chunkSize));
-    const replies = await this.batch(chunks.map((chunk) => call("state_queryStorageAt", [chunk, at], storageChangeSetsSchema)));
-    const values = new Map<string, string | null>(keys.map((k) => [k.toLowerCase(), null]));
-    for (const sets of replies) {
+    const [values] = await this.queryStorageAtMany([{ keys, at }], undefined, chunkSize);
+    return values!;
+  }
+
+  /** queryStorageAt at several blocks, every chunk of every block in one batch; one map per request, in order. */
+  async queryStorageAtMany(requests: readonly { keys: readonly string[]; at: BlockHash }[], meter?: RpcStats, chunkSize = 50): Promise<Map<string, string | null>[]> {
+    const chunks: { request: number; keys: string[] }[] = [];
+    requests.forEach(({ keys }, request) => {
+      for (let i = 0; i < keys.length; i += chunkSize) chunks.push({ request, keys: keys.slice(i, i + chunkSize) });
+    });
+    const replies = await this.batch(chunks.map((c) => call("state_queryStorageAt", [c.keys, requests[c.request]!.at], storageChangeSetsSchema)), meter);
+    const maps = requests.map(({ keys }) => new Map<string, string | null>(keys.map((k) => [k.toLowerCase(), null])));
+    replies.forEach((sets, i) => {
+      const { at } = requests[chunks[i]!.request]!;
       for (const set of sets) {
         if (set.block.toLowerCase() !== at.toLowerCase()) throw new Error(`state_queryStorageAt answered for block ${set.block}, asked ${at}`);
-        for (const [key, value] of set.changes) values.set(key.toLowerCase(), value);
+        for (const [key, value] of set.changes) maps[chunks[i]!.request]!.set(key.toLowerCase(), value);
       }
-    }
-    return values;
+    });
+    return maps;
   }
 
   storage(key: string, at: BlockHash): Promise<string | null> {

@@ -31,6 +31,8 @@ export class StorageDecodeError extends Error {
  * pallet_commitments::types::Data. Variant order fixes the SCALE tag: 0 None, 1..=129 Raw0..Raw128,
  * 130..=133 the 32-byte hashes, 134 TimelockEncrypted, 135 ResetBondsFlag, 136 BigRaw.
  */
+export const COMMITMENT_DATA_VARIANTS: Readonly<Record<string, string>> = commitmentDataVariants();
+
 function commitmentDataVariants(): Record<string, string> {
   const variants: Record<string, string> = { None: "Null" };
   for (let len = 0; len <= 128; len++) variants[`Raw${len}`] = `[u8;${len}]`;
@@ -49,7 +51,7 @@ function commitmentDataVariants(): Record<string, string> {
 const registry = new TypeRegistry();
 registry.register({
   CommitmentTimelock: { encrypted: "Bytes", reveal_round: "u64" },
-  CommitmentData: { _enum: commitmentDataVariants() },
+  CommitmentData: { _enum: { ...COMMITMENT_DATA_VARIANTS } },
   CommitmentInfo: { fields: "Vec<CommitmentData>" },
   Registration: { deposit: "u64", block: "u32", info: "CommitmentInfo" },
 });

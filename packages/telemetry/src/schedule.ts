@@ -69,13 +69,20 @@ export interface PhaseWindow {
 }
 
 export interface CycleWindow {
+  /** block // length under its schedule: not unique across schedules, so never an identity on its own. */
   index: number;
   length: number;
   firstBlock: number;
   lastBlock: number;
   phases: PhaseWindow[];
-  /** The schedule segment this cycle was computed with. */
+  /** The schedule segment this cycle was computed with, and its key (see scheduleKey). */
   schedule: ScheduleSegment;
+  scheduleKey: string;
+}
+
+/** A segment's identity: its first block and its nine phase lengths, e.g. "0:20/300/10/10/80/10/50/10/10". */
+export function scheduleKey(segment: ScheduleSegment): string {
+  return `${segment.fromBlock}:${PHASE_NAMES.map((p) => segment.phases[p]).join("/")}`;
 }
 
 export function parseScheduleHistory(input: unknown): ScheduleHistory {
@@ -93,7 +100,60 @@ function windowFor(segment: ScheduleSegment, index: number): CycleWindow {
     phases.push({ phase, start, end: start + segment.phases[phase] - 1 });
     start += segment.phases[phase];
   }
-  return { index, length, firstBlock, lastBlock: firstBlock + length - 1, phases, schedule: segment };
+  return { index, length, firstBlock, lastBlock: firstBlock + length - 1, phases, schedule: segment, scheduleKey: scheduleKey(segment) };
+}
+
+/** First block after segment i (Infinity for the last). */
+const segmentUntil = (history: ScheduleHistory, i: number) => history[i + 1]?.fromBlock ?? Number.POSITIVE_INFINITY;
+
+/**
+ * Whole cycles of every segment with a block in [fromBlock, toBlock], oldest first. A cycle cut by a schedule
+ * change (its first block before the change, or its last after the next one) belongs to no segment and is left out.
+ */
+export function cyclesOverlapping(history: ScheduleHistory, fromBlock: number, toBlock: number): CycleWindow[] {
+  const windows: CycleWindow[] = [];
+  history.forEach((segment, i) => {
+    const length = cycleLength(segment.phases);
+    const until = segmentUntil(history, i);
+    const lo = Math.max(Math.ceil(segment.fromBlock / length), Math.floor(Math.max(0, fromBlock) / length));
+    const hi = Math.min(Math.floor(until / length) - 1, Math.floor(toBlock / length));
+    for (let index = lo; index <= hi; index++) windows.push(windowFor(segment, index));
+  });
+  return windows;
+}
+
+/** The last `count` whole cycles that end at or before `block`, walking back across schedule changes; oldest first. */
+export function lastCyclesEndingBy(history: ScheduleHistory, count: number, block: number): CycleWindow[] {
+  const windows: CycleWindow[] = [];
+  for (let i = history.length - 1; i >= 0 && windows.length < count; i--) {
+    const segment = history[i]!;
+    const length = cycleLength(segment.phases);
+    const lo = Math.ceil(segment.fromBlock / length);
+    const hi = Math.floor(Math.min(segmentUntil(history, i), block + 1) / length) - 1;
+    for (let index = hi; index >= lo && windows.length < count; index--) windows.push(windowFor(segment, index));
+  }
+  return windows.reverse();
+}
+
+/**
+ * Cycles fromIndex..toIndex that lie wholly in one segment. Indexes restart at every change, so when the range
+ * matches cycles under more than one schedule it is ambiguous and this throws, naming the segments.
+ */
+export function cyclesByIndex(history: ScheduleHistory, fromIndex: number, toIndex: number): CycleWindow[] {
+  const bySegment = new Map<string, CycleWindow[]>();
+  for (let index = fromIndex; index <= toIndex; index++) {
+    history.forEach((segment, i) => {
+      const window = windowFor(segment, index);
+      if (window.firstBlock >= segment.fromBlock && window.lastBlock < segmentUntil(history, i)) {
+        bySegment.set(window.scheduleKey, [...(bySegment.get(window.scheduleKey) ?? []), window]);
+      }
+    });
+  }
+  if (bySegment.size > 1) {
+    const spans = [...bySegment.values()].map((w) => `${w.length} cycles of ${w[0]!.length} blocks from #${w[0]!.firstBlock} (schedule from #${w[0]!.schedule.fromBlock})`);
+    throw new RangeError(`cycles ${fromIndex}–${toIndex} exist under more than one schedule: ${spans.join(" and ")}; name blocks instead (--from-block/--to-block)`);
+  }
+  return [...bySegment.values()][0] ?? [];
 }
 
 /** The segment in force at `block`, or null before the first segment. */

@@ -2,12 +2,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { blake2AsU8a, encodeAddress, xxhashAsU8a } from "@polkadot/util-crypto";
 import { WebSocketServer, type WebSocket } from "ws";
-import { concat, encodeRegistration, hex, uint } from "./scaleEncode.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { compact, concat, encodeRegistration, hex, uint } from "./scaleEncode.ts";
 
 /**
  * A local stand-in for a Subtensor node: the real JSON-RPC methods over WebSocket and HTTP on 127.0.0.1, serving a
- * synthetic subnet whose storage lives under real keys with real SCALE values. Knobs cover latency, dropped
- * sockets, HTTP 429, reorgs of unfinalized blocks and malformed values.
+ * synthetic subnet whose storage lives under real keys with real SCALE values, across a schedule history, and the
+ * real finney runtime metadata. Knobs cover latency, dropped sockets, HTTP 429, reorgs of unfinalized blocks and
+ * malformed values.
  */
 
 const PHASES = ["Distribute", "Train", "MinerCommit1", "MinerCommit2", "Submission", "Validate", "Merge", "ValidatorCommit1", "ValidatorCommit2"] as const;
@@ -18,8 +22,9 @@ const twox128 = (s: string) => xxhashAsU8a(new TextEncoder().encode(s), 128);
 const KEYS_PREFIX = concat(twox128("SubtensorModule"), twox128("Keys"));
 const N_PREFIX = concat(twox128("SubtensorModule"), twox128("SubnetworkN"));
 const COMMIT_PREFIX = concat(twox128("Commitments"), twox128("CommitmentOf"));
+const LAST_UPDATE_PREFIX = concat(twox128("SubtensorModule"), twox128("LastUpdate"));
 
-interface Timed<T> {
+export interface Timed<T> {
   block: number;
   value: T;
   /** Only on this branch (set by a reorg); undefined: on every branch. */
@@ -54,60 +59,115 @@ function prng(seed: number): () => number {
   };
 }
 
+export interface FakeSegment {
+  fromBlock: number;
+  phases: FakePhases;
+}
+
+/** One whole cycle of the fake's schedule, enumerated by the fake itself (not by the package under test). */
+export interface FakeCycle {
+  index: number;
+  firstBlock: number;
+  lastBlock: number;
+  length: number;
+  phases: FakePhases;
+  segmentFrom: number;
+}
+
+/** What a miner does in a cycle; the test derives the expected counts from what these leave on the chain. */
+export type Behaviour = "full" | "late1" | "lateMore" | "mOnly" | "oldVersion" | "textVersion" | "badJson" | "submissionOnly" | "outsideWindow" | "idle";
+const BEHAVIOURS: [Behaviour, number][] = [
+  ["full", 0.45], ["late1", 0.08], ["lateMore", 0.07], ["mOnly", 0.08], ["oldVersion", 0.05], ["textVersion", 0.04],
+  ["badJson", 0.04], ["submissionOnly", 0.04], ["outsideWindow", 0.05], ["idle", 0.1],
+];
+
 export interface FakeChainSpec {
   netuid: number;
-  phases: FakePhases;
-  /** Cycles to fill with activity, inclusive. */
-  firstCycle: number;
-  lastCycle: number;
+  /** Schedule history: each segment in force from its block until the next one's. */
+  schedule: FakeSegment[];
+  /** Whole cycles with a block in [fromBlock, toBlock] are filled with activity. */
+  fromBlock: number;
+  toBlock: number;
   neurons: number;
+  /** uids 0..validators-1 are whitelisted; the first `staleValidators` of them never set weights (age > 448). */
   validators: number;
+  staleValidators?: number;
+  /** Miners replaced on their uid (after their MinerCommit1 commit) per cycle. */
+  uidReusePerCycle?: number;
   seed: number;
-  /** Head = last block of lastCycle + this; finalized = head - finalityLag. */
+  /** Head = last block of the last filled cycle + this; finalized = head - finalityLag. */
   blocksAfter?: number;
   finalityLag?: number;
 }
 
+const REFERENCE_METADATA = join(process.env.SHARED_DIR || fileURLToPath(new URL("../../../../shared", import.meta.url)), "reference/chain/finney_metadata_v16_spec393.scale");
+
 export class FakeChain {
   readonly spec: Required<FakeChainSpec>;
-  readonly cycleLength: number;
+  readonly cycles: FakeCycle[];
   head: number;
   finalized: number;
+  /** Served by state_getMetadata: the real finney runtime metadata (v16, spec 393) unless a test swaps it. */
+  metadataHex: string = hex(readFileSync(REFERENCE_METADATA));
+  specVersion = 393;
   /** Branch of each block above the last reorg point (absent: branch 0). */
   private readonly branchFrom: { from: number; branch: number }[] = [];
   private nextBranch = 1;
   private readonly registrations = new Map<number, Timed<Uint8Array>[]>(); // uid → hotkey pubkeys
+  private readonly lastUpdates = new Map<number, Timed<number>[]>(); // uid → block weights were last set
   private readonly commitments = new Map<string, Timed<string>[]>(); // commitment key → SCALE values (hex)
+  /** pubkey hex → the commitment texts it made, by block: the scenario's own record for the test's expectations. */
+  readonly commitLog = new Map<string, Timed<string>[]>();
   private readonly commitKeyOf = new Map<string, string>(); // pubkey hex → commitment key hex
   private readonly keysKeys: string[];
   private readonly uidOfKeysKey = new Map<string, number>();
   private readonly nKey: string;
+  private readonly lastUpdateKey: string;
   private readonly malformed = new Map<string, { fromBlock: number; toBlock: number; value: string }>();
-  /** Ground truth per cycle: ss58 → payload of the miners the generator made active. */
-  readonly expected = new Map<number, Map<string, string>>();
   readonly whitelist: string[] = [];
-  /** Per cycle: hotkeys with an in-window commitment that were deregistered before the read block, and hotkeys
-   * that committed only outside the windows. Both must be left out. */
-  readonly excluded = new Map<number, { deregistered: string[]; outsideWindow: string[] }>();
+  /** Per cycle first block: what each miner was made to do (ss58 → behaviour), and the hotkeys replaced on their
+   * uid inside MinerCommit2 with the hotkeys that replaced them. */
+  readonly behaviours = new Map<number, Map<string, Behaviour>>();
+  readonly replaced = new Map<number, { old: string; new: string }[]>();
   private hotkeyCounter = 0;
 
   constructor(spec: FakeChainSpec) {
-    this.spec = { blocksAfter: 0, finalityLag: 0, ...spec };
-    this.cycleLength = PHASES.reduce((n, p) => n + spec.phases[p], 0);
-    this.head = (spec.lastCycle + 1) * this.cycleLength - 1 + this.spec.blocksAfter;
+    this.spec = { blocksAfter: 0, finalityLag: 0, staleValidators: 0, uidReusePerCycle: 1, ...spec };
+    this.cycles = FakeChain.wholeCycles(spec.schedule, spec.fromBlock, spec.toBlock);
+    if (this.cycles.length === 0) throw new Error("the fake chain's range holds no whole cycle");
+    this.head = this.cycles.at(-1)!.lastBlock + this.spec.blocksAfter;
     this.finalized = this.head - this.spec.finalityLag;
     const netuidLe = uint(spec.netuid, 2);
     this.nKey = hex(concat(N_PREFIX, netuidLe));
+    this.lastUpdateKey = hex(concat(LAST_UPDATE_PREFIX, netuidLe));
     this.keysKeys = Array.from({ length: spec.neurons }, (_, uid) => hex(concat(KEYS_PREFIX, netuidLe, uint(uid, 2))));
     this.keysKeys.forEach((key, uid) => this.uidOfKeysKey.set(key, uid));
-    const firstBlock = spec.firstCycle * this.cycleLength;
+    const registeredAt = Math.max(0, this.cycles[0]!.firstBlock - 1000);
     for (let uid = 0; uid < spec.neurons; uid++) {
       const pubkey = this.newHotkey();
-      this.registrations.set(uid, [{ block: Math.max(0, firstBlock - 1000), value: pubkey }]);
+      this.registrations.set(uid, [{ block: registeredAt, value: pubkey }]);
+      this.lastUpdates.set(uid, [{ block: registeredAt, value: registeredAt }]);
       if (uid < spec.validators) this.whitelist.push(encodeAddress(pubkey, 42));
     }
     const random = prng(spec.seed);
-    for (let c = spec.firstCycle; c <= spec.lastCycle; c++) this.generateCycle(c, random);
+    for (const cycle of this.cycles) this.generateCycle(cycle, random);
+  }
+
+  /** Whole cycles (index = block // length) of each segment that have a block in [from, to], oldest first. */
+  static wholeCycles(schedule: FakeSegment[], from: number, to: number): FakeCycle[] {
+    const cycles: FakeCycle[] = [];
+    schedule.forEach((segment, i) => {
+      const length = PHASES.reduce((n, p) => n + segment.phases[p], 0);
+      const until = schedule[i + 1]?.fromBlock ?? Number.POSITIVE_INFINITY;
+      for (let index = Math.floor(from / length); index * length <= to; index++) {
+        const firstBlock = index * length;
+        const lastBlock = firstBlock + length - 1;
+        if (firstBlock >= segment.fromBlock && lastBlock < until && lastBlock >= from) {
+          cycles.push({ index, firstBlock, lastBlock, length, phases: segment.phases, segmentFrom: segment.fromBlock });
+        }
+      }
+    });
+    return cycles;
   }
 
   private newHotkey(): Uint8Array {
@@ -116,22 +176,31 @@ export class FakeChain {
     return pubkey;
   }
 
-  /** Inclusive [start, end] of a phase in cycle c, from the phase lengths. */
-  phaseRange(c: number, phase: Phase): [number, number] {
-    let start = c * this.cycleLength;
+  /** Inclusive [start, end] of a phase in a cycle. */
+  phaseRange(cycle: FakeCycle, phase: Phase): [number, number] {
+    let start = cycle.firstBlock;
     for (const p of PHASES) {
-      if (p === phase) return [start, start + this.spec.phases[p] - 1];
-      start += this.spec.phases[p];
+      if (p === phase) return [start, start + cycle.phases[p] - 1];
+      start += cycle.phases[p];
     }
     throw new Error(phase);
   }
 
-  readBlock(c: number): number {
-    return this.phaseRange(c, "MinerCommit2")[1] + 1;
-  }
-
   hotkeyAt(uid: number, block: number, branch = 0): Uint8Array | undefined {
     return latest(this.registrations.get(uid), block, branch)?.value;
+  }
+
+  /** uid holding `pubkey` at `block`, if registered. */
+  uidOf(pubkey: Uint8Array, block: number, branch = 0): number | undefined {
+    for (const uid of this.registrations.keys()) {
+      const held = this.hotkeyAt(uid, block, branch);
+      if (held && hex(held) === hex(pubkey)) return uid;
+    }
+    return undefined;
+  }
+
+  lastUpdateAt(uid: number, block: number): number {
+    return latest(this.lastUpdates.get(uid), block, 0)?.value ?? 0;
   }
 
   commit(pubkey: Uint8Array, block: number, payload: string, branch?: number): void {
@@ -140,51 +209,100 @@ export class FakeChain {
     const list = this.commitments.get(key) ?? [];
     insertSorted(list, { block, value, ...(branch === undefined ? {} : { branch }) });
     this.commitments.set(key, list);
+    const log = this.commitLog.get(hex(pubkey)) ?? [];
+    insertSorted(log, { block, value: payload, ...(branch === undefined ? {} : { branch }) });
+    this.commitLog.set(hex(pubkey), log);
   }
 
-  private generateCycle(c: number, random: () => number): void {
+  /** The text of `pubkey`'s latest commitment at `block` on branch 0, from the scenario's own log. */
+  commitmentTextAt(pubkey: Uint8Array, block: number, branch = 0): Timed<string> | undefined {
+    return latest(this.commitLog.get(hex(pubkey)), block, branch);
+  }
+
+  private generateCycle(cycle: FakeCycle, random: () => number): void {
     const pick = ([start, end]: [number, number]) => start + Math.floor(random() * (end - start + 1));
-    const mc1 = this.phaseRange(c, "MinerCommit1");
-    const mc2 = this.phaseRange(c, "MinerCommit2");
-    const train = this.phaseRange(c, "Train");
-    const vc1 = this.phaseRange(c, "ValidatorCommit1");
-    const active = new Map<string, string>();
-    const excluded = { deregistered: [] as string[], outsideWindow: [] as string[] };
-    this.excluded.set(c, excluded);
-    const deregistered = new Set([this.spec.validators + Math.floor(random() * (this.spec.neurons - this.spec.validators)), this.spec.validators + Math.floor(random() * (this.spec.neurons - this.spec.validators))]);
-    for (let uid = 0; uid < this.spec.neurons; uid++) {
+    const mc1 = this.phaseRange(cycle, "MinerCommit1");
+    const mc2 = this.phaseRange(cycle, "MinerCommit2");
+    const train = this.phaseRange(cycle, "Train");
+    const vc2 = this.phaseRange(cycle, "ValidatorCommit2");
+    const behaviours = new Map<string, Behaviour>();
+    this.behaviours.set(cycle.firstBlock, behaviours);
+    const { neurons, validators, staleValidators, uidReusePerCycle } = this.spec;
+    const minerUids = neurons - validators;
+    const reused = new Set(Array.from({ length: uidReusePerCycle }, () => validators + Math.floor(random() * minerUids)));
+    const replaced: { old: string; new: string }[] = [];
+    this.replaced.set(cycle.firstBlock, replaced);
+    const submission = (uid: number, v: number | string) => {
+      const h = hex(blake2AsU8a(`${cycle.firstBlock}-${uid}`, 256)).slice(2, 34);
+      return JSON.stringify({ e: uid % 4, h, v, r: `m${uid}/x`, rv: h.slice(0, 7) });
+    };
+    const signed = (uid: number) => JSON.stringify({ m: hex(blake2AsU8a(`signed-${cycle.firstBlock}-${uid}`, 256)).slice(2) });
+    const goodVersion = () => mc1[0] - Math.floor(random() * 2 * cycle.length);
+    for (let uid = 0; uid < neurons; uid++) {
       const pubkey = this.hotkeyAt(uid, mc1[0])!;
-      if (uid < this.spec.validators) {
-        // Validators commit seeds during MinerCommit1 too; the whitelist must keep them out.
-        this.commit(pubkey, pick(mc1), JSON.stringify({ seed: Math.floor(random() * 1e9) }));
-        this.commit(pubkey, pick(vc1), JSON.stringify({ m: `v${c}` }));
+      const ss58 = encodeAddress(pubkey, 42);
+      if (uid < validators && uid >= staleValidators) {
+        // A working validator: sets weights during MinerCommit1, commits a seed there and its model in ValidatorCommit2.
+        const weightsAt = pick(mc1);
+        insertSorted(this.lastUpdates.get(uid)!, { block: weightsAt, value: weightsAt });
+        this.commit(pubkey, pick(mc1), JSON.stringify({ s: Math.floor(random() * 1e9) }));
+        this.commit(pubkey, pick(vc2), JSON.stringify({ h: `v${cycle.firstBlock}`, v: mc1[0], e: 0, r: "owner/model", rv: "abcdef0" }));
         continue;
       }
-      const roll = random();
-      if (roll < 0.8) {
-        const m = hex(blake2AsU8a(`${c}-${uid}`, 256)).slice(2, 34);
-        const mc1Payload = JSON.stringify({ m });
-        this.commit(pubkey, pick(mc1), mc1Payload);
-        let payload = mc1Payload;
-        if (random() < 0.7) {
-          payload = JSON.stringify({ e: uid % 4, h: m, v: "1.0.3", r: `miner${uid}/expert-shard`, rv: m.slice(0, 7) });
-          this.commit(pubkey, pick(mc2), payload);
-        }
-        if (deregistered.has(uid)) {
-          // Replaced by a new hotkey before the read block: its commitment stays but it is no longer registered.
-          const regs = this.registrations.get(uid)!;
-          insertSorted(regs, { block: mc2[1], value: this.newHotkey() });
-          excluded.deregistered.push(encodeAddress(pubkey, 42));
-        } else {
-          active.set(encodeAddress(pubkey, 42), payload);
-        }
-      } else if (roll < 0.9) {
-        // Committed, but outside this cycle's miner-commit windows.
-        this.commit(pubkey, pick(train), JSON.stringify({ m: "early" }));
-        excluded.outsideWindow.push(encodeAddress(pubkey, 42));
+      // A whitelisted hotkey whose weights are stale is a miner to the validators: it works like one.
+      let behaviour: Behaviour = "full";
+      if (uid >= validators) {
+        let roll = random();
+        behaviour = BEHAVIOURS.find(([, p]) => (roll -= p) < 0)?.[0] ?? "idle";
+      }
+      behaviours.set(ss58, behaviour);
+      const inMc1 = pick(mc1);
+      switch (behaviour) {
+        case "full":
+          this.commit(pubkey, inMc1, signed(uid));
+          this.commit(pubkey, pick(mc2), submission(uid, goodVersion()));
+          break;
+        case "late1":
+          this.commit(pubkey, inMc1, signed(uid));
+          this.commit(pubkey, mc2[1] + 1, submission(uid, goodVersion()));
+          break;
+        case "lateMore":
+          this.commit(pubkey, inMc1, signed(uid));
+          this.commit(pubkey, mc2[1] + 2 + Math.floor(random() * 5), submission(uid, goodVersion()));
+          break;
+        case "mOnly":
+          this.commit(pubkey, inMc1, signed(uid));
+          break;
+        case "oldVersion":
+          this.commit(pubkey, inMc1, signed(uid));
+          this.commit(pubkey, pick(mc2), submission(uid, mc1[0] - 3 * cycle.length - 1 - Math.floor(random() * 100)));
+          break;
+        case "textVersion":
+          this.commit(pubkey, inMc1, signed(uid));
+          this.commit(pubkey, pick(mc2), submission(uid, "1.0.3"));
+          break;
+        case "badJson":
+          this.commit(pubkey, inMc1, signed(uid));
+          this.commit(pubkey, pick(mc2), submission(uid, goodVersion()).slice(0, 30));
+          break;
+        case "submissionOnly":
+          this.commit(pubkey, pick(mc2), submission(uid, goodVersion()));
+          break;
+        case "outsideWindow":
+          this.commit(pubkey, pick(train), signed(uid));
+          break;
+        case "idle":
+          break;
+      }
+      if (reused.has(uid) && behaviour !== "idle") {
+        // Deregistered inside MinerCommit2; the uid's new hotkey commits a submission before the window closes.
+        const at = mc2[0] + 1;
+        const fresh = this.newHotkey();
+        insertSorted(this.registrations.get(uid)!, { block: at, value: fresh });
+        replaced.push({ old: ss58, new: encodeAddress(fresh, 42) });
+        this.commit(fresh, at + 1 + Math.floor(random() * (mc2[1] - at - 1)), submission(uid, goodVersion()));
       }
     }
-    this.expected.set(c, active);
   }
 
   branchOf(n: number): number {
@@ -237,6 +355,10 @@ export class FakeChain {
     const bad = this.malformed.get(lower);
     if (bad && block >= bad.fromBlock && block <= bad.toBlock) return bad.value;
     if (lower === this.nKey) return hex(uint(this.spec.neurons, 2));
+    if (lower === this.lastUpdateKey) {
+      const blocks = Array.from({ length: this.spec.neurons }, (_, uid) => uint(latest(this.lastUpdates.get(uid), block, branch)?.value ?? 0, 8));
+      return hex(concat(compact(this.spec.neurons), ...blocks));
+    }
     const uid = this.uidOfKeysKey.get(lower);
     if (uid !== undefined) {
       const pubkey = this.hotkeyAt(uid, block, branch);
@@ -248,7 +370,7 @@ export class FakeChain {
 
   keys(prefix: string, block: number, branch: number): string[] {
     const lower = prefix.toLowerCase();
-    const all = [this.nKey, ...this.keysKeys];
+    const all = [this.nKey, this.lastUpdateKey, ...this.keysKeys];
     for (const [key, list] of this.commitments) if (latest(list, block, branch)) all.push(key);
     return all.filter((k) => k.startsWith(lower)).sort();
   }
@@ -406,7 +528,10 @@ export class FakeNode {
         return [{ block: hash ?? chain.hashOf(number), changes: keys.map((k) => [k, chain.storage(k, number, branch)]) }];
       }
       case "state_getRuntimeVersion":
-        return { specName: "node-subtensor", implName: "node-subtensor", authoringVersion: 1, specVersion: 393, implVersion: 1, apis: [], transactionVersion: 1, stateVersion: 1 };
+        return { specName: "node-subtensor", implName: "node-subtensor", authoringVersion: 1, specVersion: chain.specVersion, implVersion: 1, apis: [], transactionVersion: 1, stateVersion: 1 };
+      case "state_getMetadata":
+        this.at(params[0]);
+        return chain.metadataHex;
       default:
         throw Object.assign(new Error(`Method not found: ${method}`), { code: -32601 });
     }

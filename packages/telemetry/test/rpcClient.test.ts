@@ -9,7 +9,7 @@ afterEach(async () => {
 });
 
 async function start() {
-  const chain = new FakeChain({ netuid: 102, phases: PHASES, firstCycle: 10, lastCycle: 11, neurons: 8, validators: 1, seed: 1 });
+  const chain = new FakeChain({ netuid: 102, schedule: [{ fromBlock: 0, phases: PHASES }], fromBlock: 5000, toBlock: 5999, neurons: 8, validators: 1, seed: 1 });
   const node = await new FakeNode(chain).start();
   cleanups.push(() => node.stop());
   return { chain, node };
