@@ -63,12 +63,172 @@ describe("the review page", () => {
     await calc.screenshot({ path: `${shotsDir}/calculator.png` });
   });
 
+  it("explains every ≠ where it stands, marks the memory table against the published peaks and Fits on, and labels derived values", async () => {
+    const page = await openReview(1280);
+    // the published section titles
+    const titles = await page.locator("section.review h2").allTextContents();
+    expect(titles.map((t) => t.replace(/\s*#$/, ""))).toEqual(expect.arrayContaining(["Model & Shard Sizes", "Network Throughput (tokens/sec)", "Active Miners", "Training Loss"]));
+    // a legend for the marks, and every ≠ in sections 01 and 02 with its reason beside it
+    const legend = await page.locator("dl.marks").textContent();
+    expect(legend).toContain("✓");
+    expect(legend).toContain("≠");
+    const differs = page.locator("#sizes td .differ, #throughput td .differ");
+    const n = await differs.count();
+    expect(n).toBeGreaterThan(0);
+    for (let i = 0; i < n; i++) await expect(differs.nth(i).locator("xpath=following-sibling::p[contains(@class,'why')]").count()).resolves.toBe(1);
+    const why = await page.locator('#sizes tr[data-row="params.backbone"] .why').textContent();
+    expect(why).toContain("861,793,792");
+    expect(why).toContain("rounds to 861.8 M");
+    expect(why).toContain("15,706,484,224"); // the inputs with enough digits to re-add
+    // window_hours: derived from the published rounds × hours per round, not "reported"
+    await expect(page.locator("#throughput").textContent()).resolves.toContain("Window hours: derived: not printed in the published review: its rounds counted (209.1) × hours per round (1.747)");
+
+    // memory: the published peaks at their own precision and the published Fits on, each row marked, what differs said
+    const memory = page.locator('table[data-table="memory"]');
+    await expect(memory.locator("caption").textContent()).resolves.toContain("GB (10⁹ bytes)");
+    await expect(memory.locator('[data-published-peak="A"]').textContent()).resolves.toBe("~21 GBreported");
+    await expect(memory.locator('[data-published-peak="B"]').textContent()).resolves.toBe("~28–32 GBreported");
+    for (const cell of ["A", "B", "C", "full"]) {
+      const row = memory.locator(`tr[data-cell="${cell}"]`);
+      await expect(row.locator(".agree, .differ").count()).resolves.toBeGreaterThan(0);
+      if ((await row.locator(".differ").count()) > 0) await expect(row.locator(".why").textContent()).resolves.toMatch(/What differs is activations/);
+    }
+    const c = memory.locator('tr[data-cell="C"]');
+    await expect(c.locator('[data-published-fits="C"]').textContent()).resolves.toContain("single A6000 (just barely)");
+    await expect(c.textContent()).resolves.toContain("2 × RTX A6000 (ZeRO-3 / FSDP)");
+    await expect(c.locator(".why").textContent()).resolves.toMatch(/the published ~44 GB leaves 1\.8 GB .*at micro-batch \d+ or less it fits one/);
+
+    // the published page's cards and takeaway, their numbers computed from the published figures (derived)
+    await expect(page.locator('[data-card="memory-ratio"]').textContent()).resolves.toMatch(/≈5\.1×.*published peaks ≈6\.0×.*derived/);
+    await expect(page.locator('[data-card="peak-full"]').textContent()).resolves.toContain("published ~126 GB");
+    await expect(page.locator('[data-card="peak-A"]').textContent()).resolves.toContain("published ~21 GB");
+    const speed = await page.locator('[data-speedup="A"]').textContent();
+    expect(speed).toBe(`≈ ${(46740 / 11220).toFixed(1)}× faster than C derived`);
+    const takeaway = await page.locator('[data-takeaway="reported"]').textContent();
+    expect(takeaway).toContain("from the published figures");
+    expect(takeaway).toContain("39.5%");
+    expect(takeaway).toContain("≈4.2× faster than C (3h 07m vs 12h 59m)");
+  });
+
+  it("opens a figure from its permalink, with exact inputs, and keeps the calculator's inputs in the URL", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${webUrl}/#figure=params.backbone`, { waitUntil: "networkidle" });
+    const prov = page.locator('[data-figure="params.backbone"] .prov').first();
+    await prov.waitFor();
+    const text = await prov.textContent();
+    expect(text).toContain("861,793,792");
+    expect(text).toContain("14,394,851,328");
+    expect(await prov.locator("a.permalink").getAttribute("href")).toBe("#figure=params.backbone");
+    // sections have permalinks too
+    await expect(page.locator('#sizes h2 a.anchor').getAttribute("href")).resolves.toBe("#sizes");
+
+    const calc = page.locator("#calculator");
+    await calc.locator('input[name="trainable"]').fill("4");
+    await calc.locator('input[name="checkpointing"]').uncheck();
+    await expect.poll(() => page.url()).toMatch(/[?&]k=4\b.*ckpt=0|ckpt=0.*[?&]k=4\b/);
+    const shared = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await shared.goto(page.url(), { waitUntil: "networkidle" });
+    await expect.poll(() => shared.locator('#calculator input[name="trainable"]').inputValue()).toBe("4");
+    await expect(shared.locator('#calculator input[name="checkpointing"]').isChecked()).resolves.toBe(false);
+    await expect(shared.locator('#calculator tr[data-row="shard.trainable"]').textContent()).resolves.toContain("899.7 M");
+    await page.close();
+    await shared.close();
+  });
+
+  it("exports every table as valid CSV and JSON that agree", async () => {
+    const page = await openReview(1280);
+    const links = await page.locator("p.export a").evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+    expect(links.length).toBeGreaterThanOrEqual(12);
+    const names = new Set(links.map((l) => new URL(l).pathname.replace(/\.(csv|json)$/, "")));
+    for (const name of names) {
+      const csv = await fetch(`${webUrl}${name}.csv`);
+      expect(csv.status).toBe(200);
+      expect(csv.headers.get("content-type")).toContain("text/csv");
+      const json = await fetch(`${webUrl}${name}.json`);
+      expect(json.status).toBe(200);
+      const data = (await json.json()) as { columns: string[]; rows: Record<string, unknown>[] };
+      const [header, ...rows] = parseCsv(await csv.text());
+      expect(header).toEqual(data.columns);
+      expect(rows.length).toBe(data.rows.length);
+      rows.forEach((r, i) => expect(r).toEqual(data.columns.map((c) => (data.rows[i]![c] === null ? "" : String(data.rows[i]![c])))));
+    }
+    const sizes = (await (await fetch(`${webUrl}/export/subnet-102-status-review/sizes.json`)).json()) as { rows: { id: string; value: number; published: number; agrees: boolean }[] };
+    expect(sizes.rows.find((r) => r.id === "params.backbone")).toMatchObject({ value: 861_793_792, published: 861_900_000, agrees: false });
+    expect((await fetch(`${webUrl}/export/subnet-102-status-review/nope.csv`)).status).toBe(404);
+  });
+
+  it("answers an unknown review with a 404 that lists the reviews, serves a favicon and sets security headers", async () => {
+    const page = await browser.newPage();
+    const res = await page.goto(`${webUrl}/r/no-such-review`, { waitUntil: "networkidle" });
+    expect(res!.status()).toBe(404);
+    await expect(page.locator('[data-list="reviews"]').textContent()).resolves.toContain("Subnet Status Review");
+    expect((await fetch(`${webUrl}/icon.svg`)).status).toBe(200);
+    const home = await fetch(webUrl);
+    expect(home.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    expect(home.headers.get("x-frame-options")).toBe("DENY");
+    expect(home.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(home.headers.get("referrer-policy")).toBe("strict-origin-when-cross-origin");
+    await page.close();
+  });
+
   it("switches to the dark theme and fits a phone-width screen", async () => {
     const page = await openReview(390);
     await page.locator("button.theme-toggle").click();
     await expect(page.evaluate(() => document.documentElement.dataset.theme)).resolves.toBe("dark");
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
+    // at 390 px the tables become cards: every row's Published cell is on screen, not scrolled off to the right
+    const published = await page.locator('#sizes td[data-label="Published"]:visible, table[data-table="memory"] td[data-label="GPU peak, published"]').all();
+    expect(published.length).toBe(12);
+    for (const td of published) {
+      const box = (await td.boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+    }
     await page.screenshot({ path: `${shotsDir}/review-phone-dark.png` });
   });
+
+  // last: it stops the api
+  it("serves the last good page with a \"data as of\" banner when the api is down", async () => {
+    const before = await openReview(1280);
+    await expect(before.locator(".stale").count()).resolves.toBe(0);
+    await before.close();
+    await stack.stopApi();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const res = await page.goto(webUrl, { waitUntil: "networkidle" });
+    expect(res!.status()).toBe(200);
+    const banner = page.locator('.stale[role="status"]');
+    await expect(banner.textContent()).resolves.toMatch(/^Data as of \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: the api is unreachable/);
+    await expect(page.locator("h1").textContent()).resolves.toBe("Subnet Status Review");
+    await expect(page.locator('#sizes tr[data-row="params.backbone"]').textContent()).resolves.toContain("≠ published 861.9 M");
+    const csv = await fetch(`${webUrl}/export/subnet-102-status-review/sizes.csv`);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get("x-data-as-of")).toMatch(/^\d{4}-/);
+    await page.screenshot({ path: `${shotsDir}/review-api-down.png` });
+  });
 });
+
+/** RFC 4180: quoted fields may hold commas, doubled quotes and line breaks; records end in CRLF. */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let field = "";
+  let record: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"' && field === "") quoted = true;
+    else if (ch === ",") record.push(field), (field = "");
+    else if (ch === "\r" && text[i + 1] === "\n") {
+      record.push(field);
+      records.push(record);
+      (field = ""), (record = []), i++;
+    } else if (ch === "\n" || ch === "\r") throw new Error(`bare line break at ${i}: not CRLF CSV`);
+    else field += ch;
+  }
+  if (field !== "" || record.length) throw new Error("the last record does not end in CRLF");
+  return records;
+}

@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { startTestApi } from "@subnet-review/api/testing";
@@ -18,6 +20,8 @@ export interface Stack {
   apiUrl: string;
   webUrl: string;
   browser: Browser;
+  /** Stops the api (the web app keeps running), to see the page without it. */
+  stopApi(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -55,7 +59,8 @@ export async function startStack(seed?: (ctx: { db: Db; apiUrl: string }) => Pro
   const webPort = await freePort();
   const web = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "--port", String(webPort), "--hostname", "127.0.0.1"], {
     cwd: webDir,
-    env: { ...process.env, API_URL: apiUrl, NEXT_TELEMETRY_DISABLED: "1" },
+    // each stack keeps its own last good copies of the api's answers
+    env: { ...process.env, API_URL: apiUrl, NEXT_TELEMETRY_DISABLED: "1", WEB_CACHE_DIR: await mkdtemp(join(tmpdir(), "web-last-good-")) },
     stdio: "inherit",
   });
   const webUrl = `http://127.0.0.1:${webPort}`;
@@ -66,15 +71,18 @@ export async function startStack(seed?: (ctx: { db: Db; apiUrl: string }) => Pro
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
   });
   await mkdir(shotsDir, { recursive: true });
+  let apiStopped: Promise<void> | null = null;
+  const stopApi = () => (apiStopped ??= api.stop());
   return {
     db: api.db,
     apiUrl,
     webUrl,
     browser,
+    stopApi,
     async stop() {
       await browser.close();
       web.kill("SIGTERM");
-      await api.stop();
+      await stopApi();
     },
   };
 }

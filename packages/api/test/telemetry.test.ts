@@ -38,11 +38,14 @@ async function ingestCycles() {
 }
 
 describe("section 03 and telemetry.cycles", () => {
-  it("without ingested cycles keeps the published figures and the reported window", async () => {
+  it("without ingested cycles keeps the published figures and a window derived from the published rounds × hours per round", async () => {
     const view = await client.review.bySlug.query({ slug: SLUG });
     expect(view.miners).toMatchObject({ series: [], measuredAverage: null, windowHours: null, average: { value: 225.2, kind: "reported" } });
     const rounds = view.throughput.rows.find((r) => r.figure.id === "throughput.rounds")!;
-    expect(rounds.figure.inputs.windowHours).toMatchObject({ kind: "reported", value: 365.2 });
+    // the window is not printed: it is derived from the published rounds (209.1) × hours per round (1.747), both reported
+    const window = rounds.figure.inputs.windowHours!;
+    expect(window).toMatchObject({ kind: "computed", inputs: { rounds: { kind: "reported", value: 209.1 }, hoursPerRound: { kind: "reported", value: 1.747 } } });
+    expect(window.value).toBeCloseTo(209.1 * 1.747, 9);
     expect(rounds.agrees).toBe(true);
     expect((await client.telemetry.cycles.query({ netuid: 102 })).cycles).toEqual([]);
   });

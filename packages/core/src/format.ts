@@ -58,3 +58,14 @@ export function formatFigure(f: Pick<Figure, "value" | "unit">, opts: FormatOpti
       return String(v);
   }
 }
+
+/**
+ * A figure's value with enough digits to re-add its inputs: whole numbers in full ("861,793,792"), others to six
+ * significant digits after the point at most ("1.746667").
+ */
+export function formatExact(value: number): string {
+  if (!Number.isFinite(value)) return "—";
+  if (Number.isInteger(value)) return value.toLocaleString("en-US");
+  const magnitude = Math.floor(Math.log10(Math.abs(value)));
+  return value.toLocaleString("en-US", { maximumFractionDigits: Math.min(12, Math.max(2, 5 - magnitude)) });
+}

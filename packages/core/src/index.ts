@@ -38,6 +38,6 @@ export {
   type FlopsOptions,
   type TrainingFlops,
 } from "./throughput.ts";
-export { formatFigure, type FormatOptions } from "./format.ts";
+export { formatFigure, formatExact, type FormatOptions } from "./format.ts";
 export { modelSizeFigures, memoryFigures, throughputFigures } from "./review.ts";
 export { figureTransformer, serializeFigures, deserializeFigures, WireError, WIRE_MAX_DEPTH, WIRE_MAX_BIGINT_DIGITS } from "./wire.ts";

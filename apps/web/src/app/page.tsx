@@ -1,13 +1,21 @@
 import { notFound } from "next/navigation";
 import { ReviewPage } from "../components/ReviewPage";
-import { api } from "../lib/api";
+import { Unavailable } from "../components/Unavailable";
+import { reviewList, reviewView } from "../lib/lastGood";
+import { experimentParam, type SearchParams } from "../lib/searchParams";
 
 // Rendered per request from the API: the review changes as runs and chain data arrive.
 export const dynamic = "force-dynamic";
 
-export default async function Home() {
-  const reviews = await api().review.list.query();
-  const first = reviews[0];
-  if (!first) notFound();
-  return <ReviewPage view={await api().review.bySlug.query({ slug: first.slug })} />;
+export default async function Home({ searchParams }: { searchParams: SearchParams }) {
+  const experiment = experimentParam(await searchParams);
+  try {
+    const list = await reviewList();
+    const first = list.data[0];
+    if (!first) notFound();
+    const view = await reviewView(first.slug, experiment);
+    return <ReviewPage view={view.data} asOf={view.asOf ?? list.asOf} problem={view.problem ?? list.problem} />;
+  } catch (err) {
+    return <Unavailable error={err} />;
+  }
 }

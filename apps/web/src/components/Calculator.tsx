@@ -10,7 +10,7 @@ import {
   parseModelConfig,
   type Cell,
 } from "@subnet-review/core";
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { FigureValue } from "./FigureValue";
 
 interface Inputs {
@@ -24,6 +24,41 @@ interface Inputs {
 }
 
 const cellNames: Record<Cell, string> = { A: "A · in-place ESFT", B: "B · frozen-kept", C: "C · ESFT-classic", full: "Full fine-tune" };
+
+// The calculator's inputs in the page URL (?k=4&n=16&gpu=…&mb=…&seq=…&ckpt=0&config=…), so a state can be shared.
+const URL_KEYS = { trainable: "k", kept: "n", gpu: "gpu", microBatch: "mb", seqLen: "seq", checkpointing: "ckpt", configText: "config" } as const;
+
+function fromUrl(defaults: Inputs, search: string): Inputs {
+  const q = new URLSearchParams(search);
+  const next = { ...defaults };
+  for (const [key, name] of Object.entries(URL_KEYS) as [keyof Inputs, string][]) {
+    const v = q.get(name);
+    if (v === null) continue;
+    if (key === "checkpointing") next.checkpointing = v !== "0";
+    else next[key] = v;
+  }
+  return next;
+}
+
+function toUrl(defaults: Inputs, inputs: Inputs): string {
+  const q = new URLSearchParams(window.location.search);
+  for (const [key, name] of Object.entries(URL_KEYS) as [keyof Inputs, string][]) {
+    const v = inputs[key];
+    // only what differs from the review's own inputs, so a plain link stays plain
+    if (v === defaults[key]) q.delete(name);
+    else q.set(name, key === "checkpointing" ? (v ? "1" : "0") : key === "configText" ? compactJson(String(v)) : String(v));
+  }
+  const search = q.toString();
+  return `${window.location.pathname}${search ? `?${search}` : ""}${window.location.hash}`;
+}
+
+function compactJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text));
+  } catch {
+    return text;
+  }
+}
 
 /** Everything recomputed in the browser by the same core the server uses. */
 function compute(i: Inputs) {
@@ -47,15 +82,30 @@ function compute(i: Inputs) {
 }
 
 export function Calculator({ defaultConfig, trainable, kept, gpu }: { defaultConfig: unknown; trainable: number; kept: number; gpu: string }) {
-  const [inputs, setInputs] = useState<Inputs>({
-    configText: JSON.stringify(defaultConfig, null, 1),
-    trainable: String(trainable),
-    kept: String(kept),
-    gpu,
-    microBatch: "4",
-    seqLen: "2048",
-    checkpointing: true,
-  });
+  const defaults = useMemo<Inputs>(
+    () => ({ configText: JSON.stringify(defaultConfig, null, 1), trainable: String(trainable), kept: String(kept), gpu, microBatch: "4", seqLen: "2048", checkpointing: true }),
+    [defaultConfig, trainable, kept, gpu],
+  );
+  const [inputs, setInputs] = useState<Inputs>(defaults);
+  // Read the URL after hydration (the server render has no URL state), then keep the URL in step with the inputs.
+  const loaded = useRef(false);
+  useEffect(() => {
+    const fromLink = fromUrl(defaults, window.location.search);
+    if (fromLink.configText !== defaults.configText) {
+      try {
+        fromLink.configText = JSON.stringify(JSON.parse(fromLink.configText), null, 1);
+      } catch {
+        // shown as typed: the calculator names the bad field
+      }
+    }
+    setInputs(fromLink);
+    loaded.current = true;
+  }, [defaults]);
+  useEffect(() => {
+    if (!loaded.current) return;
+    const url = toUrl(defaults, inputs);
+    if (url !== `${window.location.pathname}${window.location.search}${window.location.hash}`) window.history.replaceState(null, "", url);
+  }, [defaults, inputs]);
   const result = useMemo(() => {
     try {
       return { ok: true as const, ...compute(inputs) };
@@ -70,8 +120,8 @@ export function Calculator({ defaultConfig, trainable, kept, gpu }: { defaultCon
   return (
     <section className="review calc" id="calculator" aria-labelledby="calc-h">
       <div className="eyebrow">§ 05 · Beyond the published page</div>
-      <h2 id="calc-h">Shard &amp; memory calculator</h2>
-      <p className="note">Change the model, K, N or the GPU: every figure is recomputed here in your browser by the same core that computes the review.</p>
+      <h2 id="calc-h">Shard &amp; memory calculator <a className="anchor" href="#calculator" aria-label="Link to section 05, the calculator">#</a></h2>
+      <p className="note">Change the model, K, N or the GPU: every figure is recomputed here in your browser by the same core that computes the review. The page address keeps your inputs, so a link shares them.</p>
       <form onSubmit={(e) => e.preventDefault()}>
         <label>K, trainable experts / layer<input name="trainable" inputMode="numeric" value={inputs.trainable} onChange={set("trainable")} /></label>
         <label>N, kept frozen experts / layer<input name="kept" inputMode="numeric" value={inputs.kept} onChange={set("kept")} /></label>

@@ -1,12 +1,13 @@
 import type { ReviewView } from "../lib/api";
 import { cellColors, cellNames, formatPoints } from "../lib/format";
+import { ExportLinks } from "./ExportLinks";
 import { FigureValue, KindBadge } from "./FigureValue";
 import { LineChart } from "./LineChart";
 
 type Evals = ReviewView["evals"];
 
 /** Section 04's measured evals (recorded by `pnpm review eval`), shown under the published figures they check. */
-export function EvalSection({ evals }: { evals: Evals }) {
+export function EvalSection({ evals, slug, experiment }: { evals: Evals; slug: string; experiment: string | undefined }) {
   if (!evals) {
     return (
       <div data-section="evals-measured">
@@ -22,10 +23,14 @@ export function EvalSection({ evals }: { evals: Evals }) {
       {evals.gsm8k.length > 0 ? (
         <>
           <LineChart
+            id="chart-gsm8k"
+            yDomain={[0, 100]}
+            integerX
             title="GSM8K-CoT strict-match accuracy by training step, per cell (measured)"
             xLabel="training step"
             yLabel="GSM8K strict (%)"
-            yFormat={(v) => `${v.toFixed(1)}%`}
+            yFormat={(v) => `${v.toFixed(0)}%`}
+            valueFormat={(v) => `${v.toFixed(1)}%`}
             series={evals.gsm8k.map((c) => ({ name: cellNames[c.cell], color: cellColors[c.cell], points: c.points.map((p) => ({ x: p.step, y: p.figure.value })) }))}
           />
           <div className="table-wrap">
@@ -47,6 +52,7 @@ export function EvalSection({ evals }: { evals: Evals }) {
               </tbody>
             </table>
           </div>
+          <ExportLinks slug={slug} name="gsm8k-measured" experiment={experiment} />
         </>
       ) : (
         <p className="empty">No GSM8K evaluation of these runs is recorded yet.</p>
@@ -81,6 +87,7 @@ export function EvalSection({ evals }: { evals: Evals }) {
               </tbody>
             </table>
           </div>
+          <ExportLinks slug={slug} name="retention-measured" experiment={experiment} />
         </>
       ) : null}
     </div>

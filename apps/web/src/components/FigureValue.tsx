@@ -1,10 +1,14 @@
 "use client";
 
-import { formatFigure, type Figure } from "@subnet-review/core";
+import { formatExact, formatFigure, type Figure } from "@subnet-review/core";
 import { useId, useState } from "react";
+import { kindOf, type DisplayKind } from "../lib/kind";
 
-/** A figure's display value; clicking it opens its formula, kind and inputs (each input opens the same way). */
-export function FigureValue({ figure, showKind = false }: { figure: Figure; showKind?: boolean }) {
+/**
+ * A figure's display value; clicking it opens its formula, kind and inputs (each input opens the same way, with
+ * its exact value so the inputs re-add). `decimals` fixes the digits where a column must read alike.
+ */
+export function FigureValue({ figure, showKind = false, decimals }: { figure: Figure; showKind?: boolean; decimals?: number }) {
   const [open, setOpen] = useState(false);
   const panelId = useId();
   return (
@@ -17,15 +21,15 @@ export function FigureValue({ figure, showKind = false }: { figure: Figure; show
         onClick={() => setOpen((o) => !o)}
         title="How it's computed"
       >
-        {formatFigure(figure)}
+        {formatFigure(figure, decimals === undefined ? {} : { decimals })}
       </button>
-      {showKind ? <KindBadge kind={figure.kind} /> : null}
+      {showKind ? <KindBadge kind={kindOf(figure)} /> : null}
       {open ? <Provenance id={panelId} figure={figure} /> : null}
     </span>
   );
 }
 
-export function KindBadge({ kind }: { kind: Figure["kind"] }) {
+export function KindBadge({ kind }: { kind: DisplayKind }) {
   return <span className={`kind kind-${kind}`}>{kind}</span>;
 }
 
@@ -34,15 +38,16 @@ function Provenance({ id, figure }: { id: string; figure: Figure }) {
   return (
     <div className="prov" id={id} role="region" aria-label={`How ${figure.label} is computed`}>
       <div>
-        <strong>{figure.label}</strong> <KindBadge kind={figure.kind} />
+        <strong>{figure.label}</strong> <KindBadge kind={kindOf(figure)} />{" "}
+        <a className="permalink" href={`#figure=${encodeURIComponent(figure.id)}`} aria-label={`Link to ${figure.label}`}>link</a>
       </div>
-      <div>{figure.formula}</div>
+      <div>= <span className="exact">{formatExact(figure.value)}</span> {figure.unit}: {figure.formula}</div>
       {figure.source ? <div className="note">Source: {figure.source}</div> : null}
       {inputs.length > 0 ? (
         <ul>
           {inputs.map(([name, input]) => (
             <li key={name}>
-              <code>{name}</code> = <FigureValue figure={input} />
+              <code>{name}</code> = <span className="exact">{formatExact(input.value)}</span> {input.unit} (<FigureValue figure={input} />)
             </li>
           ))}
         </ul>

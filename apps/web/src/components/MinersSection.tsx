@@ -1,5 +1,7 @@
 import type { ReviewView } from "../lib/api";
+import { ExportLinks } from "./ExportLinks";
 import { FigureValue, KindBadge } from "./FigureValue";
+import { SectionHeading } from "./SectionHeading";
 import { LineChart } from "./LineChart";
 
 export function MinersSection({ view }: { view: ReviewView }) {
@@ -8,28 +10,24 @@ export function MinersSection({ view }: { view: ReviewView }) {
   const last = series.at(-1);
   return (
     <section className="review" id="miners" aria-labelledby="miners-h">
-      <div className="eyebrow">§ 03 · Metric</div>
-      <h2 id="miners-h">Active Miners</h2>
+      <SectionHeading id="miners" number="03" title="Active Miners" />
       {measuredAverage && first && last ? (
         <>
           <p data-figure-line="miners-measured">
             <strong><FigureValue figure={measuredAverage} /></strong> distinct active miners per cycle on average across{" "}
             {series.length} cycles ingested from the chain (cycles {first.cycle.toLocaleString("en-US")}–{last.cycle.toLocaleString("en-US")}). <KindBadge kind="measured" />
           </p>
-          <LineChart integerX
+          <LineChart integerX id="chart-miners"
             title={`Distinct active miners per cycle, subnet ${view.subnet.netuid}`}
             xLabel="Cycle"
             yLabel="Distinct active miners"
             series={[
-              { name: "measured", color: "var(--kind-measured)", points: series.map((p) => ({ x: p.cycle, y: p.activeMiners })) },
+              { name: "distinct active miners per cycle (measured)", color: "var(--kind-measured)", points: series.map((p) => ({ x: p.cycle, y: p.activeMiners })) },
               // The published average as a flat reference line over the same cycles.
-              ...(average ? [{ name: "published", color: "var(--kind-reported)", points: [{ x: first.cycle, y: average.value }, { x: last.cycle, y: average.value }] }] : []),
+              ...(average ? [{ name: "published average (reported)", color: "var(--kind-reported)", points: [{ x: first.cycle, y: average.value }, { x: last.cycle, y: average.value }] }] : []),
             ]}
           />
-          <ul className="legend" aria-label="Chart legend">
-            <li><span className="swatch" style={{ background: "var(--kind-measured)" }} />distinct active miners per cycle (measured)</li>
-            {average ? <li><span className="swatch" style={{ background: "var(--kind-reported)" }} />published average (reported)</li> : null}
-          </ul>
+          <ExportLinks slug={view.slug} name="miners" />
           <p className="note">
             Active: registered hotkeys, not on the validator whitelist, that committed inside the cycle&apos;s MinerCommit1 or
             MinerCommit2 window, read at finalized blocks.

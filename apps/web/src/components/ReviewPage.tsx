@@ -1,26 +1,31 @@
 import type { ReviewView } from "../lib/api";
 import { Calculator } from "./Calculator";
 import { CellsSection } from "./CellsSection";
-import { KindBadge } from "./FigureValue";
+import { MarksLegend } from "./Compared";
+import { HashOpener } from "./HashOpener";
 import { MinersSection } from "./MinersSection";
 import { SizesSection } from "./SizesSection";
 import { ThemeToggle } from "./ThemeToggle";
 import { ThroughputSection } from "./ThroughputSection";
 
-export function ReviewPage({ view }: { view: ReviewView }) {
+/** `asOf`: the page is the last good copy of that time (the api did not answer), with `problem` saying why. */
+export function ReviewPage({ view, asOf = null, problem = null }: { view: ReviewView; asOf?: string | null; problem?: string | null }) {
   return (
     <main>
+      <HashOpener />
+      {asOf ? (
+        <p className="stale" role="status" data-as-of={asOf}>
+          Data as of {asOf.replace("T", " ").replace(/\.\d+Z$/, " UTC")}: {problem ?? "the api did not answer"}, so this is the last copy this server received.
+        </p>
+      ) : null}
       <header className="top">
         <div className="eyebrow">Network Telemetry · Status Review · subnet {view.subnet.netuid}</div>
         <ThemeToggle />
       </header>
       <h1>{view.title}</h1>
       <p className="lede">{view.summary}</p>
-      <p className="note">
-        Every figure opens its formula and inputs. Kinds: <KindBadge kind="computed" /> by core from the model config,{" "}
-        <KindBadge kind="measured" /> by a run or the chain, <KindBadge kind="estimated" /> from assumed constants,{" "}
-        <KindBadge kind="reported" /> as published ({view.source}).
-      </p>
+      <p className="note">Every figure opens its formula and inputs; the published figures are from {view.source}.</p>
+      <MarksLegend />
       <SizesSection view={view} />
       <ThroughputSection view={view} />
       <MinersSection view={view} />

@@ -1,7 +1,9 @@
 import { formatFigure } from "@subnet-review/core";
 import type { ReviewView } from "../lib/api";
 import { ComparedTable, FigureRow } from "./Compared";
+import { ExportLinks } from "./ExportLinks";
 import { FigureValue } from "./FigureValue";
+import { SectionHeading } from "./SectionHeading";
 
 export function SizesSection({ view }: { view: ReviewView }) {
   const { cards, rows, more } = view.sizes;
@@ -9,8 +11,7 @@ export function SizesSection({ view }: { view: ReviewView }) {
   const parked = cards.expertsPerLayer.value - K;
   return (
     <section className="review" id="sizes" aria-labelledby="sizes-h">
-      <div className="eyebrow">§ 01 · Metric</div>
-      <h2 id="sizes-h">Model &amp; Shard Sizes</h2>
+      <SectionHeading id="sizes" number="01" title="Model & Shard Sizes" />
       <div className="cards">
         <div className="card" data-card="full">
           <div className="eyebrow">Full architecture</div>
@@ -32,12 +33,13 @@ export function SizesSection({ view }: { view: ReviewView }) {
         {parked} routed experts per layer are parked on CPU.
       </p>
       <ComparedTable rows={rows} />
+      <ExportLinks slug={view.slug} name="sizes" />
       <details>
         <summary className="note">More from the same census ({more.length} figures)</summary>
         <div className="table-wrap">
-          <table>
+          <table className="stack">
             <tbody>
-              {more.map((f) => <FigureRow key={f.id} figure={f} published={null} agrees={null} />)}
+              {more.map((f) => <FigureRow key={f.id} figure={f} published={null} agrees={null} difference={null} />)}
             </tbody>
           </table>
         </div>

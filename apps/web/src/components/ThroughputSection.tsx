@@ -1,7 +1,9 @@
 import { formatFigure } from "@subnet-review/core";
 import type { ReviewView } from "../lib/api";
 import { ComparedTable } from "./Compared";
+import { ExportLinks } from "./ExportLinks";
 import { FigureValue, KindBadge } from "./FigureValue";
+import { SectionHeading } from "./SectionHeading";
 
 export function ThroughputSection({ view }: { view: ReviewView }) {
   const { headline, rows, windowNote } = view.throughput;
@@ -9,8 +11,7 @@ export function ThroughputSection({ view }: { view: ReviewView }) {
   const multiplier = headline.figure.inputs.multiplier;
   return (
     <section className="review" id="throughput" aria-labelledby="throughput-h">
-      <div className="eyebrow">§ 02 · Metric</div>
-      <h2 id="throughput-h">Network Throughput (tokens/sec)</h2>
+      <SectionHeading id="throughput" number="02" title="Network Throughput (tokens/sec)" />
       <div className="cards">
         <div className="card" data-card="tokens-per-second">
           <div className="eyebrow">Network throughput · across the window</div>
@@ -22,6 +23,7 @@ export function ThroughputSection({ view }: { view: ReviewView }) {
         </div>
       </div>
       <ComparedTable rows={rows} />
+      <ExportLinks slug={view.slug} name="throughput" />
       <p className="note">
         Estimated: the per-GPU rate and the multiplier for merged miner outputs are assumed constants, not measurements.
         {windowNote ? ` Window hours: ${windowNote}.` : null}

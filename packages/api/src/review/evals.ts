@@ -72,10 +72,13 @@ export async function loadEvalsView(db: Db, runs: RunsView | null, baseModel: st
   if (rows.length === 0) return null;
   const of = (runId: string | null, task: string, metric: string) => rows.filter((r) => r.runId === runId && r.task === task && r.metric === metric);
 
+  // The base model is every curve's step 0: a run's own step-0 evaluation, else a run-less one of the base model.
+  const baseGsm8k = of(null, "gsm8k_cot", "strict-match").at(-1);
   const gsm8k = cells.flatMap(({ cell, runId }): EvalCurve[] => {
     const points = of(runId, "gsm8k_cot", "strict-match")
       .filter((r) => r.step !== null)
       .map((r) => ({ step: r.step!, figure: evalFigure(r, `evals.gsm8k.${cell}.step${r.step}`, `GSM8K strict, cell ${cell}, step ${r.step}`) }));
+    if (points.length && points[0]!.step !== 0 && baseGsm8k) points.unshift({ step: 0, figure: evalFigure(baseGsm8k, "evals.gsm8k.base", "GSM8K strict, base model (step 0)") });
     return points.length ? [{ cell, runId, points }] : [];
   });
 

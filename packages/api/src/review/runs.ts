@@ -22,6 +22,8 @@ export interface RunCellView {
   shape: { batch: number; seq: number; checkpointing: boolean; dtype: string } | null;
   trainable: number;
   kept: number;
+  /** the run's settings as its spec recorded them; null where the spec does not say */
+  params: RunParams;
   /** training loss by step; when a run has more than MAX_CURVE_POINTS steps, each point is the mean of a bucket */
   loss: { step: number; loss: number }[];
   stepsPerPoint: number;
@@ -33,9 +35,33 @@ export interface RunCellView {
   mfu: Figure | null;
 }
 
+export interface RunParams {
+  model: string | null;
+  routingMode: string | null;
+  topK: number | null;
+  lr: number | null;
+  seed: number | null;
+}
+
+/** An experiment with runs, for the picker. */
+export interface ExperimentOption {
+  name: string;
+  /** completed: every cell it ran has a completed run; else the state of its latest run */
+  status: "completed" | "running" | "failed";
+  cells: string[];
+  /** latest start or finish among its runs, ISO */
+  lastActivity: string;
+}
+
 export interface RunsView {
   experiment: string;
+  /** how the experiment shown was chosen */
+  chosenBy: "request" | "latest-completed" | "review" | "latest";
+  experiments: ExperimentOption[];
+  /** per cell, the latest completed run (else its latest run) */
   cells: RunCellView[];
+  /** runs newer than the one shown for their cell (running or failed), so a reader knows they exist */
+  newer: { cell: string; runId: string; status: string }[];
 }
 
 /** What the view reads from a run's stored spec (written by the trainer's runner). */
@@ -48,6 +74,31 @@ const storedSpec = z.looseObject({
   modelConfig: z.record(z.string(), z.unknown()),
 });
 const storedHardware = z.looseObject({ device: z.string(), device_name: z.string() });
+/** Settings the page shows beside a run; each optional, as older runs (and other trainers) may lack them. */
+const storedParams = z.looseObject({
+  model: z.string().optional(),
+  routingMode: z.string().optional(),
+  topK: z.number().int().optional(),
+  lr: z.number().optional(),
+  seed: z.number().int().optional(),
+  modelConfig: z.looseObject({ num_experts_per_tok: z.number().int().optional() }).optional(),
+});
+
+/** The run's columns when the record has them (routing mode and top-k, recorded since the trainer stores them). */
+const runColumns = z.looseObject({ routingMode: z.string().nullish(), topK: z.number().int().nullish() });
+
+function runParams(run: TrainingRun): RunParams {
+  const cols = runColumns.safeParse(run).data;
+  const d = storedParams.safeParse(run.spec).data;
+  return {
+    // the checkpoint directory's name, not the machine's path to it
+    model: d?.model ? (d.model.split(/[\\/]/).filter(Boolean).at(-1) ?? null) : null,
+    routingMode: cols?.routingMode ?? d?.routingMode ?? null,
+    topK: cols?.topK ?? d?.topK ?? d?.modelConfig?.num_experts_per_tok ?? null,
+    lr: d?.lr ?? null,
+    seed: d?.seed ?? null,
+  };
+}
 
 /** Mean loss over equal buckets of consecutive steps, at most `max` points; the bucket's last step is its x. */
 export function downsampleLoss(steps: { step: number; loss: number }[], max = MAX_CURVE_POINTS): { points: { step: number; loss: number }[]; perPoint: number } {
@@ -115,9 +166,11 @@ function cellView(run: TrainingRun, steps: { step: number; loss: number }[]): Ru
     shape: spec.success ? { batch: spec.data.batch, seq: spec.data.seq, checkpointing: spec.data.activationCheckpointing, dtype: spec.data.dtype } : null,
     trainable: run.trainable,
     kept: run.kept,
+    params: runParams(run),
     loss: points,
     stepsPerPoint: perPoint,
-    finalLoss: last ? measured("finalLoss", `Cell ${run.cell} training loss at step ${last.step}`, last.loss, "ratio", "mean cross-entropy over the step's target tokens (nats)") : null,
+    // a final loss only for a finished run: a running or failed run's last step is not its final loss
+    finalLoss: last && run.status === "completed" ? measured("finalLoss", `Cell ${run.cell} training loss at step ${last.step}`, last.loss, "ratio", "mean cross-entropy over the step's target tokens (nats)") : null,
     wallclock:
       run.wallclockSeconds === null
         ? null
@@ -138,21 +191,71 @@ function cellView(run: TrainingRun, steps: { step: number; loss: number }[]): Ru
   };
 }
 
-/** The latest run of each cell in the experiment, or null when it has none. */
-export async function loadRunsView(db: Db, experimentId: number | null): Promise<RunsView | null> {
-  if (experimentId === null) return null;
-  const experiment = await db.experiment.findUnique({ where: { id: experimentId }, select: { name: true } });
-  if (!experiment) return null;
-  const runs = await db.trainingRun.findMany({ where: { experimentId }, orderBy: { startedAt: "desc" } });
-  const latest = new Map<string, TrainingRun>();
-  for (const r of runs) if (!latest.has(r.cell)) latest.set(r.cell, r);
-  if (latest.size === 0) return null;
+type RunRow = Pick<TrainingRun, "id" | "cell" | "status" | "startedAt" | "finishedAt"> & { experiment: { name: string } | null };
+
+/** Per cell, the latest completed run, else the latest run: a newer running or failed run never hides a completed one. */
+function shownRuns(runs: RunRow[]): Map<string, RunRow> {
+  const shown = new Map<string, RunRow>();
+  for (const r of runs) {
+    const had = shown.get(r.cell);
+    if (!had || (had.status !== "completed" && r.status === "completed")) shown.set(r.cell, r);
+  }
+  return shown;
+}
+
+function experimentOptions(runs: RunRow[]): ExperimentOption[] {
+  const byName = new Map<string, RunRow[]>();
+  for (const r of runs) if (r.experiment) byName.set(r.experiment.name, [...(byName.get(r.experiment.name) ?? []), r]);
+  return [...byName.entries()]
+    .map(([name, rs]): ExperimentOption => {
+      const shown = [...shownRuns(rs).values()];
+      const latest = rs[0]!;
+      const times = rs.flatMap((r) => [r.startedAt, r.finishedAt ?? r.startedAt]).map((d) => d.getTime());
+      return {
+        name,
+        status: shown.every((r) => r.status === "completed") ? "completed" : latest.status === "running" ? "running" : "failed",
+        cells: [...new Set(rs.map((r) => r.cell))].sort(),
+        lastActivity: new Date(Math.max(...times)).toISOString(),
+      };
+    })
+    .sort((a, b) => b.lastActivity.localeCompare(a.lastActivity));
+}
+
+/**
+ * The runs of one experiment: the one requested, else the latest completed experiment, else the review's own,
+ * else the latest; null when no run is recorded.
+ */
+export async function loadRunsView(db: Db, reviewExperimentId: number | null, requested?: string): Promise<RunsView | null> {
+  const runs: RunRow[] = await db.trainingRun.findMany({
+    where: { experimentId: { not: null } },
+    select: { id: true, cell: true, status: true, startedAt: true, finishedAt: true, experiment: { select: { name: true } } },
+    orderBy: [{ startedAt: "desc" }, { id: "desc" }],
+  });
+  const experiments = experimentOptions(runs);
+  if (experiments.length === 0) return null;
+  const review = reviewExperimentId === null ? null : await db.experiment.findUnique({ where: { id: reviewExperimentId }, select: { name: true } });
+  const pick = (name: string | undefined) => experiments.find((e) => e.name === name);
+  const [chosen, chosenBy] = ((): [ExperimentOption, RunsView["chosenBy"]] => {
+    const asked = pick(requested);
+    if (asked) return [asked, "request"];
+    const completed = experiments.find((e) => e.status === "completed");
+    if (completed) return [completed, "latest-completed"];
+    const own = pick(review?.name);
+    return own ? [own, "review"] : [experiments[0]!, "latest"];
+  })();
+  const mine = runs.filter((r) => r.experiment?.name === chosen.name);
+  const shown = shownRuns(mine);
+  const newer = mine.filter((r) => {
+    const s = shown.get(r.cell)!;
+    return r.id !== s.id && r.startedAt > s.startedAt;
+  });
+  const rows = await db.trainingRun.findMany({ where: { id: { in: [...shown.values()].map((r) => r.id) } } });
   const cells = await Promise.all(
     (["A", "B", "C"] as const).flatMap((cell) => {
-      const run = latest.get(cell);
+      const run = rows.find((r) => r.cell === cell);
       if (!run) return [];
       return [db.trainingStep.findMany({ where: { runId: run.id }, orderBy: { step: "asc" }, select: { step: true, loss: true } }).then((steps) => cellView(run, steps))];
     }),
   );
-  return { experiment: experiment.name, cells };
+  return { experiment: chosen.name, chosenBy, experiments, cells, newer: newer.map((r) => ({ cell: r.cell, runId: r.id, status: r.status })) };
 }

@@ -3,7 +3,6 @@ import {
   estimateMemory,
   estimateThroughput,
   figure,
-  formatFigure,
   modelSizeFigures,
   parseModelConfig,
   type Cell,
@@ -14,13 +13,11 @@ import { ReportedFigures } from "./reported.ts";
 import { loadRunsView, type RunsView } from "./runs.ts";
 import { loadEvalsView, type EvalsView } from "./evals.ts";
 import { buildMinersView, loadChainWindow, type ChainWindow, type MinersView } from "./miners.ts";
+import { compare, type ComparedFigure } from "./differences.ts";
+import { compareMemory, type MemoryComparison } from "./memory.ts";
+import { measuredTakeaway, reportedTakeaway, ratioFigure, type Takeaway } from "./takeaway.ts";
 
-/** A computed figure beside the published one it reproduces, and whether they agree at the published rounding. */
-export interface ComparedFigure {
-  figure: Figure;
-  published: Figure | null;
-  agrees: boolean | null;
-}
+export type { ComparedFigure, Difference } from "./differences.ts";
 
 export interface CellMemoryView {
   cell: Cell;
@@ -36,6 +33,8 @@ export interface CellMemoryView {
   gpusNeeded: number | null;
   gpu: string;
   publishedPeak: Figure[];
+  /** our estimate beside the published peak and "Fits on", and what differs */
+  compared: MemoryComparison;
 }
 
 /** The cells that train experts (the full fine-tune is only priced, not run). */
@@ -68,16 +67,15 @@ export interface ReviewView {
     wallclock: { cell: TrainedCell; figure: Figure }[];
     gsm8k: { cell: TrainedCell; points: Figure[] }[];
     retention: RetentionRow[];
+    /** total memory, full fine-tune over cell A: ours (estimated) and the published peaks' (derived) */
+    memoryRatio: { ours: Figure; published: Figure | null };
   };
+  /** The one-line takeaway: from measured runs and evals when they exist, else from the published figures. */
+  takeaway: Takeaway | null;
   /** Section 04's training runs (latest per cell of the review's experiment); null when none are recorded. */
   runs: RunsView | null;
   /** Section 04's measured evals of those runs (GSM8K vs step, retention); null when none are recorded. */
   evals: EvalsView | null;
-}
-
-/** Agreement at the published rounding: both format to the same text. */
-function compare(computed: Figure, published: Figure | null): ComparedFigure {
-  return { figure: computed, published, agrees: published ? formatFigure(computed) === formatFigure({ ...published, unit: computed.unit }) : null };
 }
 
 // The published review's activation assumptions are not printed; the memory table is shown for the trainer's
@@ -87,7 +85,7 @@ const MEMORY_SHAPE = { microBatch: 4, seqLen: 2048, checkpointing: true } as con
 type ReviewRow = Review & { subnet: Subnet; modelConfig: ModelConfig; experiment: Experiment | null; figures: ReportedFigure[] };
 
 /** Everything the review page shows, computed by core from the stored config and constants, beside the reported figures. */
-export function buildReviewView(row: ReviewRow, chain: ChainWindow | null = null): Omit<ReviewView, "runs" | "evals"> {
+export function buildReviewView(row: ReviewRow, chain: ChainWindow | null = null): Omit<ReviewView, "runs" | "evals" | "takeaway"> & { reportedTakeaway: Takeaway | null } {
   const constants = reviewConstantsSchema.parse(row.constants);
   const reported = new ReportedFigures(row.figures);
   const config = parseModelConfig(row.modelConfig.config);
@@ -123,7 +121,7 @@ export function buildReviewView(row: ReviewRow, chain: ChainWindow | null = null
     cycleBlocks: miners.cycleLength ?? figure({ id: "throughput.cycleBlocks", label: "Cycle length", value: constants.cycleBlocks, unit: "blocks", formula: "cycle_length_blocks, sum of the cycle's phase lengths", kind: "reported", source }),
     blockSeconds: figure({ id: "throughput.blockSeconds", label: "Block time", value: constants.blockSeconds, unit: "seconds", formula: "seconds per block", kind: "reported", source }),
     // Ingested cycles measure the window (so rounds counted follow the chain); otherwise the published constant.
-    windowHours: miners.windowHours ?? figure({ id: "throughput.windowHours", label: "Window", value: constants.windowHours, unit: "hours", formula: constants.windowHoursNote ?? "hours in the review window", kind: "reported", source }),
+    windowHours: miners.windowHours ?? publishedWindow(reported) ?? figure({ id: "throughput.windowHours", label: "Window", value: constants.windowHours, unit: "hours", formula: constants.windowHoursNote ?? "hours in the review window", kind: "reported", source }),
   });
   const tp = new Map(throughput.figures.map((f) => [f.id, f]));
   const tpRow = (id: string) => compare(tp.get(id)!, reported.get(id));
@@ -160,6 +158,7 @@ export function buildReviewView(row: ReviewRow, chain: ChainWindow | null = null
       gpusNeeded: m.gpusNeeded,
       gpu: m.gpu,
       publishedPeak: reported.withPrefix(`memory.${cell}.peakGB`),
+      compared: compareMemory(census, m, shard, MEMORY_SHAPE, reported, byId("statesGB")),
     };
   });
 
@@ -214,7 +213,7 @@ export function buildReviewView(row: ReviewRow, chain: ChainWindow | null = null
     throughput: {
       headline: tpRow("throughput.tokensPerSecond"),
       rows: ["throughput.tokensPerSecond", "throughput.hoursPerRound", "throughput.tokensPerRound", "throughput.rounds"].map(tpRow),
-      windowNote: miners.windowHours ? `measured, ${miners.windowHours.formula}` : (constants.windowHoursNote ?? null),
+      windowNote: miners.windowHours ? `measured, ${miners.windowHours.formula}` : publishedWindow(reported) ? `derived: ${publishedWindow(reported)!.formula}` : (constants.windowHoursNote ?? null),
     },
     miners,
     cells: {
@@ -227,15 +226,40 @@ export function buildReviewView(row: ReviewRow, chain: ChainWindow | null = null
       }),
       gsm8k: trainedCells.map((cell) => ({ cell, points: reported.withPrefix(`gsm8k.${cell}.`) })),
       retention,
+      memoryRatio: {
+        ours: ratioFigure("memory.ratio.fullOverA", "Full fine-tune memory / cell A memory, estimated", memory.full.figures.find((f) => f.id === "memory.full.totalGB")!, memory.A.figures.find((f) => f.id === "memory.A.totalGB")!),
+        published: (() => {
+          const full = reported.withPrefix("memory.full.peakGB").at(-1);
+          const a = reported.withPrefix("memory.A.peakGB").at(-1);
+          return full && a ? ratioFigure("memory.ratio.published", "Full fine-tune peak / cell A peak, published", full, a) : null;
+        })(),
+      },
     },
+    reportedTakeaway: reportedTakeaway(reported),
   };
+}
+
+/** The published window in hours, derived from its printed rounds × hours per round (the hours are not printed). */
+function publishedWindow(reported: ReportedFigures): Figure | null {
+  const rounds = reported.get("throughput.rounds");
+  const hours = reported.get("throughput.hoursPerRound");
+  if (!rounds || !hours) return null;
+  return figure({
+    id: "throughput.windowHours",
+    label: "Window",
+    value: rounds.value * hours.value,
+    unit: "hours",
+    formula: `not printed in the published review: its rounds counted (${rounds.value}) × hours per round (${hours.value})`,
+    kind: "computed",
+    inputs: { rounds, hoursPerRound: hours },
+  });
 }
 
 /**
  * Loads a review and everything measured that belongs to it. Each measured part (chain cycles, runs, evals)
  * has its own loader module under src/review/ and adds its field to the view here.
  */
-export async function loadReviewView(db: Db, slug: string): Promise<ReviewView | null> {
+export async function loadReviewView(db: Db, slug: string, experiment?: string): Promise<ReviewView | null> {
   const row = await db.review.findUnique({
     where: { slug },
     include: { subnet: true, modelConfig: true, experiment: true, figures: true },
@@ -243,7 +267,9 @@ export async function loadReviewView(db: Db, slug: string): Promise<ReviewView |
   if (!row) return null;
   const [chain, runs] = await Promise.all([
     loadChainWindow(db, { netuid: row.subnet.netuid, cycleFrom: row.cycleFrom, cycleTo: row.cycleTo }),
-    loadRunsView(db, row.experimentId),
+    loadRunsView(db, row.experimentId, experiment),
   ]);
-  return { ...buildReviewView(row, chain), runs, evals: await loadEvalsView(db, runs, row.modelConfig.name) };
+  const { reportedTakeaway: published, ...view } = buildReviewView(row, chain);
+  const evals = await loadEvalsView(db, runs, row.modelConfig.name);
+  return { ...view, runs, evals, takeaway: measuredTakeaway(runs, evals) ?? published };
 }

@@ -1,16 +1,21 @@
-import { TRPCClientError } from "@trpc/client";
 import { notFound } from "next/navigation";
 import { ReviewPage } from "../../../components/ReviewPage";
-import { api } from "../../../lib/api";
+import { Unavailable } from "../../../components/Unavailable";
+import { isNotFound, reviewView } from "../../../lib/lastGood";
+import { experimentParam, type SearchParams } from "../../../lib/searchParams";
 
 export const dynamic = "force-dynamic";
 
-export default async function Review({ params }: { params: Promise<{ slug: string }> }) {
+export default async function Review({ params, searchParams }: { params: Promise<{ slug: string }>; searchParams: SearchParams }) {
   const { slug } = await params;
+  const experiment = experimentParam(await searchParams);
+  let view;
   try {
-    return <ReviewPage view={await api().review.bySlug.query({ slug })} />;
+    view = await reviewView(slug, experiment);
   } catch (err) {
-    if (err instanceof TRPCClientError && (err.data as { code?: string } | undefined)?.code === "NOT_FOUND") notFound();
-    throw err;
+    // bad slug text and unknown slugs both answer 404 with the list of reviews
+    if (isNotFound(err) || (err as { data?: { code?: string } }).data?.code === "BAD_REQUEST") notFound();
+    return <Unavailable error={err} />;
   }
+  return <ReviewPage view={view.data} asOf={view.asOf} problem={view.problem} />;
 }

@@ -1,0 +1,28 @@
+import { datasets, toCsv } from "../../../../lib/datasets";
+import { isNotFound, reviewView } from "../../../../lib/lastGood";
+import { experimentParam } from "../../../../lib/searchParams";
+
+export const dynamic = "force-dynamic";
+
+const text = (status: number, body: string) => new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+
+/** /export/SLUG/NAME.csv or .json: one table or series of the review, as the page shows it. */
+export async function GET(request: Request, { params }: { params: Promise<{ slug: string; file: string }> }) {
+  const { slug, file } = await params;
+  const m = /^([a-z0-9-]+)\.(csv|json)$/.exec(file);
+  if (!m || !/^[a-z0-9-]{1,100}$/.test(slug)) return text(404, "file: NAME.csv or NAME.json of a table on the review page");
+  const [, name, format] = m;
+  let view;
+  try {
+    view = await reviewView(slug, experimentParam(Object.fromEntries(new URL(request.url).searchParams)));
+  } catch (err) {
+    return isNotFound(err) ? text(404, `slug: no review ${slug}`) : text(503, "the api is unreachable and no earlier copy of this review is kept");
+  }
+  const all = datasets(view.data);
+  const d = all[name!];
+  if (!d) return text(404, `file: no table ${name}; tables: ${Object.keys(all).join(", ")}`);
+  const headers: Record<string, string> = { "content-disposition": `attachment; filename="${slug}-${name}.${format}"` };
+  if (view.asOf) headers["x-data-as-of"] = view.asOf;
+  if (format === "csv") return new Response(toCsv(d), { headers: { ...headers, "content-type": "text/csv; charset=utf-8" } });
+  return Response.json({ review: slug, table: name, title: d.title, asOf: view.asOf, columns: d.columns, rows: d.rows.map((r) => Object.fromEntries(d.columns.map((c, i) => [c, r[i] ?? null]))) }, { headers });
+}

@@ -1,0 +1,77 @@
+import "server-only";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { deserializeFigures, serializeFigures } from "@subnet-review/core";
+import { TRPCClientError } from "@trpc/client";
+import { api, type ReviewList, type ReviewView } from "./api";
+
+// The last answer the api gave for each query, kept in memory and on disk, so the page can still be served (with
+// a "data as of" banner) while the api is down or too slow, and after this server restarts.
+const dir = process.env.WEB_CACHE_DIR ?? join(process.cwd(), ".next", "cache", "last-good");
+const memory = new Map<string, { at: string; data: unknown }>();
+
+function fileOf(key: string): string {
+  return join(dir, `${encodeURIComponent(key)}.json`);
+}
+
+function remember(key: string, data: unknown, at: string): void {
+  memory.set(key, { at, data });
+  try {
+    mkdirSync(dir, { recursive: true });
+    const file = fileOf(key);
+    // Written whole, then renamed over the old copy: a crash never leaves half a file.
+    writeFileSync(`${file}.tmp`, JSON.stringify({ at, data: serializeFigures(data) }));
+    renameSync(`${file}.tmp`, file);
+  } catch {
+    // A read-only disk only loses the copy that survives a restart.
+  }
+}
+
+function recall(key: string): { at: string; data: unknown } | null {
+  const hit = memory.get(key);
+  if (hit) return hit;
+  try {
+    const saved = JSON.parse(readFileSync(fileOf(key), "utf8")) as { at: string; data: unknown };
+    const entry = { at: saved.at, data: deserializeFigures(saved.data) };
+    memory.set(key, entry);
+    return entry;
+  } catch {
+    return null;
+  }
+}
+
+export interface Fresh<T> {
+  data: T;
+  /** null: live from the api; else the ISO time of the last good answer being served */
+  asOf: string | null;
+  /** why the live answer was not used */
+  problem: string | null;
+}
+
+/** A "not found" from the api is an answer, not an outage. */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof TRPCClientError && (err.data as { code?: string } | undefined)?.code === "NOT_FOUND";
+}
+
+async function withLastGood<T>(key: string, load: () => Promise<T>): Promise<Fresh<T>> {
+  try {
+    const data = await load();
+    remember(key, data, new Date().toISOString());
+    return { data, asOf: null, problem: null };
+  } catch (err) {
+    if (isNotFound(err)) throw err;
+    const saved = recall(key);
+    if (!saved) throw err;
+    const cause = err instanceof Error ? (err.cause as { name?: string } | undefined) : undefined;
+    const problem = cause?.name === "TimeoutError" ? "the api did not answer in time" : "the api is unreachable";
+    return { data: saved.data as T, asOf: saved.at, problem };
+  }
+}
+
+export function reviewList(): Promise<Fresh<ReviewList>> {
+  return withLastGood("list", () => api().review.list.query());
+}
+
+export function reviewView(slug: string, experiment?: string): Promise<Fresh<ReviewView>> {
+  return withLastGood(`view:${slug}:${experiment ?? ""}`, () => api().review.bySlug.query({ slug, ...(experiment ? { experiment } : {}) }));
+}
