@@ -1,48 +1,202 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import { serializeFigures } from "@subnet-review/core";
 import type { Db } from "@subnet-review/db";
-import { publicResponses, type CachedResponse } from "./responseCache.ts";
+import { ResponseCache, type CachedResponse } from "./responseCache.ts";
 import { appRouter } from "./root.ts";
-import { createContext } from "./trpc.ts";
+import { createContext, INTERNAL_ERROR } from "./trpc.ts";
+
+/** One failure, as logged: a line of JSON on stderr unless ApiServerOptions.log says otherwise. */
+export interface FailureLog {
+  level: "warn" | "error";
+  requestId: string;
+  /** The procedure path(s), e.g. "runs.appendSteps", or the HTTP path when no procedure was reached. */
+  path: string;
+  method: string;
+  status: number;
+  code: string;
+  /** The full message, internals included: for the operator, never sent to the client. */
+  message: string;
+  cause?: string;
+}
 
 export interface ApiServerOptions {
   db: Db;
   /** Origins allowed to call the API from a browser (the web app's origin); "*" allows any. */
   corsOrigin?: string | undefined;
+  /** Bytes of cached public responses this server keeps (default 32 MiB). */
+  cacheBytes?: number;
+  /** How long a cached response is served (default 2 s: other replicas' writes show after that). */
+  cacheTtlMs?: number;
+  /** Where failures go (default: one JSON line each on stderr). */
+  log?: (entry: FailureLog) => void;
 }
 
+export type ApiServer = Server & { responseCache: ResponseCache };
+
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** Calls in one batched request: more is a 400 naming the limit. */
+export const MAX_BATCH_CALLS = 16;
+const CACHE_TTL_MS = 2_000;
+
+/**
+ * Public queries whose anonymous answers are cached: the same for every anonymous reader, small, and asked often.
+ * Anything else (new procedures included) is answered fresh every time.
+ */
+export const cachedQueries: ReadonlySet<string> = new Set([
+  "review.list",
+  "review.bySlug",
+  "modelConfig.list",
+  "runs.byExperiment",
+  "runs.steps",
+  "evals.byRun",
+  "evals.byModel",
+  "evals.tasks",
+  "telemetry.cycles",
+]);
 
 class BodyTooLarge extends Error {}
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new BodyTooLarge();
-    chunks.push(chunk as Buffer);
+/** A failure answered here, before or around tRPC, in tRPC's error shape (so clients read it like any other). */
+class HttpFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field: string | null = null,
+  ) {
+    super(message);
   }
-  return Buffer.concat(chunks);
+}
+
+const jsonRpcCodes: Record<string, number> = { BAD_REQUEST: -32600, PAYLOAD_TOO_LARGE: -32413, METHOD_NOT_SUPPORTED: -32405, NOT_FOUND: -32004, INTERNAL_SERVER_ERROR: -32603 };
+
+function errorBody(failure: HttpFailure, requestId: string, path: string | null): Buffer {
+  const shape = {
+    message: failure.message,
+    code: jsonRpcCodes[failure.code] ?? -32603,
+    data: {
+      code: failure.code,
+      httpStatus: failure.status,
+      path,
+      requestId,
+      fields: failure.field ? [{ path: failure.field, message: failure.message }] : null,
+    },
+  };
+  return Buffer.from(JSON.stringify({ error: serializeFigures(shape) }));
+}
+
+/** Reads the body, up to MAX_BODY_BYTES; beyond, stops listening (the caller answers 413 and closes). */
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > MAX_BODY_BYTES) return Promise.reject(new BodyTooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.off("data", onData);
+        req.pause();
+        return reject(new BodyTooLarge());
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.once("end", () => resolve(Buffer.concat(chunks)));
+    req.once("error", reject);
+  });
+}
+
+/** JSON with object keys sorted, so equal inputs give equal cache keys whatever their key order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    typeof v === "object" && v !== null && !Array.isArray(v)
+      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
+      : v,
+  );
+}
+
+interface TrpcCall {
+  /** Procedure paths, in batch order. */
+  paths: string[];
+  batch: boolean;
+  /** The canonical `input` query parameter of a GET (null when absent). */
+  input: string | null;
+}
+
+/** Reads /trpc/<paths>?batch=1&input=...: the procedures, the batch cap and the input's JSON, checked here. */
+function trpcCall(url: URL, method: string): TrpcCall {
+  let pathPart: string;
+  try {
+    pathPart = decodeURIComponent(url.pathname.slice("/trpc/".length));
+  } catch {
+    throw new HttpFailure(400, "BAD_REQUEST", "path: not a valid percent-encoded procedure path", "path");
+  }
+  const batch = url.searchParams.get("batch") === "1";
+  const paths = batch ? pathPart.split(",") : [pathPart];
+  if (paths.length > MAX_BATCH_CALLS) {
+    throw new HttpFailure(400, "BAD_REQUEST", `batch: at most ${MAX_BATCH_CALLS} calls per request; got ${paths.length}`, "batch");
+  }
+  let input: string | null = null;
+  const raw = url.searchParams.get("input");
+  if (raw !== null && method !== "POST") {
+    try {
+      input = canonicalJson(JSON.parse(raw));
+    } catch {
+      throw new HttpFailure(400, "BAD_REQUEST", "input: not valid JSON", "input");
+    }
+  }
+  return { paths, batch, input };
 }
 
 /** Runs one tRPC request through the fetch adapter and buffers the answer, so it can be cached and replayed. */
-async function trpcResponse(db: Db, req: IncomingMessage, body: Buffer | undefined): Promise<CachedResponse> {
+async function trpcResponse(
+  opts: ApiServerOptions,
+  log: (entry: FailureLog) => void,
+  req: IncomingMessage,
+  call: TrpcCall,
+  body: string | undefined,
+  requestId: string,
+): Promise<CachedResponse> {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (typeof value === "string") headers.set(name, value);
   }
-  const request = new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
-    method: req.method ?? "GET",
+  // Only what tRPC reads travels on: an extra query parameter neither changes the answer nor its cache key. The
+  // host is fixed: a malformed Host header is no reason to fail.
+  const query = new URLSearchParams();
+  if (call.batch) query.set("batch", "1");
+  if (call.input !== null) query.set("input", call.input);
+  const method = req.method === "HEAD" ? "GET" : (req.method ?? "GET");
+  const request = new Request(`http://api.local/trpc/${call.paths.map(encodeURIComponent).join(",")}?${query}`, {
+    method,
     headers,
     // tRPC bodies are JSON text; a string is a BodyInit under Node's and the DOM's typings alike.
-    ...(body ? { body: body.toString("utf8") } : {}),
+    ...(body !== undefined && method !== "GET" ? { body } : {}),
   });
   const response = await fetchRequestHandler({
     endpoint: "/trpc",
     req: request,
     router: appRouter,
-    createContext: () => createContext(db, { authorization: req.headers.authorization }),
+    allowBatching: true,
+    maxBatchSize: MAX_BATCH_CALLS,
+    createContext: () => createContext(opts.db, { authorization: req.headers.authorization }, requestId),
+    onError({ error, path }) {
+      const status = getHTTPStatusCodeFromError(error);
+      log({
+        level: status >= 500 ? "error" : "warn",
+        requestId,
+        path: path ?? call.paths.join(","),
+        method: req.method ?? "GET",
+        status,
+        code: error.code,
+        message: error.message,
+        ...(status >= 500 && error.cause ? { cause: String(error.cause.stack ?? error.cause) } : {}),
+      });
+    },
   });
   return {
     status: response.status,
@@ -51,38 +205,84 @@ async function trpcResponse(db: Db, req: IncomingMessage, body: Buffer | undefin
   };
 }
 
+const writeLine = (entry: FailureLog) => process.stderr.write(`${JSON.stringify(entry)}\n`);
+
 /**
  * The HTTP server apps/api runs: tRPC under /trpc, a liveness and database check at /health.
- * Queries (GET) are public and answered from a short-lived cache; a write (POST) clears it.
+ * Anonymous GETs of the cached queries are answered from a short-lived cache bounded in bytes; a successful write
+ * clears it. Every failure is logged with its request id, which the client gets in `x-request-id`.
  */
-export function createApiServer(opts: ApiServerOptions): Server {
-  return createServer(async (req: IncomingMessage, res: ServerResponse) => {
+export function createApiServer(opts: ApiServerOptions): ApiServer {
+  const cache = new ResponseCache(opts.cacheTtlMs ?? CACHE_TTL_MS, opts.cacheBytes ?? 32 * 1024 * 1024);
+  const log = opts.log ?? writeLine;
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const requestId = randomUUID();
+    res.setHeader("x-request-id", requestId);
     if (opts.corsOrigin) {
       res.setHeader("access-control-allow-origin", opts.corsOrigin);
       res.setHeader("access-control-allow-headers", "authorization, content-type");
+      res.setHeader("access-control-expose-headers", "x-request-id");
       if (req.method === "OPTIONS") return void res.writeHead(204).end();
     }
-    const url = req.url ?? "/";
-    if (url === "/health") return health(opts.db, res);
-    if (!url.startsWith("/trpc/")) {
-      return void res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "not found" }));
-    }
+    const method = req.method ?? "GET";
+    let pathname = (req.url ?? "/").split("?")[0]!;
+    let procedures: string | null = null;
     try {
+      // The host is not ours to trust or parse: only the path and query are read.
+      const url = new URL(req.url ?? "/", "http://api.local");
+      pathname = url.pathname;
+      if (url.pathname === "/health") return await health(opts.db, res);
+      if (!url.pathname.startsWith("/trpc/")) throw new HttpFailure(404, "NOT_FOUND", `no route ${url.pathname}: the api answers /trpc/<procedure> and /health`);
+      if (method !== "GET" && method !== "HEAD" && method !== "POST") {
+        throw new HttpFailure(405, "METHOD_NOT_SUPPORTED", `method ${method}: queries are GET (or HEAD), mutations POST`);
+      }
+      const call = trpcCall(url, method);
+      procedures = call.paths.join(",");
       let answer: CachedResponse;
-      if (req.method === "GET") {
-        answer = await publicResponses.get(url, () => trpcResponse(opts.db, req, undefined));
+      if (method === "POST") {
+        const body = (await readBody(req)).toString("utf8");
+        try {
+          if (body) JSON.parse(body);
+        } catch {
+          throw new HttpFailure(400, "BAD_REQUEST", "input: the body is not valid JSON", "input");
+        }
+        answer = await trpcResponse(opts, log, req, call, body, requestId);
+      } else if (!req.headers.authorization && call.paths.every((p) => cachedQueries.has(p))) {
+        const key = `${call.batch ? "batch:" : ""}${procedures}?${call.input ?? ""}`;
+        answer = await cache.get(key, () => trpcResponse(opts, log, req, call, undefined, requestId));
       } else {
-        answer = await trpcResponse(opts.db, req, await readBody(req));
-        if (req.method === "POST") publicResponses.clear();
+        answer = await trpcResponse(opts, log, req, call, undefined, requestId);
       }
       res.writeHead(answer.status, answer.headers).end(answer.body);
     } catch (err) {
-      const tooLarge = err instanceof BodyTooLarge;
-      res
-        .writeHead(tooLarge ? 413 : 500, { "content-type": "application/json" })
-        .end(JSON.stringify({ error: tooLarge ? `request body over ${MAX_BODY_BYTES} bytes` : "internal error" }));
+      const failure =
+        err instanceof HttpFailure ? err
+        : err instanceof BodyTooLarge ? new HttpFailure(413, "PAYLOAD_TOO_LARGE", `request body over ${MAX_BODY_BYTES} bytes`)
+        : new HttpFailure(500, "INTERNAL_SERVER_ERROR", `${INTERNAL_ERROR} (request ${requestId})`);
+      log({
+        level: failure.status >= 500 ? "error" : "warn",
+        requestId,
+        path: procedures ?? pathname,
+        method,
+        status: failure.status,
+        code: failure.code,
+        message: failure.status >= 500 ? String((err as Error)?.stack ?? err) : failure.message,
+      });
+      if (res.headersSent) return void res.destroy();
+      if (err instanceof BodyTooLarge) {
+        // The rest of the body is still on its way: answer, close our side, and drain what comes (for at most 5 s)
+        // so the client reads the 413 instead of a reset, and opens a new connection for its next request.
+        res.setHeader("connection", "close");
+        res.once("finish", () => {
+          req.resume();
+          setTimeout(() => req.socket.destroy(), 5_000).unref();
+        });
+      }
+      res.writeHead(failure.status, { "content-type": "application/json" }).end(errorBody(failure, requestId, procedures));
     }
   });
+  server.once("close", () => cache.close());
+  return Object.assign(server, { responseCache: cache });
 }
 
 async function health(db: Db, res: ServerResponse): Promise<void> {

@@ -1,13 +1,15 @@
-import type { Server } from "node:http";
 import { figureTransformer } from "@subnet-review/core";
 import { createApiToken, importPublishedReview, type Db } from "@subnet-review/db";
 import { openTestDatabase } from "@subnet-review/db/testing";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import type { AppRouter } from "./root.ts";
-import { createApiServer, listen } from "./server.ts";
+import { createApiServer, listen, type ApiServer, type ApiServerOptions, type FailureLog } from "./server.ts";
 
 export interface TestApi {
   db: Db;
+  server: ApiServer;
+  /** Failures the server logged (4xx kept here; 5xx also written to stderr). */
+  logs: FailureLog[];
   /** The api's base URL on 127.0.0.1. */
   url: string;
   /** A typed client, with a write token when given. */
@@ -18,13 +20,20 @@ export interface TestApi {
 }
 
 /** For tests: a fresh database on the real Postgres with the published review, served by the real api. */
-export async function startTestApi(): Promise<TestApi> {
+export async function startTestApi(opts: Omit<ApiServerOptions, "db"> = {}): Promise<TestApi> {
   const open = await openTestDatabase();
   await importPublishedReview(open.db);
-  const server: Server = createApiServer({ db: open.db });
+  const logs: FailureLog[] = [];
+  const log = (entry: FailureLog) => {
+    logs.push(entry);
+    if (entry.level === "error") process.stderr.write(`${JSON.stringify(entry)}\n`);
+  };
+  const server = createApiServer({ log, ...opts, db: open.db });
   const url = `http://127.0.0.1:${await listen(server, 0, "127.0.0.1")}`;
   return {
     db: open.db,
+    server,
+    logs,
     url,
     client: (token) =>
       createTRPCClient<AppRouter>({
@@ -33,6 +42,7 @@ export async function startTestApi(): Promise<TestApi> {
     token: async (name = "test") => (await createApiToken(open.db, name)).secret,
     async stop() {
       server.close();
+      server.closeAllConnections();
       await open.close();
     },
   };

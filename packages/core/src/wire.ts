@@ -118,7 +118,8 @@ function wireFigureProblem(w: unknown): string | null {
 
 /** Rebuilds what serializeFigures wrote; throws WireError (naming where) for anything it could not have written. */
 export function deserializeFigures(wire: unknown): unknown {
-  if (!isPlainObject(wire) || !Object.hasOwn(wire, "d") || Object.keys(wire).some((k) => k !== "f" && k !== "d")) {
+  // No "d": the value was undefined (JSON drops it), as a procedure without input sends.
+  if (!isPlainObject(wire) || Object.keys(wire).some((k) => k !== "f" && k !== "d")) {
     throw new WireError('expected { "f": { figures }, "d": data } as figureTransformer writes it');
   }
   const table = wire.f ?? {};

@@ -2,8 +2,8 @@ import { taskMetrics, taskNameSchema, taskNames } from "@subnet-review/eval";
 import { TRPCError } from "@trpc/server";
 import type { Db, EvalResult } from "@subnet-review/db";
 import { z } from "zod";
+import { int32 } from "../fields.ts";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
-import { clearReviewViews } from "./review.ts";
 
 // Eval results as `pnpm review eval` (and eval during training) measure them. One row per
 // model | run | step | task | metric: recording the same evaluation again replaces its row.
@@ -15,13 +15,13 @@ export const evalResultInput = z
   .object({
     model: modelLabel,
     runId: runId.nullable().default(null),
-    step: z.number().int().min(0).nullable().default(null),
+    step: int32(0).nullable().default(null),
     task: taskNameSchema,
     metric: z.string().min(1),
     /** a fraction in [0, 1], as the harness reports accuracy */
     value: z.number().finite().min(0).max(1),
     stderr: z.number().finite().min(0).nullable(),
-    n: z.number().int().min(1),
+    n: int32(1),
     note: z.string().max(1000).nullable().default(null),
     samplesPath: z.string().max(1000).nullable().default(null),
   })
@@ -62,7 +62,6 @@ export const evalsRouter = createTRPCRouter({
           return ctx.db.evalResult.upsert({ where: { key }, create: data, update: data });
         }),
       );
-      clearReviewViews();
       return { recorded: input.results.length };
     }),
 

@@ -1,7 +1,7 @@
 import { countParameters, parseModelConfig } from "@subnet-review/core";
 import { z } from "zod";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
-import { badInput, clearReviewViews } from "./review.ts";
+import { badInput } from "./review.ts";
 
 export const modelConfigRouter = createTRPCRouter({
   list: publicProcedure.query(({ ctx }) =>
@@ -23,7 +23,6 @@ export const modelConfigRouter = createTRPCRouter({
         create: { name: input.name, modelType: census.modelType, config: input.config as object },
         update: { modelType: census.modelType, config: input.config as object },
       });
-      clearReviewViews();
       return { id: row.id, name: row.name, modelType: row.modelType, total: census.total, routedExperts: census.routedExperts };
     }),
 });

@@ -2,7 +2,8 @@ import { InputError, countParameters, parseModelConfig, shardSizes } from "@subn
 import { reviewConstantsSchema } from "@subnet-review/db";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { publicResponses } from "../responseCache.ts";
+import { int32 } from "../fields.ts";
+import { clearAllResponseCaches } from "../responseCache.ts";
 import { loadReviewView } from "../review/view.ts";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
 
@@ -42,8 +43,8 @@ export const reviewRouter = createTRPCRouter({
         source: z.string().min(1).max(500),
         netuid: z.number().int().min(0).max(65535),
         modelName: z.string().min(1),
-        trainable: z.number().int().min(1),
-        kept: z.number().int().min(0),
+        trainable: int32(1),
+        kept: int32(0),
         constants: reviewConstantsSchema,
       }),
     )
@@ -76,7 +77,7 @@ export const reviewRouter = createTRPCRouter({
     }),
 });
 
-/** Drops cached public responses, for writes that reach the database other than through this server's POSTs. */
+/** Drops cached public responses, for writes that reach the database other than through the api's mutations. */
 export function clearReviewViews(): void {
-  publicResponses.clear();
+  clearAllResponseCaches();
 }

@@ -1,26 +1,26 @@
 import { TRPCError } from "@trpc/server";
 import type { Db } from "@subnet-review/db";
 import { z } from "zod";
+import { int32 } from "../fields.ts";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
-import { clearReviewViews } from "./review.ts";
 
 // Training runs as the trainer streams them (packages/trainer/src/runner/records.ts). Every write is idempotent:
 // a run's backlog replayed after an API outage upserts the same rows and duplicates nothing.
 
 const runId = z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "letters, digits, '.', '_' and '-', at most 100");
-const layerIds = z.record(z.string().regex(/^\d+$/, "a MoE layer index"), z.array(z.number().int().min(0)));
+const layerIds = z.record(z.string().regex(/^\d+$/, "a MoE layer index"), z.array(int32(0)));
 const bytes = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable();
 const experimentName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, "lowercase letters, digits, '.', '_' and '-', at most 100");
 
 export const runCreateInput = z.object({
   id: runId,
   cell: z.enum(["A", "B", "C"]),
-  trainable: z.number().int().min(0),
-  kept: z.number().int().min(0),
+  trainable: int32(0),
+  kept: int32(0),
   /** the training forward's routing; optional for trainers that predate it */
   routingMode: z.enum(["subnet", "renormalized", "natural"]).optional(),
-  topK: z.number().int().min(1).nullable().optional(),
-  steps: z.number().int().min(1),
+  topK: int32(1).nullable().optional(),
+  steps: int32(1),
   spec: z.record(z.string(), z.unknown()),
   experts: z.object({ trainable: layerIds, kept: layerIds }).nullable(),
   hardware: z.record(z.string(), z.unknown()).nullable(),
@@ -30,11 +30,11 @@ export const runCreateInput = z.object({
 });
 
 export const stepInput = z.object({
-  step: z.number().int().min(1),
+  step: int32(1),
   loss: z.number().finite(),
   gradNorm: z.number().finite().min(0),
   lr: z.number().finite().min(0),
-  tokens: z.number().int().min(0),
+  tokens: int32(0),
   tokensPerSecond: z.number().finite().min(0),
   stepSeconds: z.number().finite().min(0),
   memAllocatedBytes: bytes,
@@ -51,6 +51,16 @@ export const runFinishInput = z.object({
   tokensPerSecond: z.number().finite().min(0).nullable(),
   mfu: z.number().finite().min(0).nullable(),
 });
+
+/** One row per step: a step twice in one batch would be written twice by one statement (Postgres refuses that). */
+function refuseRepeatedSteps(steps: { step: number }[], ctx: z.RefinementCtx): void {
+  const first = new Map<number, number>();
+  for (const [i, s] of steps.entries()) {
+    const seen = first.get(s.step);
+    if (seen === undefined) first.set(s.step, i);
+    else ctx.addIssue({ code: "custom", path: [i, "step"], message: `step ${s.step} appears twice in this batch (also at steps.${seen}); send each step once` });
+  }
+}
 
 const big = (v: bigint | null): number | null => (v === null ? null : Number(v));
 
@@ -84,13 +94,12 @@ export const runsRouter = createTRPCRouter({
       create: { id: input.id, startedAt: new Date(input.startedAt), ...fields },
       update: { ...fields, finishedAt: null, error: null },
     });
-    clearReviewViews();
     return { id: input.id, experimentId: experiment?.id ?? null };
   }),
 
   /** Upserts steps by (runId, step): sending a batch twice leaves one row per step. */
   appendSteps: protectedProcedure
-    .input(z.object({ runId, steps: z.array(stepInput).min(1).max(1000) }))
+    .input(z.object({ runId, steps: z.array(stepInput).min(1).max(1000).superRefine(refuseRepeatedSteps) }))
     .mutation(async ({ ctx, input }) => {
       await requireRun(ctx.db, input.runId);
       // One statement for the whole batch (a row-by-row upsert costs a round trip per step).
@@ -104,7 +113,6 @@ export const runsRouter = createTRPCRouter({
           "loss" = EXCLUDED."loss", "gradNorm" = EXCLUDED."gradNorm", "lr" = EXCLUDED."lr", "tokens" = EXCLUDED."tokens",
           "tokensPerSecond" = EXCLUDED."tokensPerSecond", "stepSeconds" = EXCLUDED."stepSeconds",
           "memAllocatedBytes" = EXCLUDED."memAllocatedBytes", "memPeakBytes" = EXCLUDED."memPeakBytes", "recordedAt" = now()`;
-      clearReviewViews();
       return { runId: input.runId, received: input.steps.length };
     }),
 
@@ -122,7 +130,6 @@ export const runsRouter = createTRPCRouter({
         mfu: input.mfu,
       },
     });
-    clearReviewViews();
     return { runId: input.runId, status: input.status };
   }),
 
@@ -149,7 +156,7 @@ export const runsRouter = createTRPCRouter({
 
   /** A run's steps in order (after `afterStep`, at most `limit`). */
   steps: publicProcedure
-    .input(z.object({ runId, afterStep: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(100_000).default(10_000) }))
+    .input(z.object({ runId, afterStep: int32(0).default(0), limit: z.number().int().min(1).max(100_000).default(10_000) }))
     .query(async ({ ctx, input }) => {
       await requireRun(ctx.db, input.runId);
       const rows = await ctx.db.trainingStep.findMany({ where: { runId: input.runId, step: { gt: input.afterStep } }, orderBy: { step: "asc" }, take: input.limit });

@@ -1,9 +1,10 @@
 import { z } from "zod";
+import { int32 } from "../fields.ts";
 import { createTRPCRouter, publicProcedure } from "../trpc.ts";
 
 /** Most cycles one query returns: ~2 months of 524-block cycles. */
 const MAX_CYCLES = 5_000;
-const cycleIndex = z.number().int().min(0, "a cycle index >= 0");
+const cycleIndex = int32(0);
 
 export const cyclesInput = z
   .object({
