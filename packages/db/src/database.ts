@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { createDb, type Db } from "./client.ts";
-import { findRunningEmbedded, startEmbeddedPostgres } from "./embedded.ts";
+import { connectEmbedded } from "./embedded.ts";
 import { applyMigrations } from "./migrate.ts";
 
 export interface OpenDatabase {
@@ -18,7 +18,8 @@ const EMBEDDED_POOL = 3;
 
 /**
  * DATABASE_URL set: that server. Unset: embedded PGlite persisted under REVIEW_DATA_DIR (default .data/pglite),
- * served on a loopback port, or the one another review process is already serving from that folder.
+ * served on a unix socket only this user can reach, or the one another review process already serves from that
+ * folder (one owner per folder).
  * Either way migrations are applied before the client is returned.
  */
 export async function openDatabase(opts: { url?: string; dataDir?: string } = {}): Promise<OpenDatabase> {
@@ -29,24 +30,17 @@ export async function openDatabase(opts: { url?: string; dataDir?: string } = {}
     return { db, url, mode: "url", close: () => db.$disconnect() };
   }
   const dataDir = opts.dataDir ?? process.env.REVIEW_DATA_DIR ?? defaultDataDir;
-  const running = await findRunningEmbedded(dataDir);
-  if (running) {
-    const db = createDb(running, { maxConnections: EMBEDDED_POOL });
-    return { db, url: running, mode: "shared", close: () => db.$disconnect() };
-  }
-  let embedded;
+  let connection;
   try {
-    embedded = await startEmbeddedPostgres({ dataDir });
+    connection = await connectEmbedded(dataDir, { prepare: (url) => applyMigrations(url) });
   } catch (err) {
     throw new Error(`could not open the embedded database in ${dataDir}: ${(err as Error).message}`);
   }
-  const server = embedded;
-  try {
-    await applyMigrations(server.url);
-  } catch (err) {
-    await server.stop();
-    throw err;
+  if (connection.mode === "shared") {
+    const db = createDb(connection.url, { maxConnections: EMBEDDED_POOL });
+    return { db, url: connection.url, mode: "shared", close: () => db.$disconnect() };
   }
+  const server = connection.server;
   const db = createDb(server.url, { maxConnections: EMBEDDED_POOL });
   return {
     db,

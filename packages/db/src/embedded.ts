@@ -1,68 +1,147 @@
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { z } from "zod";
+import { lockDataDir, type DataDirLock } from "./dataDirLock.ts";
+import { durableStartParams, SyncedNodeFS } from "./syncedNodeFs.ts";
 
 export interface EmbeddedPostgres {
   url: string;
-  port: number;
+  /** The 0700 directory holding the server's unix socket: only this user can connect. */
+  socketDir: string;
+  /** fsync(2) calls made so far for this database (commits and checkpoints). */
+  syncs(): number;
   stop(): Promise<void>;
 }
+
+/** This process owns the directory and serves it, or another live process does and this one is its client. */
+export type EmbeddedConnection = { mode: "embedded"; server: EmbeddedPostgres } | { mode: "shared"; url: string };
 
 /** Clients the socket server multiplexes onto the single PGlite session; pools are sized below this. */
 export const EMBEDDED_MAX_CONNECTIONS = 8;
 
-const serverFileSchema = z.object({ pid: z.number().int(), port: z.number().int(), url: z.string() });
+const serverFileSchema = z.object({ pid: z.number().int(), url: z.string(), socketDir: z.string() });
+type ServerFile = z.infer<typeof serverFileSchema>;
 
-/** Where a running embedded server announces itself, so other commands share it instead of reopening the files. */
+/** Where the owner announces its socket (mode 0600), so other commands of this user share it. */
 function serverFile(dataDir: string): string {
   return join(dataDir, "server.json");
 }
 
-function isAlive(pid: number): boolean {
+async function readServerFile(dataDir: string): Promise<ServerFile | null> {
+  let text: string;
   try {
-    process.kill(pid, 0);
-    return true;
+    text = await readFile(serverFile(dataDir), "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return null;
+    throw new Error(`cannot read ${serverFile(dataDir)} (${code}): the embedded database belongs to another user`);
+  }
+  try {
+    return serverFileSchema.parse(JSON.parse(text));
   } catch {
-    return false;
+    return null; // half-written by an owner killed mid-write: as good as absent
   }
 }
 
-/** The URL of an embedded server another live process is already serving from `dataDir`, if any. */
-export async function findRunningEmbedded(dataDir: string): Promise<string | null> {
-  try {
-    const info = serverFileSchema.parse(JSON.parse(await readFile(serverFile(dataDir), "utf8")));
-    return info.pid !== process.pid && isAlive(info.pid) ? info.url : null;
-  } catch {
-    return null;
+// A unix socket path must fit in sockaddr_un (108 bytes with its NUL).
+const MAX_SOCKET_PATH = 100;
+const SOCKET_FILE = ".s.PGSQL.5432";
+
+/** A 0700 directory for the socket: inside the (0700) data directory when the path fits, else a private temp dir. */
+async function privateSocketDir(dataDir: string): Promise<string> {
+  const inside = join(dataDir, "socket");
+  if (join(inside, SOCKET_FILE).length <= MAX_SOCKET_PATH) {
+    await rm(inside, { recursive: true, force: true });
+    await mkdir(inside, { mode: 0o700 });
+    return inside;
   }
+  return mkdtemp(join(tmpdir(), "review-pglite-"));
 }
 
 /**
- * Starts PGlite persisted in `dataDir` and serves it over the Postgres wire protocol on 127.0.0.1,
- * so the zero-setup default goes through the same pg + Prisma code path as a real server.
+ * Opens the embedded database in `dataDir` with one owner per directory. The first process takes the directory's
+ * lock and serves PGlite on a unix socket; a second one attaches to that server. A lock holder that is not serving
+ * within `waitMs` (still starting, or another program) is refused with a clear message. The owner runs `prepare`
+ * (migrations) before it announces itself, so no client ever sees a half-migrated database.
  */
-export async function startEmbeddedPostgres(opts: { dataDir: string; port?: number }): Promise<EmbeddedPostgres> {
-  await mkdir(opts.dataDir, { recursive: true });
-  const db = await PGlite.create(join(opts.dataDir, "pgdata"));
-  const server = new PGLiteSocketServer({
-    db,
-    host: "127.0.0.1",
-    port: opts.port ?? 0,
-    maxConnections: EMBEDDED_MAX_CONNECTIONS,
-  });
-  await server.start();
-  const port = Number(server.getServerConn().split(":").pop());
-  const url = `postgresql://postgres@127.0.0.1:${port}/postgres?sslmode=disable`;
-  await writeFile(serverFile(opts.dataDir), JSON.stringify({ pid: process.pid, port, url }));
-  return {
+export async function connectEmbedded(
+  dataDir: string,
+  opts: { waitMs?: number; prepare?: (url: string) => Promise<unknown> } = {},
+): Promise<EmbeddedConnection> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const deadline = Date.now() + (opts.waitMs ?? 60_000);
+  for (;;) {
+    const attempt = await lockDataDir(dataDir);
+    if ("lock" in attempt) {
+      try {
+        return { mode: "embedded", server: await startEmbeddedPostgres(dataDir, attempt.lock, opts.prepare) };
+      } catch (err) {
+        await attempt.lock.release();
+        throw err;
+      }
+    }
+    const announced = await readServerFile(dataDir);
+    // The file names the lock holder only once it serves; a file left by a killed owner names a dead pid.
+    if (announced && attempt.ownerPid !== null && announced.pid === attempt.ownerPid) return { mode: "shared", url: announced.url };
+    if (Date.now() >= deadline) {
+      const who = attempt.ownerPid === null ? "another process" : `process ${attempt.ownerPid}`;
+      throw new Error(`the embedded database in ${dataDir} is in use by ${who}, which is not serving it; stop that process, or set DATABASE_URL`);
+    }
+    await sleep(200);
+  }
+}
+
+/** Starts PGlite in `dataDir` (held by `lock`) as durably as it allows, served on a private unix socket. */
+async function startEmbeddedPostgres(
+  dataDir: string,
+  lock: DataDirLock,
+  prepare?: (url: string) => Promise<unknown>,
+): Promise<EmbeddedPostgres> {
+  await chmod(dataDir, 0o700);
+  const stale = await readServerFile(dataDir);
+  if (stale && stale.socketDir !== join(dataDir, "socket")) await rm(stale.socketDir, { recursive: true, force: true });
+  await rm(serverFile(dataDir), { force: true });
+
+  const fs = new SyncedNodeFS(join(dataDir, "pgdata"));
+  const db = await PGlite.create({ fs, startParams: durableStartParams(PGlite.defaultStartParams) });
+  const socketDir = await privateSocketDir(dataDir);
+  const server = new PGLiteSocketServer({ db, path: join(socketDir, SOCKET_FILE), maxConnections: EMBEDDED_MAX_CONNECTIONS });
+  const url = `postgresql://postgres@${encodeURIComponent(socketDir)}/postgres`;
+  const embedded: EmbeddedPostgres = {
     url,
-    port,
+    socketDir,
+    syncs: () => fs.syncs,
     async stop() {
-      await rm(serverFile(opts.dataDir), { force: true });
+      await rm(serverFile(dataDir), { force: true });
+      // Stop accepting and detach every client (an open transaction of theirs is rolled back), then let the
+      // query in flight finish before PGlite closes under it.
       await server.stop();
+      await settle(db, server);
       await db.close();
+      await rm(socketDir, { recursive: true, force: true });
+      await lock.release();
     },
   };
+  try {
+    await server.start();
+    await prepare?.(url);
+  } catch (err) {
+    await server.stop();
+    await db.close();
+    await rm(socketDir, { recursive: true, force: true });
+    throw err;
+  }
+  await writeFile(serverFile(dataDir), JSON.stringify({ pid: process.pid, url, socketDir } satisfies ServerFile), { mode: 0o600 });
+  return embedded;
+}
+
+/** Waits (up to 5 s) until no query is queued or running and no transaction is open. */
+async function settle(db: PGlite, server: PGLiteSocketServer): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline && (server.getStats().queuedQueries > 0 || db.isInTransaction())) await sleep(20);
+  await db.runExclusive(async () => undefined);
 }
