@@ -72,11 +72,14 @@ describe("the review page", () => {
     const legend = await page.locator("dl.marks").textContent();
     expect(legend).toContain("✓");
     expect(legend).toContain("≠");
-    const differs = page.locator("#sizes td .differ, #throughput td .differ");
+    const differs = page.locator("#sizes tr[data-row]:has(.differ), #throughput tr[data-row]:has(.differ)");
     const n = await differs.count();
     expect(n).toBeGreaterThan(0);
-    for (let i = 0; i < n; i++) await expect(differs.nth(i).locator("xpath=following-sibling::p[contains(@class,'why')]").count()).resolves.toBe(1);
-    const why = await page.locator('#sizes tr[data-row="params.backbone"] .why').textContent();
+    for (let i = 0; i < n; i++) {
+      const id = await differs.nth(i).getAttribute("data-row");
+      await expect(differs.nth(i).locator("xpath=following-sibling::tr[1]").getAttribute("data-why-for")).resolves.toBe(id);
+    }
+    const why = await page.locator('#sizes tr[data-why-for="params.backbone"] .why').textContent();
     expect(why).toContain("861,793,792");
     expect(why).toContain("rounds to 861.8 M");
     expect(why).toContain("15,706,484,224"); // the inputs with enough digits to re-add
@@ -91,12 +94,12 @@ describe("the review page", () => {
     for (const cell of ["A", "B", "C", "full"]) {
       const row = memory.locator(`tr[data-cell="${cell}"]`);
       await expect(row.locator(".agree, .differ").count()).resolves.toBeGreaterThan(0);
-      if ((await row.locator(".differ").count()) > 0) await expect(row.locator(".why").textContent()).resolves.toMatch(/What differs is activations/);
+      if ((await row.locator(".differ").count()) > 0) await expect(memory.locator(`tr[data-why-for="memory.${cell}"]`).textContent()).resolves.toMatch(/What differs is activations/);
     }
     const c = memory.locator('tr[data-cell="C"]');
     await expect(c.locator('[data-published-fits="C"]').textContent()).resolves.toContain("single A6000 (just barely)");
     await expect(c.textContent()).resolves.toContain("2 × RTX A6000 (ZeRO-3 / FSDP)");
-    await expect(c.locator(".why").textContent()).resolves.toMatch(/the published ~44 GB leaves 1\.8 GB .*at micro-batch \d+ or less it fits one/);
+    await expect(memory.locator('tr[data-why-for="memory.C"] .why').textContent()).resolves.toMatch(/the published ~44 GB leaves 1\.8 GB .*at micro-batch \d+ or less it fits one/);
 
     // the published page's cards and takeaway, their numbers computed from the published figures (derived)
     await expect(page.locator('[data-card="memory-ratio"]').textContent()).resolves.toMatch(/≈5\.1×.*published peaks ≈6\.0×.*derived/);

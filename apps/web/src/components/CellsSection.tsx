@@ -2,6 +2,8 @@ import { formatFigure } from "@subnet-review/core";
 import type { ReviewView } from "../lib/api";
 import { cellColors, cellNames, formatDuration, formatPoints } from "../lib/format";
 import { kindOf } from "../lib/kind";
+import { Fragment } from "react";
+import { WhyRow } from "./Compared";
 import { EvalSection } from "./EvalSection";
 import { ExportLinks } from "./ExportLinks";
 import { FigureValue, KindBadge } from "./FigureValue";
@@ -96,7 +98,8 @@ export function CellsSection({ view }: { view: ReviewView }) {
           </thead>
           <tbody>
             {memory.map((m) => (
-              <tr key={m.cell} data-cell={m.cell}>
+              <Fragment key={m.cell}>
+              <tr data-cell={m.cell}>
                 <td data-label="Setup">{cellNames[m.cell]}</td>
                 <td className="num" data-label="Trainable params"><FigureValue figure={m.trainable} /></td>
                 <td className="num" data-label="Weights + grads + optimizer, GB"><FigureValue figure={m.statesGB} /></td>
@@ -111,9 +114,10 @@ export function CellsSection({ view }: { view: ReviewView }) {
                 </td>
                 <td data-label="Fits on, published" data-published-fits={m.cell}>
                   {m.compared.published?.fitsOn ?? "—"} {m.compared.published && m.compared.published.fitsOne !== m.compared.oursFitsOne ? <span className="differ">≠</span> : null}
-                  {m.compared.why ? <p className="why" data-why={`memory.${m.cell}`}>{m.compared.why}</p> : null}
                 </td>
               </tr>
+              <WhyRow id={`memory.${m.cell}`} columns={8} why={m.compared.why} />
+              </Fragment>
             ))}
           </tbody>
         </table>

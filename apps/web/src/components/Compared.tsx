@@ -1,24 +1,30 @@
 import { formatFigure, type Figure } from "@subnet-review/core";
+import { Fragment } from "react";
 import type { ReviewView } from "../lib/api";
 import { FigureValue, KindBadge } from "./FigureValue";
 
 type Compared = ReviewView["sizes"]["rows"][number];
 
-/** The published value beside ours, whether they agree at the published rounding, and why not where they differ. */
-export function PublishedCheck({ published, agrees, difference, unit }: Pick<Compared, "published" | "agrees" | "difference"> & { unit: Figure["unit"] }) {
+/** The published value beside ours and whether they agree at the published rounding. */
+export function PublishedCheck({ published, agrees, unit }: Pick<Compared, "published" | "agrees"> & { unit: Figure["unit"] }) {
   if (!published) return <span className="note">not published</span>;
   const text = formatFigure({ ...published, unit });
-  if (agrees) return <span className="agree" title={published.source}>✓ published {text}</span>;
+  return agrees ? <span className="agree" title={published.source}>✓ published {text}</span> : <span className="differ" title={published.source}>≠ published {text}</span>;
+}
+
+/** Why ours differs from the published value: a full-width row under the row it explains. */
+export function WhyRow({ id, columns, why }: { id: string; columns: number; why: string | null | undefined }) {
+  if (!why) return null;
   return (
-    <>
-      <span className="differ" title={published.source}>≠ published {text}</span>
-      {difference ? <p className="why" data-why={published.id}>{difference.why}</p> : null}
-    </>
+    <tr className="why-row" data-why-for={id}>
+      <td colSpan={columns}><span className="differ">≠</span> <span className="why">{why}</span></td>
+    </tr>
   );
 }
 
 export function FigureRow({ figure, published, agrees, difference }: Compared) {
   return (
+    <Fragment>
     <tr data-row={figure.id}>
       <td data-label="Figure">{figure.label}</td>
       <td className="num" data-label="Value">
@@ -26,9 +32,11 @@ export function FigureRow({ figure, published, agrees, difference }: Compared) {
       </td>
       <td className="how" data-label="How it's computed">{figure.formula}</td>
       <td data-label="Published">
-        <PublishedCheck published={published} agrees={agrees} difference={difference} unit={figure.unit} />
+        <PublishedCheck published={published} agrees={agrees} unit={figure.unit} />
       </td>
     </tr>
+    <WhyRow id={figure.id} columns={4} why={difference?.why} />
+    </Fragment>
   );
 }
 
