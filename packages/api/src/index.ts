@@ -3,3 +3,4 @@ export { createApiServer, listen, type ApiServerOptions } from "./server.ts";
 export { createContext, createCallerFactory, type Context } from "./trpc.ts";
 export type { ReviewView, ComparedFigure, CellMemoryView, RetentionRow } from "./review/view.ts";
 export type { RunsView, RunCellView } from "./review/runs.ts";
+export type { CycleSummaryView, CycleDetailView, CycleMinerView, CycleCountView } from "./routers/telemetry.ts";

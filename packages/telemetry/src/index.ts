@@ -12,7 +12,8 @@ export {
   cyclesOverlapping, lastCyclesEndingBy, cyclesByIndex, parseScheduleHistory, fetchOwnerSchedule, withObservedSegment, scheduleHistorySchema,
   ownerScheduleResponseSchema, type PhaseName, type PhaseLengths, type PhaseWindow, type CycleWindow, type ScheduleSegment, type ScheduleHistory,
 } from "./schedule.ts";
-export { MAX_WEIGHT_AGE_BLOCKS, VERSION_RANGE_CYCLES, allowedVersions, payloadKind, signedHashOf, submissionOf, type PayloadKind, type Submission } from "./commitRules.ts";
+export { MAX_WEIGHT_AGE_BLOCKS, VERSION_RANGE_CYCLES, allowedVersions, payloadKind, signedHashOf, submissionOf, type Submission } from "./commitRules.ts";
+export { PAYLOAD_KINDS, type CountDefinition, type PayloadKind } from "./countDefinitions.ts";
 export { DECODED_LAYOUTS, MetadataLayoutError, checkStorageLayouts, layoutDifferences, layoutsInMetadata, type StorageLayout } from "./metadataLayout.ts";
 export { SubstrateRpc, RpcError, call, newRpcStats, rpcClientOptionsSchema, type RpcClientOptions, type RpcCall, type RpcStats } from "./rpcClient.ts";
 export { RetryableTransportError } from "./transport.ts";

@@ -1,12 +1,13 @@
 import type { Db } from "@subnet-review/db";
 import { z } from "zod";
+import { PAYLOAD_KINDS } from "./countDefinitions.ts";
 import { PHASE_NAMES, scheduleSegmentSchema } from "./schedule.ts";
 import { assertDistinctHotkeys, blockHashesOf } from "./memoryStore.ts";
 import { ACCEPTED, COMMITTED, cycleKeyId, type Checkpoint, type CycleBlockHashes, type CycleKey, type CycleMiner, type CycleRecord, type TelemetryStore } from "./store.ts";
 
 const phasesSchema = z.array(z.object({ phase: z.enum(PHASE_NAMES), start: z.number().int(), end: z.number().int() }));
 const commitPhaseSchema = z.enum(["MinerCommit1", "MinerCommit2"]).nullable();
-const payloadKindSchema = z.enum(["signed-hash", "submission", "other-json", "not-json", "not-text", "none"]);
+const payloadKindSchema = z.enum(PAYLOAD_KINDS);
 
 /**
  * TelemetryStore over Postgres (ChainCycle, ChainMiner, TelemetryCheckpoint). A cycle is keyed by netuid, first

@@ -1,4 +1,4 @@
-import type { PayloadKind } from "./commitRules.ts";
+import type { CountDefinition, PayloadKind } from "./countDefinitions.ts";
 import type { PhaseName, PhaseWindow, ScheduleSegment } from "./schedule.ts";
 
 /** A cycle's identity: its first block, its length and the schedule segment it was computed under. */
@@ -28,15 +28,7 @@ export interface CycleBlockHashes {
   readBlockHash: string;
 }
 
-/** Names of the two per-cycle miner counts; their wording is in COUNT_DEFINITIONS. */
-export const COMMITTED = "committed-in-miner-commit-windows";
-export const ACCEPTED = "accepted-by-validator-rules";
-export const COUNT_DEFINITIONS: Record<typeof COMMITTED | typeof ACCEPTED, string> = {
-  [COMMITTED]:
-    "the published review's wording: distinct hotkeys registered at MinerCommit2's last block, not validators, whose commitment (as of that block) was made inside MinerCommit1 or MinerCommit2",
-  [ACCEPTED]:
-    'what Connito validators accept (build_chain_checkpoints_from_previous_phase): a {"m"} commitment at MinerCommit1 end + 1 and a submission with "h", "v", "e" at MinerCommit2 end + 1, registered at both blocks, not a validator, "v" within 3 cycles before MinerCommit1 starts',
-};
+export { ACCEPTED, COMMITTED, COUNT_DEFINITIONS, type CountDefinition } from "./countDefinitions.ts";
 
 /** One hotkey the cycle looked at: a miner that committed, was accepted, touched its commitment this cycle, or a validator. */
 export interface CycleMiner {
@@ -58,7 +50,7 @@ export interface CycleMiner {
 }
 
 export interface CycleCount {
-  definition: typeof COMMITTED | typeof ACCEPTED;
+  definition: CountDefinition;
   count: number;
 }
 

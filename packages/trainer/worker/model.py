@@ -164,7 +164,7 @@ class Experts(nn.Module):
         self.trainable_ids: List[int] = []
         self.kept_ids: List[int] = []
         self.parked: Dict[int, ExpertWeights] = {}  # plain dict: not registered, never moved by .to()
-        self.impl = "segments"
+        self.impl = "auto"  # moe.py's grouped_mm / segments / loop; train.set_experts_impl sets it per model
         self.restricted = False
         self.last_counts: Optional[torch.Tensor] = None  # tokens per global expert in the last forward
         for prefix in ("trainable", "kept"):

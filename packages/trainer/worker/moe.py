@@ -33,7 +33,8 @@ HAS_GROUPED_MM = hasattr(torch, "_grouped_mm")
 
 # "grouped_mm": torch._grouped_mm (CUDA, bf16). "segments": each expert's rows padded to a fixed capacity and
 # multiplied in one bmm (any device and dtype, torch 1.13). "loop": one matmul per expert with host-side counts,
-# the plain reference the other two are checked against. train.set_experts_impl picks one per model.
+# the plain reference the other two are checked against. train.set_experts_impl picks one per model ("auto"
+# until then: decided per call from the activations' device and dtype).
 IMPLS = ("grouped_mm", "segments", "loop")
 
 
@@ -48,21 +49,31 @@ class ExpertStack(NamedTuple):
 
 @dataclass
 class Dispatch:
-    """The T*K assignments sorted by resident slot (a non-resident expert sorts after every slot)."""
+    """The T*K assignments sorted by resident slot. An assignment to a non-resident expert, or a token's second
+    assignment to the same expert, sorts after every slot (no stack reads it)."""
 
     order_N: torch.Tensor  # index into the flattened [T*K] assignments of each sorted row
     counts_S: torch.Tensor  # rows per resident slot, int64
     starts_S: torch.Tensor  # first sorted row of each slot, int64
+    weights_N: torch.Tensor  # combine weight of each assignment: a token's first slot of an expert carries the sum
 
 
-def dispatch(experts_TK: torch.Tensor, slot_E: torch.Tensor, n_slots: int) -> Dispatch:
+def dispatch(experts_TK: torch.Tensor, weights_TK: torch.Tensor, slot_E: torch.Tensor, n_slots: int) -> Dispatch:
+    """top-k never repeats an expert, but routing.py fills a restricted slot it cannot use with the token's best
+    expert at weight 0. Merging repeats into the first slot (weights summed: the same output) keeps every expert
+    at <= T rows, which bounds the segments buffer."""
+    k = experts_TK.shape[1]
+    same_TKK = experts_TK.unsqueeze(2) == experts_TK.unsqueeze(1)
+    earlier_KK = torch.ones(k, k, dtype=torch.bool, device=experts_TK.device).tril(-1)
+    repeat_N = (same_TKK & earlier_KK).any(-1).reshape(-1)
+    weights_N = (same_TKK.to(weights_TK.dtype) * weights_TK.unsqueeze(1)).sum(-1).reshape(-1)
     slot_N = slot_E.index_select(0, experts_TK.reshape(-1))
-    key_N = torch.where(slot_N >= 0, slot_N, torch.full_like(slot_N, n_slots))
+    key_N = torch.where((slot_N >= 0) & ~repeat_N, slot_N, torch.full_like(slot_N, n_slots))
     order_N = torch.sort(key_N, stable=True).indices
     # scatter_add, not bincount: CUDA's bincount reads the input's max back to the host
     counts = torch.zeros(n_slots + 1, dtype=torch.long, device=key_N.device).scatter_add_(0, key_N, torch.ones_like(key_N))
     counts_S = counts[:n_slots]
-    return Dispatch(order_N, counts_S, counts_S.cumsum(0) - counts_S)
+    return Dispatch(order_N, counts_S, counts_S.cumsum(0) - counts_S, weights_N)
 
 
 def expert_counts(experts_TK: torch.Tensor, n_experts: int) -> torch.Tensor:
@@ -119,12 +130,14 @@ def grouped_experts(x_NH: torch.Tensor, offs_G: torch.Tensor, stack: ExpertStack
 def routed_experts(x_TH: torch.Tensor, weights_TK: torch.Tensor, experts_TK: torch.Tensor, slot_E: torch.Tensor, stacks: List[ExpertStack], impl: str) -> torch.Tensor:
     """sum_k weights[t, k] * expert_{experts[t, k]}(x[t]) for every token, combined in fp32 (as the reference
     computes with its fp32 routing weights) and returned in x's dtype. slot_E maps a global expert id to its
-    resident slot (-1: not resident; an assignment to it contributes nothing, and the router never makes one)."""
+    resident slot (-1: not resident; an assignment to it contributes nothing, and the router never makes one).
+    impl: one of IMPLS, or "auto" (grouped_mm for bf16 on CUDA where torch has it, else segments)."""
     t, k = experts_TK.shape
     h = x_TH.shape[1]
     n_slots = sum(s.gate_GIH.shape[0] for s in stacks)
-    d = dispatch(experts_TK, slot_E, n_slots)
-    weights_N = weights_TK.reshape(-1)
+    d = dispatch(experts_TK, weights_TK, slot_E, n_slots)
+    if impl == "auto":
+        impl = "grouped_mm" if HAS_GROUPED_MM and x_TH.is_cuda and x_TH.dtype == torch.bfloat16 else "segments"
     x_pad = torch.cat((x_TH, x_TH.new_zeros(1, h)))  # row t: the dummy token
     y = torch.zeros(t + 1, h, dtype=torch.float32, device=x_TH.device)
     rows = torch.arange(t * k, device=x_TH.device)
@@ -134,11 +147,10 @@ def routed_experts(x_TH: torch.Tensor, weights_TK: torch.Tensor, experts_TK: tor
         real_N = rows < counts_G.sum()
         assignment_N = d.order_N.index_select(0, torch.where(real_N, d.starts_S[s.first] + rows, torch.zeros_like(rows)))
         token_N = torch.where(real_N, assignment_N // k, torch.full_like(assignment_N, t))
-        # capacity T*K, not T: a restricted token may repeat its best expert at weight 0 (routing.py)
-        out_NH = grouped_experts(x_pad.index_select(0, token_N), counts_G.cumsum(0).to(torch.int32), s, impl, capacity=t * k)
+        out_NH = grouped_experts(x_pad.index_select(0, token_N), counts_G.cumsum(0).to(torch.int32), s, impl, capacity=t)
         # select, not multiply: 0 * (NaN left in a row past the offsets) would still be NaN
         out_NH = torch.where(real_N.unsqueeze(-1), out_NH, torch.zeros_like(out_NH))
-        w_N = torch.where(real_N, weights_N.index_select(0, assignment_N), torch.zeros_like(weights_N))
+        w_N = torch.where(real_N, d.weights_N.index_select(0, assignment_N), torch.zeros_like(d.weights_N))
         y = y.index_add(0, token_N, out_NH.float() * w_N.unsqueeze(-1))
     return y[:t].to(x_TH.dtype)
 

@@ -9,7 +9,13 @@ export const DEFAULT_WINDOW_CYCLES = 48;
 /** One ingested cycle as section 03 charts it. */
 export interface MinerCyclePoint {
   cycle: number;
+  /** distinct active miners as the published review counts them (committed inside MinerCommit1/MinerCommit2) */
   activeMiners: number;
+  /** of those looked at, the miners Connito's validators accept */
+  acceptedMiners: number;
+  firstBlockHash: string;
+  lastBlockHash: string;
+  scheduleKey: string;
   registeredNeurons: number;
   length: number;
   firstBlock: number;
@@ -30,13 +36,22 @@ export interface MinersView {
   cycles: Figure | null;
   /** Per-cycle distinct active miners from the chain; empty when nothing is ingested. */
   series: MinerCyclePoint[];
+  /** Window average of the committed count (the published review's wording). */
   measuredAverage: Figure | null;
+  /** Window average of the accepted count (what the subnet's validators accept). */
+  measuredAcceptedAverage: Figure | null;
   windowHours: Figure | null;
   /** The latest ingested cycle's length: section 02's hours per round follow the chain's current schedule. */
   cycleLength: Figure | null;
 }
 
-const pointSelect = { cycle: true, activeMiners: true, registeredNeurons: true, length: true, firstBlock: true, lastBlock: true } as const;
+const pointSelect = {
+  cycle: true, committedMiners: true, acceptedMiners: true, registeredNeurons: true, length: true, firstBlock: true, lastBlock: true,
+  firstBlockHash: true, lastBlockHash: true, scheduleKey: true,
+} as const;
+
+type PointRow = { cycle: number; committedMiners: number; acceptedMiners: number; registeredNeurons: number; length: number; firstBlock: number; lastBlock: number; firstBlockHash: string; lastBlockHash: string; scheduleKey: string };
+const toPoint = ({ committedMiners, ...r }: PointRow): MinerCyclePoint => ({ ...r, activeMiners: committedMiners });
 
 /** The review's window of ingested cycles, or null when none of them is in the database. */
 export async function loadChainWindow(db: Db, review: { netuid: number; cycleFrom: number | null; cycleTo: number | null }): Promise<ChainWindow | null> {
@@ -45,12 +60,13 @@ export async function loadChainWindow(db: Db, review: { netuid: number; cycleFro
     const points = await db.chainCycle.findMany({
       where: { netuid, cycle: { gte: cycleFrom ?? undefined, lte: cycleTo ?? undefined } },
       select: pointSelect,
-      orderBy: { cycle: "asc" },
+      orderBy: { firstBlock: "asc" },
     });
-    return points.length ? { netuid, points, chosenBy: "review" } : null;
+    return points.length ? { netuid, points: points.map(toPoint), chosenBy: "review" } : null;
   }
-  const latest = await db.chainCycle.findMany({ where: { netuid }, select: pointSelect, orderBy: { cycle: "desc" }, take: DEFAULT_WINDOW_CYCLES });
-  return latest.length ? { netuid, points: latest.reverse(), chosenBy: "latest" } : null;
+  // Newest first by block: a cycle index can repeat across schedule changes, a first block cannot.
+  const latest = await db.chainCycle.findMany({ where: { netuid }, select: pointSelect, orderBy: { firstBlock: "desc" }, take: DEFAULT_WINDOW_CYCLES });
+  return latest.length ? { netuid, points: latest.reverse().map(toPoint), chosenBy: "latest" } : null;
 }
 
 /**
@@ -62,7 +78,7 @@ export function buildMinersView(
   published: { average: Figure | null; cycles: Figure | null },
   blockSeconds: { value: number; source: string },
 ): MinersView {
-  if (!window) return { ...published, series: [], measuredAverage: null, windowHours: null, cycleLength: null };
+  if (!window) return { ...published, series: [], measuredAverage: null, measuredAcceptedAverage: null, windowHours: null, cycleLength: null };
   const { points, netuid } = window;
   const first = points[0]!;
   const last = points.at(-1)!;
@@ -74,7 +90,7 @@ export function buildMinersView(
     label: "Active miners summed over the window",
     value: points.reduce((sum, p) => sum + p.activeMiners, 0),
     unit: "count",
-    formula: "Σ distinct active miners per cycle: registered hotkeys, not whitelisted validators, that committed inside MinerCommit1 or MinerCommit2",
+    formula: "Σ distinct active miners per cycle: registered hotkeys, not validators (whitelisted with fresh weights), whose commitment was made inside MinerCommit1 or MinerCommit2",
     kind: "measured",
     source,
   });
@@ -86,6 +102,25 @@ export function buildMinersView(
     formula: `mean of distinct active miners over ${n(points.length)} cycles (${span})`,
     kind: "measured",
     inputs: { minerCycles, cycles },
+    source,
+  });
+  const acceptedCycles = figure({
+    id: "miners.measured.acceptedMinerCycles",
+    label: "Accepted miners summed over the window",
+    value: points.reduce((sum, p) => sum + p.acceptedMiners, 0),
+    unit: "count",
+    formula: "Σ miners per cycle that the subnet's validators accept: a {\"m\"} commitment at MinerCommit1 end + 1 and a submission at MinerCommit2 end + 1, registered, version within 3 cycles",
+    kind: "measured",
+    source,
+  });
+  const measuredAcceptedAverage = figure({
+    id: "miners.measured.acceptedAverage",
+    label: "Miners accepted by validators per cycle (window average)",
+    value: acceptedCycles.value / cycles.value,
+    unit: "count",
+    formula: `mean of accepted miners over ${n(points.length)} cycles (${span})`,
+    kind: "measured",
+    inputs: { minerCycles: acceptedCycles, cycles },
     source,
   });
   // Each cycle stores its own length: the schedule has changed over the chain's history.
@@ -110,7 +145,7 @@ export function buildMinersView(
     kind: "measured",
     source,
   });
-  return { ...published, series: points, measuredAverage, windowHours, cycleLength };
+  return { ...published, series: points, measuredAverage, measuredAcceptedAverage, windowHours, cycleLength };
 }
 
 function lengthsText(points: MinerCyclePoint[]): string {

@@ -8,16 +8,16 @@ from torch.utils.checkpoint import checkpoint
 from worker.moe import ExpertStack, HostReads, routed_experts
 
 
-def case(seed: int = 0) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, List[ExpertStack], Dict[int, int]]:
+def case(seed: int = 0, repeat_weight: float = 0.0) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, List[ExpertStack], Dict[int, int]]:
     """8 routed experts: 3 trainable (slots 0-2: ids 5, 1, 6), 3 kept (slots 3-5: ids 0, 2, 7), 4 and 3 parked.
-    Tokens never pick trainable id 6 nor kept id 7 (empty experts); token 2 repeats its expert at weight 0, as
-    restricted routing fills a slot it cannot use."""
+    Tokens never pick trainable id 6 nor kept id 7 (empty experts); token 2 repeats its expert, at weight 0 as
+    restricted routing fills a slot it cannot use, or at `repeat_weight`."""
     g = torch.Generator().manual_seed(seed)
     t, h, i = 7, 16, 8
     x = torch.randn(t, h, generator=g, requires_grad=True)
     experts = torch.tensor([[5, 0], [1, 2], [0, 0], [5, 1], [2, 5], [1, 0], [0, 2]])
     weights = torch.rand(t, 2, generator=g)
-    weights[2, 1] = 0.0
+    weights[2, 1] = repeat_weight
     weights.requires_grad_(True)
     slot = torch.tensor([3, 1, 4, -1, -1, 0, 2, 5])
 
@@ -54,11 +54,11 @@ def grads(out: torch.Tensor, x: torch.Tensor, weights: torch.Tensor, stacks: Lis
 class DispatchTest(unittest.TestCase):
 
     def test_matches_the_token_by_token_reference_forward_and_backward(self) -> None:
-        x, weights, experts, slot, stacks, slot_of = case()
-        want = reference(x, weights, experts, stacks, slot_of)
-        want_grads = grads(want, x, weights, stacks)
-        for impl in ["segments", "loop"]:
-            with self.subTest(impl=impl):
+        for impl, repeat_weight in [("segments", 0.0), ("loop", 0.0), ("segments", 0.7), ("auto", 0.0)]:
+            x, weights, experts, slot, stacks, slot_of = case(repeat_weight=repeat_weight)
+            want = reference(x, weights, experts, stacks, slot_of)
+            want_grads = grads(want, x, weights, stacks)
+            with self.subTest(impl=impl, repeat_weight=repeat_weight):
                 got = routed_experts(x, weights, experts, slot, stacks, impl)
                 self.assertTrue(torch.allclose(got, want, atol=1e-5), (got - want).abs().max())
                 for a, b in zip(grads(got, x, weights, stacks), want_grads):

@@ -50,9 +50,10 @@ class GpuCheckSmokeTest(unittest.TestCase):
         self.assertTrue(agreement["ok"], agreement)
         self.assertEqual(agreement["empty_trainable_slots"], [1])
         self.assertTrue(agreement["empty_experts_zero_grad"])
-        self.assertEqual(set(d["no_host_sync"]), {"routed_experts", "moe_layer_subnet", "moe_layer_renormalized"})
+        self.assertEqual(set(d["no_host_sync"]), {"routed_experts", "routed_experts_checkpointed", "moe_layer_subnet", "moe_layer_renormalized"})
         for name, probe in d["no_host_sync"].items():
             self.assertEqual(probe["host_reads"], [], name)
+            self.assertEqual(probe["runs"], 1 if name == "routed_experts" else 2, name)
         self.assertTrue(self.doc["targets_met"]["no_host_sync_in_moe_layer"])
 
     def test_cells_measure_and_profile_with_their_routing(self) -> None:
