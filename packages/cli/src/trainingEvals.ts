@@ -1,4 +1,3 @@
-import { appendFileSync, mkdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import {
   createWorkerBackend,
@@ -8,11 +7,10 @@ import {
   taskNames,
   type EvalResult,
 } from "@subnet-review/eval";
-import type { WorkerMessage } from "@subnet-review/trainer";
+import { appendEvalLog, RunUploader, type EvalRecord, type RunRecorder, type UploaderOptions, type WorkerMessage } from "@subnet-review/trainer";
 import { z } from "zod";
-import type { ApiClient } from "./apiClient.ts";
 import { numberFlag, parseFlags, UsageError } from "./args.ts";
-import { evalRecordRows, recordEvalRows } from "./evalRecords.ts";
+import { evalRecordRows } from "./evalRecords.ts";
 
 export const trainingEvalUsage = `      [--eval-every N [--eval-tasks gsm8k_cot,mmlu,arc_challenge,hellaswag] [--eval-limit L] [--eval-data-dir DIR]]
                                                 evaluate the base model (step 0), every N steps and the final adapter,
@@ -54,27 +52,39 @@ export function checkpointEveryFor(evalEvery: number, checkpointEvery: number): 
   return checkpointEvery;
 }
 
-interface Scored {
-  runId: string | null;
-  step: number;
-  result: EvalResult;
+/** What finish() reports: eval rows the API acknowledged, and those it has not taken yet (still in evals.jsonl). */
+export interface EvalsFinished {
+  recorded: number;
+  unsent: Array<{ runDir: string; rows: number }>;
 }
 
 /**
  * Eval during training: the base model once (step 0 of every run), then each checkpoint at a multiple of `every`
  * and the final adapter, each merged into the full model and evaluated with natural routing. Evals queue one after
- * another beside the training (they never stop it); results are appended to <run>/evals.jsonl as they finish and
- * recorded through the API when the runs exist there.
+ * another beside the training (they never stop it). Each result is appended to its run's evals.jsonl first (the base
+ * model's to every run's), then sent to the API as it comes with the same backlog and retries as the steps; whatever
+ * the API has not taken when the command ends, `train --resume` sends from evals.jsonl.
  */
 export class TrainingEvals {
   private queue: Promise<void> = Promise.resolve();
-  private readonly scored: Scored[] = [];
   private readonly failures: string[] = [];
-  private readonly runs = new Set<string>();
+  /** run id -> its directory and eval uploader, in the order the runs started */
+  private readonly runs = new Map<string, { dir: string; uploader: RunUploader | null }>();
+  private base: EvalResult[] | null = null;
+  private readonly baseLogged = new Set<string>();
 
   constructor(
     private readonly flags: TrainingEvalFlags,
-    private readonly opts: { modelDir: string; tokenizerDir: string; device: "cpu" | "cuda"; python?: string | undefined; workDir: string },
+    private readonly opts: {
+      modelDir: string;
+      tokenizerDir: string;
+      device: "cpu" | "cuda";
+      python?: string | undefined;
+      workDir: string;
+      /** where results go as they come; null: evals.jsonl only */
+      recorder: RunRecorder | null;
+      uploader?: UploaderOptions;
+    },
   ) {}
 
   private enqueue(what: string, work: () => Promise<void>): void {
@@ -92,6 +102,31 @@ export class TrainingEvals {
     };
   }
 
+  /** On disk first, then to the API (the run itself is created by the runner's uploader; rows wait for it). */
+  private record(runId: string, step: number, result: EvalResult): void {
+    const run = this.runs.get(runId)!;
+    const rows: EvalRecord[] = evalRecordRows(result, { runId, step }).map((r) => ({ ...r, runId, step }));
+    appendEvalLog(run.dir, { step, rows, result });
+    run.uploader?.addEvals(rows);
+  }
+
+  /** The base model's results go into every run's log once, whichever comes first: the results or the run. */
+  private recordBase(runId: string): void {
+    if (this.base === null || this.baseLogged.has(runId)) return;
+    this.baseLogged.add(runId);
+    for (const result of this.base) this.record(runId, 0, result);
+  }
+
+  private knowRun(runDir: string): string {
+    const runId = basename(runDir);
+    if (!this.runs.has(runId)) {
+      const uploader = this.opts.recorder ? new RunUploader(this.opts.recorder, runId, { ...this.opts.uploader, runCreatedElsewhere: true }) : null;
+      this.runs.set(runId, { dir: runDir, uploader });
+      this.recordBase(runId);
+    }
+    return runId;
+  }
+
   /** Step 0: the base model, evaluated once and recorded for every run of this command. */
   evaluateBase(): void {
     this.enqueue("base model (step 0)", async () => {
@@ -102,20 +137,21 @@ export class TrainingEvals {
         device: this.opts.device,
         ...(this.opts.python ? { python: this.opts.python } : {}),
       });
+      const results: EvalResult[] = [];
       try {
         for (const task of this.flags["eval-tasks"]) {
-          const result = await runEval({ task, backend, samplesPath: join(this.opts.workDir, "base", `${task}.jsonl`), ...this.common });
-          this.scored.push({ runId: null, step: 0, result });
+          results.push(await runEval({ task, backend, samplesPath: join(this.opts.workDir, "base", `${task}.jsonl`), ...this.common }));
         }
       } finally {
         await backend.close();
       }
+      this.base = results;
+      for (const runId of this.runs.keys()) this.recordBase(runId);
     });
   }
 
   private evaluateAdapter(runDir: string, step: number, adapterDir: string): void {
-    const runId = basename(runDir);
-    this.runs.add(runId);
+    const runId = this.knowRun(runDir);
     this.enqueue(`${runId} step ${step}`, async () => {
       const { results } = await evaluateMergedCheckpoint({
         baseModelDir: this.opts.modelDir,
@@ -127,15 +163,13 @@ export class TrainingEvals {
         ...(this.opts.python ? { python: this.opts.python } : {}),
         ...this.common,
       });
-      for (const result of results) {
-        this.scored.push({ runId, step, result });
-        appendFileSync(join(runDir, "evals.jsonl"), `${JSON.stringify({ step, result })}\n`);
-      }
+      for (const result of results) this.record(runId, step, result);
     });
   }
 
-  /** The runner's onMessage hook: checkpoints at multiples of --eval-every, and the final adapter. */
-  readonly onMessage = (m: WorkerMessage): void => {
+  /** The runner's onMessage hook: each run as it starts, checkpoints at multiples of --eval-every, the final adapter. */
+  readonly onMessage = (m: WorkerMessage, _worker: unknown, runDir: string): void => {
+    this.knowRun(runDir);
     if (m.type === "checkpoint" && m.step % this.flags["eval-every"] === 0) {
       // <out>/<run id>/checkpoints/step-N
       this.evaluateAdapter(dirname(dirname(m.path)), m.step, m.path);
@@ -144,17 +178,20 @@ export class TrainingEvals {
     }
   };
 
-  /** Waits for the queued evals, records them (base rows once per run) and says what failed. */
-  async finish(client: ApiClient | null): Promise<{ recorded: number }> {
+  /** Waits for the queued evals and for the API to take their rows (up to `drainMs`), and says what failed. */
+  async finish(drainMs = 60_000): Promise<EvalsFinished> {
     await this.queue;
-    const rows = this.scored.flatMap((s) =>
-      s.runId === null
-        ? [...this.runs].flatMap((runId) => evalRecordRows(s.result, { runId, step: 0 }))
-        : evalRecordRows(s.result, { runId: s.runId, step: s.step }),
-    );
-    mkdirSync(this.opts.workDir, { recursive: true });
-    if (client && rows.length > 0) await recordEvalRows(client, rows);
+    const deadline = Date.now() + drainMs;
+    let recorded = 0;
+    const unsent: EvalsFinished["unsent"] = [];
+    for (const { dir, uploader } of this.runs.values()) {
+      if (!uploader) continue;
+      await uploader.drain(Math.max(0, deadline - Date.now()));
+      uploader.close();
+      recorded += uploader.sentEvals;
+      if (uploader.evalBacklog > 0) unsent.push({ runDir: dir, rows: uploader.evalBacklog });
+    }
     if (this.failures.length > 0) throw new Error(`evals failed: ${this.failures.join("; ")}`);
-    return { recorded: client ? rows.length : 0 };
+    return { recorded, unsent };
   }
 }

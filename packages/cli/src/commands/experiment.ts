@@ -14,19 +14,20 @@ export async function experimentCommand(argv: string[]): Promise<void> {
   const flags = parseFlags(rest, { ...runFlagOptions, name: { type: "string" }, description: { type: "string" } }, experimentFlagsSchema);
   const spec = runSpecFromFlags(flags, userPath);
   const python = flags.python ? (flags.python.includes("/") ? userPath(flags.python) : flags.python) : undefined;
-  const evals = evalFlags ? trainingEvals(evalFlags, spec, userPath(flags.out), python) : null;
+  const recorder = flags.api && flags.token ? apiRecorder(flags.api, flags.token) : null;
+  const evals = evalFlags ? trainingEvals(evalFlags, spec, userPath(flags.out), python, recorder) : null;
   const stop = stopSignal();
   try {
     const result = await runExperiment(spec, {
       name: flags.name,
       ...(flags.description ? { description: flags.description } : {}),
       outDir: userPath(flags.out),
-      recorder: flags.api && flags.token ? apiRecorder(flags.api, flags.token) : null,
+      recorder,
       ...(python ? { python } : {}),
       signal: stop.signal,
       ...(evals ? { onMessage: evals.onMessage } : {}),
     });
-    if (evals) await finishEvals(evals, flags.api, flags.token);
+    if (evals) await finishEvals(evals, flags.api);
     console.log(`experiment ${result.experiment.name}: ${result.dir} (expert assignment: ${result.dir}/expert_cfg.json)`);
     console.log(runRows(result.runs));
     const failed = result.runs.filter((r) => r.status === "failed");

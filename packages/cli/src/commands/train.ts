@@ -5,6 +5,7 @@ import {
   runFlagsSchema,
   runSpecFromFlags,
   runTraining,
+  type EvalRecord,
   type RunCreate,
   type RunFinish,
   type RunRecorder,
@@ -12,6 +13,7 @@ import {
   type RunSpec,
   type StepRecord,
 } from "@subnet-review/trainer";
+import { taskNameSchema } from "@subnet-review/eval";
 import { z } from "zod";
 import { createApiClient } from "../apiClient.ts";
 import { checkpointEveryFor, splitEvalFlags, TrainingEvals, trainingEvalUsage, type TrainingEvalFlags } from "../trainingEvals.ts";
@@ -80,6 +82,10 @@ export function apiRecorder(url: string, token: string): RunRecorder {
     async finish(runId: string, end: RunFinish) {
       await api.runs.finish.mutate({ runId, ...end }, opts());
     },
+    async recordEvals(rows: EvalRecord[]) {
+      // rows read back from evals.jsonl: the task name is checked here, at the boundary
+      await api.evals.record.mutate({ results: rows.map((r) => ({ ...r, task: taskNameSchema.parse(r.task) })) }, opts());
+    },
   };
 }
 
@@ -119,7 +125,7 @@ export function runRows(results: RunResult[]): string {
 }
 
 /** Eval during training for a run spec: checkpoints where evals happen, and the base model queued first. */
-export function trainingEvals(flags: TrainingEvalFlags, spec: RunSpec, outDir: string, python: string | undefined): TrainingEvals {
+export function trainingEvals(flags: TrainingEvalFlags, spec: RunSpec, outDir: string, python: string | undefined, recorder: RunRecorder | null): TrainingEvals {
   spec.checkpointEvery = checkpointEveryFor(flags["eval-every"], spec.checkpointEvery);
   const evals = new TrainingEvals(flags, {
     modelDir: spec.model,
@@ -128,14 +134,19 @@ export function trainingEvals(flags: TrainingEvalFlags, spec: RunSpec, outDir: s
     python,
     // shared by every run from this checkpoint: a later run resumes the base model's samples instead of redoing them
     workDir: join(outDir, "base-evals", basename(spec.model)),
+    recorder,
   });
   evals.evaluateBase();
   return evals;
 }
 
-export async function finishEvals(evals: TrainingEvals, api: string | undefined, token: string | undefined): Promise<void> {
-  const { recorded } = await evals.finish(api && token ? createApiClient({ url: api, token }) : null);
+export async function finishEvals(evals: TrainingEvals, api: string | undefined): Promise<void> {
+  const { recorded, unsent } = await evals.finish();
   process.stderr.write(api ? `recorded ${recorded} eval metrics at ${api}\n` : "evals kept in each run's evals.jsonl (no --api)\n");
+  if (unsent.length > 0) {
+    const resume = unsent.map((u) => `${u.rows} in ${u.runDir}/evals.jsonl: \`pnpm review train --resume ${u.runDir} --api URL --token T\``).join("; ");
+    throw new Error(`the API has not taken every eval metric yet: ${resume} sends them`);
+  }
 }
 
 export async function trainCommand(argv: string[]): Promise<void> {
@@ -158,16 +169,17 @@ export async function trainCommand(argv: string[]): Promise<void> {
       const flags = parseFlags(rest, { ...runFlagOptions, cell: { type: "string" }, experiment: { type: "string" } }, runFlagsSchema);
       const spec = runSpecFromFlags(flags, userPath);
       const python = flags.python ? (flags.python.includes("/") ? userPath(flags.python) : flags.python) : undefined;
-      const evals = evalFlags ? trainingEvals(evalFlags, spec, userPath(flags.out), python) : null;
+      const recorder = flags.api && flags.token ? apiRecorder(flags.api, flags.token) : null;
+      const evals = evalFlags ? trainingEvals(evalFlags, spec, userPath(flags.out), python, recorder) : null;
       result = await runTraining(spec, {
         outDir: userPath(flags.out),
         experiment: flags.experiment ? { name: flags.experiment, description: `Training runs attached with \`pnpm review train --experiment ${flags.experiment}\`.` } : null,
-        recorder: flags.api && flags.token ? apiRecorder(flags.api, flags.token) : null,
+        recorder,
         ...(python ? { python } : {}),
         signal: stop.signal,
         ...(evals ? { onMessage: evals.onMessage } : {}),
       });
-      if (evals) await finishEvals(evals, flags.api, flags.token);
+      if (evals) await finishEvals(evals, flags.api);
     }
     console.log(runRows([result]));
     if (result.status === "failed") throw new Error(`run ${result.id} failed: ${result.error}; its metrics are in ${result.dir}/metrics.jsonl`);

@@ -1,7 +1,8 @@
 export { runFlagsSchema, experimentFlagsSchema, runSpecFromFlags, runSpecSchema, type RunFlags, type ExperimentFlags, type RunSpec } from "./spec.ts";
 export { parseTrainableExperts, checkSelection, trainableCount, selectionHelp, type ExpertSelection, type ExpertsByLayer } from "./selection.ts";
 export { checkRunInputs, readCheckpointConfig } from "./preflight.ts";
-export type { ExperimentRef, RunCreate, RunFinish, RunRecorder, StepRecord } from "./records.ts";
+export type { EvalRecord, ExperimentRef, RunCreate, RunFinish, RunRecorder, StepRecord } from "./records.ts";
+export { EVALS_FILE, appendEvalLog, evalRecordKey, readEvalLog, type EvalLogLine } from "./eval-log.ts";
 export { METRICS_FILE, MetricsLog, readMetricsLog, runEndSchema, type MetricsLine, type RunEnd } from "./metrics-log.ts";
 export { RunUploader, type UploaderOptions } from "./uploader.ts";
 export { RUN_FILE, readRunFile, runFileSchema, type RunFile } from "./run-file.ts";

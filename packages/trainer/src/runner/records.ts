@@ -52,10 +52,27 @@ export interface RunFinish {
   mfu: number | null;
 }
 
+/** One metric of one evaluation of a run's checkpoint (step 0: the base model), as the API's evals.record takes it. */
+export interface EvalRecord {
+  /** the evaluated model's label, e.g. "<run id>@step-500" */
+  model: string;
+  runId: string;
+  step: number;
+  task: string;
+  metric: string;
+  value: number;
+  stderr: number | null;
+  n: number;
+  note: string | null;
+  samplesPath: string | null;
+}
+
 export interface RunRecorder {
   /** Creates the run, or updates it (status back to running) when it exists. */
   create(run: RunCreate): Promise<void>;
   /** Upserts steps by (runId, step). */
   appendSteps(runId: string, steps: StepRecord[]): Promise<void>;
   finish(runId: string, end: RunFinish): Promise<void>;
+  /** Upserts eval metrics by (model, runId, step, task, metric); the run must exist. */
+  recordEvals(rows: EvalRecord[]): Promise<void>;
 }

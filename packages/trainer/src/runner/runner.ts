@@ -9,6 +9,7 @@ import { NoTargetsError } from "../data/pack.ts";
 import type { PackedManifest } from "../data/packed-format.ts";
 import { DEFAULT_PYTHON, TRAINER_ROOT, WorkerFailure, launchWorker, type WorkerRun } from "../worker/launch.ts";
 import type { StepMessage, TrainSpecInput, WorkerMessage } from "../worker/messages.ts";
+import { readEvalLog } from "./eval-log.ts";
 import { METRICS_FILE, MetricsLog, readMetricsLog, type MetricsLine, type RunEnd } from "./metrics-log.ts";
 import { checkRunInputs } from "./preflight.ts";
 import { ProgressWriter, progressLine } from "./progress.ts";
@@ -35,8 +36,8 @@ export interface RunContext {
   stderr?: NodeJS.WritableStream & { isTTY?: boolean };
   /** aborting stops the worker; the run is recorded as failed */
   signal?: AbortSignal;
-  /** every worker message, after it is on disk (tests use it to kill the worker at a chosen step) */
-  onMessage?: (message: WorkerMessage, worker: WorkerRun) => void;
+  /** every worker message, after it is on disk, with the run's directory (tests use it to kill the worker at a chosen step) */
+  onMessage?: (message: WorkerMessage, worker: WorkerRun, runDir: string) => void;
   /** how long to keep retrying the API after the worker ends (default 60 s) */
   drainMs?: number;
   uploader?: UploaderOptions;
@@ -218,6 +219,7 @@ async function syncOnly(run: RunFile, dir: string, lines: MetricsLine[], ctx: Ru
   const uploader = ctx.recorder ? new RunUploader(ctx.recorder, run.id, ctx.uploader) : null;
   uploader?.setRun(runCreate(run, past.hardware, past.ready));
   uploader?.addSteps(past.steps.map(stepRecord));
+  uploader?.addEvals(readEvalLog(dir));
   uploader?.setEnd(finishFrom(end));
   const synced = uploader ? await uploader.drain(ctx.drainMs ?? 60_000) : true;
   uploader?.close();
@@ -250,6 +252,7 @@ async function launchRun(run: RunFile, dir: string, pastLines: MetricsLine[], re
   const uploader = ctx.recorder ? new RunUploader(ctx.recorder, run.id, ctx.uploader) : null;
   uploader?.setRun(runCreate(run, hardware, ready));
   if (past.steps.length) uploader?.addSteps(past.steps.map(stepRecord));
+  if (resume) uploader?.addEvals(readEvalLog(dir)); // evals of the interrupted run's checkpoints
 
   const workerSpec: TrainSpecInput = {
     command: "train",
@@ -311,7 +314,7 @@ async function launchRun(run: RunFile, dir: string, pastLines: MetricsLine[], re
       } else if (m.type === "checkpoint") {
         progress.note(`${label} checkpoint at step ${m.step}: ${m.path}`);
       }
-      if (worker) ctx.onMessage?.(m, worker);
+      if (worker) ctx.onMessage?.(m, worker, dir);
     },
   });
   if (ctx.signal?.aborted) worker.kill("SIGTERM");

@@ -1,7 +1,9 @@
 // Sends a run's records to the API as they come, without ever holding up training: when the API is down the
 // records wait in memory (and in metrics.jsonl) and go out in order once it answers. Every call is an idempotent
-// upsert, so a batch that reached the server but whose reply was lost is simply sent again.
-import type { RunCreate, RunFinish, RunRecorder, StepRecord } from "./records.ts";
+// upsert, so a batch that reached the server but whose reply was lost is simply sent again. Eval results during
+// training take the same road (evals.jsonl is their log), after the steps.
+import { evalRecordKey } from "./eval-log.ts";
+import type { EvalRecord, RunCreate, RunFinish, RunRecorder, StepRecord } from "./records.ts";
 
 export interface UploaderOptions {
   /** steps per appendSteps call */
@@ -9,12 +11,18 @@ export interface UploaderOptions {
   /** first retry delay after a failed call; doubles up to maxRetryMs */
   retryMs?: number;
   maxRetryMs?: number;
+  /** the run is created by another uploader (the runner's): send records without setRun; until it exists they wait */
+  runCreatedElsewhere?: boolean;
 }
+
+/** Eval rows per evals.record call (the API takes at most 500, all or none). */
+const EVAL_BATCH = 500;
 
 export class RunUploader {
   private run: RunCreate | null = null;
   private runSent = true;
   private readonly pending = new Map<number, StepRecord>();
+  private readonly pendingEvals = new Map<string, EvalRecord>();
   private end: RunFinish | null = null;
   private endSent = true;
   private flushing: Promise<void> | null = null;
@@ -25,6 +33,8 @@ export class RunUploader {
   lastError: string | null = null;
   /** steps the API has acknowledged */
   sentSteps = 0;
+  /** eval rows the API has acknowledged */
+  sentEvals = 0;
 
   constructor(
     private readonly recorder: RunRecorder,
@@ -39,8 +49,17 @@ export class RunUploader {
     return this.pending.size;
   }
 
+  /** eval rows recorded locally that the API has not acknowledged */
+  get evalBacklog(): number {
+    return this.pendingEvals.size;
+  }
+
   get idle(): boolean {
-    return this.runSent && this.pending.size === 0 && this.endSent;
+    return this.runSent && this.pending.size === 0 && this.pendingEvals.size === 0 && this.endSent;
+  }
+
+  private get runExists(): boolean {
+    return this.run !== null || this.opts.runCreatedElsewhere === true;
   }
 
   setRun(run: RunCreate): void {
@@ -51,6 +70,11 @@ export class RunUploader {
 
   addSteps(steps: StepRecord[]): void {
     for (const s of steps) this.pending.set(s.step, s);
+    this.kick();
+  }
+
+  addEvals(rows: EvalRecord[]): void {
+    for (const r of rows) this.pendingEvals.set(evalRecordKey(r), r);
     this.kick();
   }
 
@@ -68,7 +92,7 @@ export class RunUploader {
     });
   }
 
-  /** One pass: the run, then steps in order, then the end. Stops at the first failure and schedules a retry. */
+  /** One pass: the run, then steps in order, evals, then the end. Stops at the first failure and schedules a retry. */
   private async flushOnce(): Promise<void> {
     try {
       while (!this.idle) {
@@ -78,7 +102,7 @@ export class RunUploader {
           if (this.run === run) this.runSent = true;
           continue;
         }
-        if (!this.run) return; // nothing may be sent before the run exists
+        if (!this.runExists) return; // nothing may be sent before the run exists
         if (this.pending.size) {
           const batch = [...this.pending.values()].sort((a, b) => a.step - b.step).slice(0, this.opts.batchSize ?? 100);
           await this.recorder.appendSteps(this.runId, batch);
@@ -86,6 +110,17 @@ export class RunUploader {
             if (this.pending.get(s.step) === s) {
               this.pending.delete(s.step);
               this.sentSteps++;
+            }
+          }
+          continue;
+        }
+        if (this.pendingEvals.size) {
+          const batch = [...this.pendingEvals.entries()].slice(0, EVAL_BATCH);
+          await this.recorder.recordEvals(batch.map(([, r]) => r));
+          for (const [key, r] of batch) {
+            if (this.pendingEvals.get(key) === r) {
+              this.pendingEvals.delete(key);
+              this.sentEvals++;
             }
           }
           continue;
@@ -118,7 +153,7 @@ export class RunUploader {
     for (;;) {
       if (this.flushing) await this.flushing;
       if (this.idle) return true;
-      if (!this.run) return false;
+      if (!this.runExists) return false;
       const now = Date.now();
       if (now >= deadline) return false;
       if (now < this.retryAt) {
