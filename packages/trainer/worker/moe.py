@@ -148,8 +148,8 @@ def routed_experts(x_TH: torch.Tensor, weights_TK: torch.Tensor, experts_TK: tor
         assignment_N = d.order_N.index_select(0, torch.where(real_N, d.starts_S[s.first] + rows, torch.zeros_like(rows)))
         token_N = torch.where(real_N, assignment_N // k, torch.full_like(assignment_N, t))
         out_NH = grouped_experts(x_pad.index_select(0, token_N), counts_G.cumsum(0).to(torch.int32), s, impl, capacity=t)
-        # select, not multiply: 0 * (NaN left in a row past the offsets) would still be NaN
-        out_NH = torch.where(real_N.unsqueeze(-1), out_NH, torch.zeros_like(out_NH))
+        # rows past the offsets (NaN, for all we know) add into the dummy token's row, which is dropped; their
+        # weight is selected to 0, not multiplied, so no NaN reaches the router's gradient either
         w_N = torch.where(real_N, d.weights_N.index_select(0, assignment_N), torch.zeros_like(d.weights_N))
         y = y.index_add(0, token_N, out_NH.float() * w_N.unsqueeze(-1))
     return y[:t].to(x_TH.dtype)

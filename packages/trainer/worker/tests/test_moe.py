@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
+from worker import moe
 from worker.moe import ExpertStack, HostReads, routed_experts
 
 
@@ -84,6 +85,42 @@ class DispatchTest(unittest.TestCase):
         b = routed_experts(xb, weights.detach(), experts, slot, bf, "segments")
         self.assertEqual(a.dtype, torch.bfloat16)
         self.assertLess(float((a.float() - b.float()).norm() / a.float().norm()), 1e-2)
+
+    def test_garbage_past_the_last_offset_never_reaches_outputs_or_gradients(self) -> None:
+        """torch._grouped_mm leaves rows past offs[-1] uninitialised, in its output and in the input's gradient.
+        A stand-in (CPU has no grouped kernel) that fills exactly those rows with NaN must change nothing."""
+
+        class NaNGradTail(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x: torch.Tensor, end: int) -> torch.Tensor:  # type: ignore[override]
+                ctx.end = end
+                return x.view_as(x)
+
+            @staticmethod
+            def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+                grad = grad.clone()
+                grad[ctx.end :] = float("nan")
+                return grad, None
+
+        def nan_tail_grouped(x_NH: torch.Tensor, offs_G: torch.Tensor, s: ExpertStack) -> torch.Tensor:
+            end = int(offs_G[-1])
+            out = moe._swiglu_loop(NaNGradTail.apply(x_NH, end), offs_G, s).clone()
+            out[end:] = float("nan")
+            return out
+
+        x, weights, experts, slot, stacks, slot_of = case(4)
+        want = reference(x, weights, experts, stacks, slot_of)
+        real = moe._swiglu_grouped_mm
+        moe._swiglu_grouped_mm = nan_tail_grouped  # type: ignore[assignment]
+        try:
+            got = routed_experts(x, weights, experts, slot, stacks, "grouped_mm")
+            got_grads = grads(got, x, weights, stacks)
+        finally:
+            moe._swiglu_grouped_mm = real
+        self.assertTrue(torch.allclose(got, want, atol=1e-5))
+        for a, b in zip(got_grads, grads(want, x, weights, stacks)):
+            self.assertTrue(bool(torch.isfinite(a).all()))
+            self.assertTrue(torch.allclose(a, b, atol=1e-5), (a - b).abs().max())
 
     def test_no_host_read_in_forward_or_its_recompute(self) -> None:
         x, weights, experts, slot, stacks, _ = case(3)
