@@ -23,7 +23,7 @@ G experts of one stack, H hidden size, I expert intermediate size.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, List, NamedTuple
+from typing import Any, List, NamedTuple, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -62,10 +62,7 @@ def dispatch(experts_TK: torch.Tensor, weights_TK: torch.Tensor, slot_E: torch.T
     """top-k never repeats an expert, but routing.py fills a restricted slot it cannot use with the token's best
     expert at weight 0. Merging repeats into the first slot (weights summed: the same output) keeps every expert
     at <= T rows, which bounds the segments buffer."""
-    k = experts_TK.shape[1]
-    same_TKK = experts_TK.unsqueeze(2) == experts_TK.unsqueeze(1)
-    earlier_KK = torch.ones(k, k, dtype=torch.bool, device=experts_TK.device).tril(-1)
-    repeat_N = (same_TKK & earlier_KK).any(-1).reshape(-1)
+    same_TKK, repeat_N = _repeats(experts_TK)
     weights_N = (same_TKK.to(weights_TK.dtype) * weights_TK.unsqueeze(1)).sum(-1).reshape(-1)
     slot_N = slot_E.index_select(0, experts_TK.reshape(-1))
     key_N = torch.where((slot_N >= 0) & ~repeat_N, slot_N, torch.full_like(slot_N, n_slots))
@@ -76,10 +73,19 @@ def dispatch(experts_TK: torch.Tensor, weights_TK: torch.Tensor, slot_E: torch.T
     return Dispatch(order_N, counts_S, counts_S.cumsum(0) - counts_S, weights_N)
 
 
+def _repeats(experts_TK: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """same[t, i, j]: slots i and j of token t name one expert; repeat_N: the slot repeats an earlier one."""
+    k = experts_TK.shape[1]
+    same_TKK = experts_TK.unsqueeze(2) == experts_TK.unsqueeze(1)
+    earlier_KK = torch.ones(k, k, dtype=torch.bool, device=experts_TK.device).tril(-1)
+    return same_TKK, (same_TKK & earlier_KK).any(-1).reshape(-1)
+
+
 def expert_counts(experts_TK: torch.Tensor, n_experts: int) -> torch.Tensor:
-    """Assignments per global expert [E] (int64, on the device)."""
+    """Tokens per global expert [E] (int64, on the device); a token that repeats an expert counts once."""
     flat = experts_TK.reshape(-1)
-    return torch.zeros(n_experts, dtype=torch.long, device=flat.device).scatter_add_(0, flat, torch.ones_like(flat))
+    once = (~_repeats(experts_TK)[1]).long()
+    return torch.zeros(n_experts, dtype=torch.long, device=flat.device).scatter_add_(0, flat, once)
 
 
 def _swiglu_grouped_mm(x_NH: torch.Tensor, offs_G: torch.Tensor, s: ExpertStack) -> torch.Tensor:

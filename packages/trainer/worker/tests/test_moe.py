@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
 from worker import moe
-from worker.moe import ExpertStack, HostReads, routed_experts
+from worker.moe import ExpertStack, HostReads, expert_counts, routed_experts
 
 
 def case(seed: int = 0, repeat_weight: float = 0.0) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, List[ExpertStack], Dict[int, int]]:
@@ -76,6 +76,11 @@ class DispatchTest(unittest.TestCase):
         a = routed_experts(x, weights, only_trainable, slot, stacks, "segments")
         b = routed_experts(x, weights, only_trainable, slot, stacks[:1], "segments")
         self.assertTrue(torch.equal(a, b))
+
+    def test_expert_counts_count_a_repeating_token_once(self) -> None:
+        _, _, experts, _, _, _ = case()
+        # token 2 names expert 0 twice: 4 tokens reach expert 0, not 5
+        self.assertEqual(expert_counts(experts, 8).tolist(), [4, 3, 3, 0, 0, 3, 0, 0])
 
     def test_loop_and_segments_agree_in_bfloat16(self) -> None:
         x, weights, experts, slot, stacks, _ = case(2)
