@@ -2,10 +2,14 @@ import type { Figure, Unit } from "@subnet-review/core";
 import { units } from "@subnet-review/core";
 import type { ReportedFigure } from "@subnet-review/db";
 
-/** A figure imported from a published document becomes a Figure of kind "reported" with its source. */
+/**
+ * A figure imported from a published document becomes a Figure of kind "reported" with its source. Its id is
+ * "published.<key>": the published throughput figures share their keys with the ones core computes, and one id
+ * names one figure (a permalink, a table row).
+ */
 export function reportedFigure(row: ReportedFigure): Figure {
   return {
-    id: row.key,
+    id: `published.${row.key}`,
     label: row.label,
     value: row.value,
     unit: (units as readonly string[]).includes(row.unit) ? (row.unit as Unit) : "count",
@@ -26,6 +30,6 @@ export class ReportedFigures {
   }
   /** Keys under a prefix, e.g. "retention.mmlu." */
   withPrefix(prefix: string): Figure[] {
-    return [...this.byKey.values()].filter((f) => f.id.startsWith(prefix));
+    return [...this.byKey].filter(([key]) => key.startsWith(prefix)).map(([, f]) => f);
   }
 }

@@ -1,12 +1,13 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { COUNT_DEFINITIONS, PAYLOAD_KINDS, type CountDefinition, type PayloadKind } from "@subnet-review/telemetry/definitions";
+import { int32 } from "../fields.ts";
 import { createTRPCRouter, publicProcedure } from "../trpc.ts";
 
 /** Most cycles one query returns: ~2 months of 524-block cycles. */
 const MAX_CYCLES = 5_000;
-const cycleIndex = z.number().int().min(0, "a cycle index >= 0");
-const block = z.number().int().min(0, "a block number >= 0");
+const cycleIndex = int32(0);
+const block = int32(0);
 const netuid = z.number().int().min(0).max(65535, "a subnet id from 0 to 65535");
 
 export const cyclesInput = z
@@ -33,7 +34,7 @@ export const cyclesInput = z
   });
 
 /** One cycle: identified by firstBlock + length + scheduleKey (the index repeats across schedules). */
-export const cycleInput = z.object({ netuid, firstBlock: block, length: z.number().int().min(1, "a cycle length >= 1"), scheduleKey: z.string().min(1).max(200).optional() });
+export const cycleInput = z.object({ netuid, firstBlock: block, length: int32(1), scheduleKey: z.string().min(1).max(200).optional() });
 
 /** A count with the name of the definition it was computed by. */
 export interface CycleCountView {
