@@ -47,7 +47,14 @@ describe("section 04, measured evals", () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(webUrl, { waitUntil: "networkidle" });
     const section = page.locator('#cells [data-section="evals-measured"]');
-    await expect(section.locator('svg[aria-label*="GSM8K-CoT strict-match accuracy by training step"] polyline').count()).resolves.toBe(2);
+    const chart = section.locator('svg.chart[aria-label*="GSM8K-CoT strict-match accuracy by training step"]');
+    await expect(chart.locator("polyline").count()).resolves.toBe(2);
+    // accuracy from 0 to 100%, a legend, and the values on hover
+    const yLabels = await chart.locator("text").allTextContents();
+    expect(yLabels).toContain("0%");
+    expect(yLabels).toContain("100%");
+    await expect(section.locator("figure.chart-figure .legend").first().textContent()).resolves.toMatch(/A · in-place ESFT.*C · ESFT-classic/);
+    await expect(chart.locator(".hover rect title").allTextContents()).resolves.toContain("training step 500 · A · in-place ESFT: 41.5% · C · ESFT-classic: 45.2%");
     const rows = await section.locator('table[data-table="gsm8k-measured"] tbody tr').allTextContents();
     expect(rows).toHaveLength(6);
     expect(rows[2]).toContain("500");
@@ -75,4 +82,16 @@ describe("section 04, measured evals", () => {
     await page.screenshot({ path: `${shotsDir}/evals-measured.png`, fullPage: false });
     await page.close();
   }, 60_000);
+
+  it("draws the charts for a 390 px screen with text a phone can read", async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(webUrl, { waitUntil: "networkidle" });
+    const narrow = page.locator('#cells [data-section="evals-measured"] svg.chart-narrow');
+    await expect(narrow.isVisible()).resolves.toBe(true);
+    await expect(page.locator('#cells [data-section="evals-measured"] svg.chart').isVisible()).resolves.toBe(false);
+    const heights = await narrow.locator("text").evaluateAll((ts) => ts.map((t) => t.getBoundingClientRect().height));
+    expect(Math.min(...heights)).toBeGreaterThanOrEqual(10); // ~11 px text, not the ~5.5 px of a scaled-down desktop chart
+    await narrow.screenshot({ path: `${shotsDir}/evals-phone-chart.png` });
+    await page.close();
+  });
 });

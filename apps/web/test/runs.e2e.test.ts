@@ -4,7 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import type { AppRouter } from "@subnet-review/api";
+import { figureTransformer } from "@subnet-review/core";
 import { createApiToken } from "@subnet-review/db";
+import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shotsDir, startStack, type Stack } from "./stack.ts";
 
@@ -38,6 +41,15 @@ beforeAll(async () => {
         "--batch", "2", "--seq", "128", "--device", "cpu", "--lr", "3e-3", "--score-tokens", "512", "--out", join(dir, "runs"), "--name", "esft-cells-gsm8k", "--api", apiUrl, "--token", secret],
       { cwd: cliDir, env: { ...process.env, DATABASE_URL: "" } },
     );
+    // Later runs that must not replace the completed experiment: a failed retry of cell A in the same experiment,
+    // and a newer experiment whose only run failed.
+    const client = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${apiUrl}/trpc`, transformer: figureTransformer, headers: { authorization: `Bearer ${secret}` } })] });
+    const later = new Date(Date.now() + 60_000).toISOString();
+    for (const [id, experiment] of [["run-A-retry-failed", "esft-cells-gsm8k"], ["run-later-failed", "esft-later"]] as const) {
+      await client.runs.create.mutate({ id, cell: "A", trainable: 2, kept: 0, steps: STEPS, spec: {}, experts: null, hardware: null, gitCommit: null, experiment: { name: experiment, description: "" }, startedAt: later });
+      await client.runs.appendSteps.mutate({ runId: id, steps: [{ step: 1, loss: 9.5, gradNorm: 1, lr: 3e-3, tokens: 256, tokensPerSecond: 100, stepSeconds: 2.56, memAllocatedBytes: null, memPeakBytes: null }] });
+      await client.runs.finish.mutate({ runId: id, status: "failed", error: "worker exited: CUDA out of memory", finishedAt: later, wallclockSeconds: 3, peakMemoryBytes: null, tokensPerSecond: null, mfu: null });
+    }
   });
   ({ webUrl, browser } = stack);
 }, 240_000);
@@ -58,7 +70,7 @@ describe("section 04 training runs", () => {
     // one polyline per cell, one vertex per recorded step, at the heights of the recorded losses
     const lines = runs.locator("svg.chart polyline");
     await expect(lines.count()).resolves.toBe(3);
-    const rows = await stack.db.trainingRun.findMany({ include: { metrics: { orderBy: { step: "asc" } } }, orderBy: { cell: "asc" } });
+    const rows = await stack.db.trainingRun.findMany({ where: { experiment: { name: "esft-cells-gsm8k" }, status: "completed" }, include: { metrics: { orderBy: { step: "asc" } } }, orderBy: { cell: "asc" } });
     expect(rows.map((r) => [r.cell, r.status, r.metrics.length])).toEqual([["A", "completed", STEPS], ["B", "completed", STEPS], ["C", "completed", STEPS]]);
     const ys: number[][] = [];
     for (let i = 0; i < 3; i++) {
@@ -82,11 +94,46 @@ describe("section 04 training runs", () => {
       expect(text).toContain("measured");
       expect(text).toContain("estimated");
       expect(text).toContain("— (CPU run)");
-      expect(text).toContain(row.metrics.at(-1)!.loss.toLocaleString("en-US", { maximumFractionDigits: 2 }));
+      // a finished run's final loss, with the same three decimals in every row
+      expect(text).toContain(row.metrics.at(-1)!.loss.toFixed(3));
+      // the run's settings beside it
+      const settings = await tr.locator(`[data-settings="${row.cell}"]`).textContent();
+      expect(settings).toContain(`K=2`);
+      expect(settings).toContain(`N=${row.cell === "B" ? 3 : 0}`);
+      expect(settings).toContain("seq=128");
+      expect(settings).toContain("batch=2");
+      expect(settings).toContain("lr=3.0e-3");
+      expect(settings).toContain("seed=0");
+      expect(settings).toMatch(/top-k=\d+/);
+      if (row.routingMode) expect(settings).toContain(`routing=${row.routingMode}`);
     }
+    // the experiment picker: the completed experiment is shown though a newer one failed, and cell A's completed
+    // run is shown though a later retry of it failed
+    await expect(runs.locator('nav.picker a[aria-current="true"]').textContent()).resolves.toBe("esft-cells-gsm8k");
+    await expect(runs.locator('nav.picker li[data-experiment="esft-later"]').getAttribute("data-status")).resolves.toBe("failed");
+    await expect(runs.locator('nav.picker li[data-experiment="esft-cells-gsm8k"]').getAttribute("data-status")).resolves.toBe("completed");
+    await expect(table.locator('tr[data-cell="A"]').textContent()).resolves.not.toContain("run-A-retry-failed");
+    await expect(runs.locator("[data-newer]").textContent()).resolves.toContain("A run-A-retry-failed (failed)");
+    // the chart: a legend naming each cell, and the values at each step on hover
+    await expect(runs.locator("figure.chart-figure .legend li").count()).resolves.toBe(3);
+    const hover = await runs.locator("svg.chart .hover rect title").allTextContents();
+    expect(hover).toHaveLength(STEPS);
+    expect(hover[STEPS - 1]).toContain(`step ${rows[0]!.metrics.at(-1)!.step} · A · in-place ESFT: ${rows[0]!.metrics.at(-1)!.loss.toFixed(3)}`);
+    // the runs and loss tables export as CSV
+    const csv = await (await fetch(`${webUrl}/export/subnet-102-status-review/runs.csv`)).text();
+    for (const row of rows) expect(csv).toContain(`${row.cell},${row.id},completed`);
     // the estimate opens core's formula for the run's own shape
     await table.locator('tr[data-cell="B"] [data-figure="runs.B.estimatedGiB"] button.fig').click();
     await expect(table.locator('tr[data-cell="B"] .prov').textContent()).resolves.toMatch(/K=2, N=3, 2 × 128 tokens, fp32/);
     await runs.screenshot({ path: `${shotsDir}/runs.png` });
+
+    // picking the failed experiment shows it, with no final loss for its failed run
+    await runs.locator('nav.picker li[data-experiment="esft-later"] a').click();
+    await page.waitForURL(/experiment=esft-later/);
+    const failed = page.locator('#cells [data-section="runs"] table[data-table="runs"] tr[data-cell="A"]');
+    await expect(failed.textContent()).resolves.toContain("run-later-failed");
+    await expect(failed.locator('td[data-label="Final loss"]').textContent()).resolves.toBe("— (failed, 1 steps so far)");
+    // the api shows a run's error text only to token holders; the page says that it failed
+    await expect(failed.locator('td[data-label="Run"]').textContent()).resolves.toContain("· failed");
   });
 });

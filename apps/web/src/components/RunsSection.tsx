@@ -50,7 +50,7 @@ function Settings({ c }: { c: Cell }) {
   return (
     <dl className="settings" data-settings={c.cell}>
       {items.filter(([, v]) => v !== null).map(([k, v]) => (
-        <div key={k}><dt>{k}</dt><dd>{v}</dd></div>
+        <div key={k}><dt>{k}=</dt><dd>{v}</dd></div>
       ))}
     </dl>
   );
