@@ -13,15 +13,29 @@ export interface Migration {
   checksum: string;
 }
 
+const MIGRATION_NAME = /^\d{14}_[a-z0-9_]+$/;
+
+/**
+ * The migrations in `dir`, in name order. A folder that is not named `<14-digit timestamp>_<snake_case name>` or
+ * has no migration.sql is an error, not skipped: a misnamed migration would otherwise never be applied.
+ */
 export async function readMigrations(dir: string = migrationsDir): Promise<Migration[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const names = entries
-    .filter((e) => e.isDirectory() && /^\d{14}_[a-z0-9_]+$/.test(e.name))
-    .map((e) => e.name)
-    .sort();
+  const folders = entries.filter((e) => e.isDirectory()).map((e) => e.name);
+  const unknown = folders.filter((name) => !MIGRATION_NAME.test(name));
+  if (unknown.length) {
+    throw new Error(
+      `${dir}: ${unknown.map((n) => JSON.stringify(n)).join(", ")} ${unknown.length === 1 ? "is not a migration folder" : "are not migration folders"}; a migration is a folder named <YYYYMMDDHHMMSS>_<snake_case_name> holding migration.sql`,
+    );
+  }
   return Promise.all(
-    names.map(async (name) => {
-      const sql = await readFile(join(dir, name, "migration.sql"), "utf8");
+    folders.sort().map(async (name) => {
+      let sql: string;
+      try {
+        sql = await readFile(join(dir, name, "migration.sql"), "utf8");
+      } catch (err) {
+        throw new Error(`${join(dir, name)}: no readable migration.sql (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      }
       return { name, sql, checksum: createHash("sha256").update(sql).digest("hex") };
     }),
   );

@@ -60,4 +60,18 @@ describe("applyMigrations", () => {
     await writeFile(join(dir, "20300101000002_edit", "migration.sql"), `CREATE TABLE "edited" ("id" BIGINT);`);
     await expect(applyMigrations(database.url, dir)).rejects.toThrow(/was changed after it was applied/);
   });
+
+  it("refuses a folder it does not recognise as a migration, and one without migration.sql, before applying anything", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "migrations-"));
+    await mkdir(join(dir, "20300101000003_fine"));
+    await writeFile(join(dir, "20300101000003_fine", "migration.sql"), `CREATE TABLE "never_applied" ("id" INT);`);
+    await mkdir(join(dir, "2030-01-01_misnamed"));
+    await writeFile(join(dir, "2030-01-01_misnamed", "migration.sql"), `CREATE TABLE "misnamed" ("id" INT);`);
+    await expect(applyMigrations(database.url, dir)).rejects.toThrow(/"2030-01-01_misnamed" is not a migration folder/);
+    expect(await tables(database.url)).not.toContain("never_applied");
+
+    const empty = await mkdtemp(join(tmpdir(), "migrations-"));
+    await mkdir(join(empty, "20300101000004_no_sql"));
+    await expect(readMigrations(empty)).rejects.toThrow(/20300101000004_no_sql: no readable migration.sql \(ENOENT\)/);
+  });
 });
