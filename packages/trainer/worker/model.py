@@ -17,7 +17,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from .config import ModelConfig, yarn_mscale
-from .moe import HAS_GROUPED_MM, ExpertStack, expert_counts, routed_experts
+from .moe import HAS_GROUPED_MM, ExpertStack, expert_counts, routed_experts  # noqa: F401 (HAS_GROUPED_MM: train.py reads it here)
 from .routing import Routing, route, routable_mask
 
 TORCH_VERSION = tuple(int(x) for x in torch.__version__.split("+")[0].split(".")[:2])
