@@ -30,6 +30,8 @@ export interface ApiServerOptions {
   cacheBytes?: number;
   /** How long a cached response is served (default 2 s: other replicas' writes show after that). */
   cacheTtlMs?: number;
+  /** A token's lastUsedAt is written at most this often (default a minute; bench/api-writes.ts compares 0). */
+  lastUsedEveryMs?: number;
   /** Where failures go (default: one JSON line each on stderr). */
   log?: (entry: FailureLog) => void;
 }
@@ -183,7 +185,7 @@ async function trpcResponse(
     router: appRouter,
     allowBatching: true,
     maxBatchSize: MAX_BATCH_CALLS,
-    createContext: () => createContext(opts.db, { authorization: req.headers.authorization }, requestId),
+    createContext: () => createContext(opts.db, { authorization: req.headers.authorization }, requestId, opts.lastUsedEveryMs),
     onError({ error, path }) {
       const status = getHTTPStatusCodeFromError(error);
       log({

@@ -13,12 +13,22 @@ export interface Context {
   bearer: string | null;
   /** Names this request in the logs and in an internal error's message. */
   requestId: string;
+  /** A token's lastUsedAt is written at most this often (ms). */
+  lastUsedEveryMs: number;
 }
 
+/** A token's lastUsedAt is written at most this often: every write locking its token row halved write throughput. */
+export const LAST_USED_EVERY_MS = 60_000;
+
 /** Builds the per-request context from the Authorization header. */
-export function createContext(db: Db, headers: { authorization?: string | undefined }, requestId: string = randomUUID()): Context {
+export function createContext(
+  db: Db,
+  headers: { authorization?: string | undefined },
+  requestId: string = randomUUID(),
+  lastUsedEveryMs: number = LAST_USED_EVERY_MS,
+): Context {
   const match = /^Bearer\s+(\S+)$/i.exec(headers.authorization ?? "");
-  return { db, bearer: match?.[1] ?? null, requestId };
+  return { db, bearer: match?.[1] ?? null, requestId, lastUsedEveryMs };
 }
 
 /** What a client may read about a failure: never Prisma text, SQL or source paths; an internal error only its id. */
@@ -87,8 +97,6 @@ export const publicProcedure = checkedProcedure.use(async ({ ctx, next }) => {
   return { ...result, data: publicView(result.data) };
 });
 
-/** A token's lastUsedAt is written at most this often: every write locking its token row halved write throughput. */
-export const LAST_USED_EVERY_MS = 60_000;
 
 /** The active token presented with the request, or null (none, unknown or revoked). */
 async function presentedToken(ctx: Context) {
@@ -108,7 +116,7 @@ export const protectedProcedure = checkedProcedure.use(async ({ ctx, next }) => 
   const token = await presentedToken(ctx);
   if (!token) throw new TRPCError({ code: "UNAUTHORIZED", message: "unknown or revoked API token" });
   const now = new Date();
-  const staleBefore = new Date(now.getTime() - LAST_USED_EVERY_MS);
+  const staleBefore = new Date(now.getTime() - ctx.lastUsedEveryMs);
   if (!token.lastUsedAt || token.lastUsedAt < staleBefore) {
     // Conditional: of concurrent calls with a stale stamp, the first writes it and the rest match no row.
     await ctx.db.apiToken.updateMany({
