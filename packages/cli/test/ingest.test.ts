@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,14 +10,16 @@ import { createTestDatabase } from "@subnet-review/db/testing";
 import { PHASE_NAMES, PgStore } from "@subnet-review/telemetry";
 import { FakeChain, FakeNode, type FakePhases } from "@subnet-review/telemetry/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ingestUsage } from "../src/commands/ingest.ts";
 
 // `review ingest` as a user runs it: a child process against the fake Subtensor node and a real Postgres database.
 const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+const exampleSchedule = fileURLToPath(new URL("../../telemetry/schedules/subnet-102.json", import.meta.url));
 const NETUID = 102;
-const PHASES: FakePhases = { Distribute: 20, Train: 300, MinerCommit1: 10, MinerCommit2: 10, Submission: 80, Validate: 10, Merge: 50, ValidatorCommit1: 10, ValidatorCommit2: 10 };
-const FIRST = 700;
-const LAST = 707;
-const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
+const P500: FakePhases = { Distribute: 20, Train: 300, MinerCommit1: 10, MinerCommit2: 10, Submission: 80, Validate: 10, Merge: 50, ValidatorCommit1: 10, ValidatorCommit2: 10 };
+const P524: FakePhases = { Distribute: 20, Train: 300, MinerCommit1: 12, MinerCommit2: 12, Submission: 90, Validate: 10, Merge: 56, ValidatorCommit1: 12, ValidatorCommit2: 12 };
+// 500-block cycles 96..99 (#48,000–#49,999), then 524-block cycles from #50,100: 96 (#50,304–#50,827) and 97.
+const CHANGE = 50_100;
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let open: OpenDatabase;
@@ -30,17 +32,19 @@ let dir: string;
 beforeAll(async () => {
   database = await createTestDatabase();
   open = await openDatabase({ url: database.url });
-  // The chain holds activity through LAST, but the head stops at the end of LAST - 1, so --follow has a cycle to catch.
-  chain = new FakeChain({ netuid: NETUID, phases: PHASES, firstCycle: FIRST, lastCycle: LAST, neurons: 40, validators: 4, seed: 5, blocksAfter: -500 });
+  // Activity through 524-block cycle 97, but the head stops at #49,999 so --follow has the change to cross.
+  chain = new FakeChain({ netuid: NETUID, schedule: [{ fromBlock: 0, phases: P500 }, { fromBlock: CHANGE, phases: P524 }], fromBlock: 48_000, toBlock: 51_351, neurons: 40, validators: 4, staleValidators: 1, seed: 5 });
+  chain.head = chain.finalized = 49_999;
   node = await new FakeNode(chain).start();
   dir = await mkdtemp(join(tmpdir(), "ingest-cli-"));
   await writeFile(join(dir, "whitelist.json"), JSON.stringify(chain.whitelist));
-  await writeFile(join(dir, "schedule.json"), JSON.stringify([{ fromBlock: 0, phases: PHASES, source: "test schedule file" }]));
-  // The owner's schedule endpoint, in its real response shape.
+  await writeFile(join(dir, "history.json"), JSON.stringify([{ fromBlock: 0, phases: P500, source: "test: 500-block cycles" }, { fromBlock: CHANGE, phases: P524, source: "test: 524 from the change" }]));
+  await writeFile(join(dir, "until-change.json"), JSON.stringify([{ fromBlock: 0, phases: P500, source: "test: 500-block cycles" }]));
+  // The owner's schedule endpoint, in its real response shape: the schedule in force at the chain's finalized head.
   owner = createServer((_req, res) => {
-    res.writeHead(200, { "content-type": "application/json" }).end(
-      JSON.stringify({ cycle_length: 500, phases: PHASE_NAMES.map((name, index) => ({ index, name, length: PHASES[name] })) }),
-    );
+    const phases = chain.finalized >= CHANGE ? P524 : P500;
+    const total = PHASE_NAMES.reduce((n, p) => n + phases[p], 0);
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ cycle_length: total, phases: PHASE_NAMES.map((name, index) => ({ index, name, length: phases[name] })) }));
   });
   await new Promise<void>((resolve) => owner.listen(0, "127.0.0.1", resolve));
   ownerUrl = `http://127.0.0.1:${(owner.address() as AddressInfo).port}`;
@@ -54,6 +58,7 @@ afterAll(async () => {
 beforeEach(async () => {
   await open.db.chainCycle.deleteMany();
   await open.db.telemetryCheckpoint.deleteMany();
+  chain.head = chain.finalized = 49_999;
 });
 
 function start(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
@@ -66,55 +71,70 @@ function start(args: string[]): { child: ChildProcess; done: Promise<{ code: num
   return { child, done };
 }
 const review = (...args: string[]) => start(args).done;
-
-async function expectStored(cycles: number[]) {
-  const stored = await new PgStore(open.db).list(NETUID);
-  expect(stored.map((c) => c.index)).toEqual(cycles);
-  for (const c of stored) expect(new Map(c.activeMiners.map((m) => [m.hotkey, m.payload])), `cycle ${c.index}`).toEqual(chain.expected.get(c.index));
-  return stored;
-}
+const stored = async () => (await new PgStore(open.db).list(NETUID)).map((c) => `${c.length}:${c.index}`);
 
 describe("review ingest", { timeout: 60_000 }, () => {
-  it("backfills a cycle range into Postgres with a progress line, and a re-run only verifies", async () => {
-    const args = ["--rpc", node.wsUrl, "--netuid", "102", "--from-cycle", String(FIRST), "--to-cycle", String(LAST - 1), "--whitelist", join(dir, "whitelist.json"), "--schedule", join(dir, "schedule.json")];
-    const first = await review(...args);
-    expect(first.stderr).toMatch(/\[#{20}\] 7\/7 cycles · cycle 70\d ingested, \d+ active miners · [\d.]+ cycles\/s · \d+ requests · ETA 0s/);
-    expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(new RegExp(`netuid 102, cycles ${FIRST}–${LAST - 1}: 7 ingested, 0 re-ingested \\(block changed\\), 0 verified`));
-    const stored = await expectStored(range(FIRST, LAST - 1));
-    expect(stored[0]!.schedule.source).toBe("test schedule file");
-    expect(await open.db.telemetryCheckpoint.findUnique({ where: { netuid: NETUID } })).toMatchObject({ lastCycle: LAST - 1 });
-
-    const again = await review(...args);
-    expect(again.code).toBe(0);
-    expect(again.stdout).toContain("0 ingested, 0 re-ingested (block changed), 7 verified unchanged");
+  it("--help prints the usage, naming every flag, and exits 0", async () => {
+    const { code, stdout } = await review("--help");
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe(ingestUsage);
+    const source = await readFile(fileURLToPath(new URL("../src/commands/ingest.ts", import.meta.url)), "utf8");
+    const flags = [...source.matchAll(/^\s+"?([a-z-]+)"?: \{ type: "(?:string|boolean)" \}/gm)].map((m) => m[1]!);
+    expect(flags.length).toBe(13);
+    for (const flag of flags) expect(ingestUsage, flag).toContain(`--${flag}`);
   });
 
-  it("--follow with the owner's schedule ingests the last cycles, then each new finalized cycle, until Ctrl-C", async () => {
-    const { child, done } = start(["--rpc", node.httpUrl, "--netuid", "102", "--last", "2", "--follow", "--poll-seconds", "0.2", "--whitelist", join(dir, "whitelist.json"), "--schedule-url", ownerUrl]);
+  it("backfills a block range across the schedule change with both counts, and a re-run only verifies", async () => {
+    chain.head = chain.finalized = 51_351;
+    const args = ["--rpc", node.wsUrl, "--netuid", "102", "--from-block", "48000", "--to-block", "51351", "--whitelist", join(dir, "whitelist.json"), "--schedule", join(dir, "history.json")];
+    const first = await review(...args);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/runtime node-subtensor spec 393: storage layouts match/);
+    expect(first.stdout).toMatch(/netuid 102, cycles 96–97 \(#48000–#51351\): 6 ingested, 0 re-ingested \(block changed\), 0 verified unchanged in [\d.]+ s; \d+ HTTP requests\/WebSocket frames, \d+ JSON-RPC calls/);
+    expect(first.stdout).toMatch(/ {2}cycle 96 \(524 blocks from #50304\): \d+ committed, \d+ accepted; 3 requests, \d+ calls/);
+    expect(first.stdout).toContain("checkpoint: every cycle up to #51351 (cycle 97) is stored");
+    expect(await stored()).toEqual(["500:96", "500:97", "500:98", "500:99", "524:96", "524:97"]);
+    const again = await review(...args);
+    expect(again.stdout).toContain("0 ingested, 0 re-ingested (block changed), 6 verified unchanged");
+  });
+
+  it("--follow with the owner's schedule keeps up across the length change it announces, until Ctrl-C", async () => {
+    const { child, done } = start(["--rpc", node.httpUrl, "--netuid", "102", "--last", "2", "--follow", "--poll-seconds", "0.2", "--whitelist", join(dir, "whitelist.json"), "--schedule", join(dir, "until-change.json"), "--schedule-url", ownerUrl]);
     const until = async (what: () => Promise<boolean>) => {
       for (let i = 0; i < 300 && !(await what()); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await what()).toBe(true);
     };
-    await until(async () => (await open.db.chainCycle.count()) === 2);
-    await expectStored([LAST - 2, LAST - 1]);
-    chain.advance(500); // cycle LAST completes and is finalized
-    await until(async () => (await open.db.chainCycle.count()) === 3);
+    await until(async () => (await stored()).length === 2);
+    chain.head = chain.finalized = 50_200; // the owner now serves 524-block cycles
+    await new Promise((r) => setTimeout(r, 1000)); // a few polls read it at #50,200
+    chain.head = chain.finalized = 51_351;
+    await until(async () => (await stored()).length === 4);
     child.kill("SIGINT");
     const result = await done;
     expect(result.code).toBe(0);
     expect(result.stderr).toContain("stopped following");
-    const stored = await expectStored([LAST - 2, LAST - 1, LAST]);
-    expect(stored[0]!.schedule.source).toMatch(new RegExp(`^owner endpoint ${ownerUrl}.*, observed at #\\d+`));
+    expect(await stored()).toEqual(["500:98", "500:99", "524:96", "524:97"]);
+    const rows = await new PgStore(open.db).list(NETUID);
+    expect(rows[2]!.schedule.source).toMatch(new RegExp(`^owner endpoint ${ownerUrl}.*, read at #50200$`));
+  });
+
+  it("the example schedule history file parses and names what is unknown", async () => {
+    const example = JSON.parse(await readFile(exampleSchedule, "utf8")) as { fromBlock: number; source: string }[];
+    expect(example[0]).toMatchObject({ fromBlock: 0 });
+    const { code, stderr } = await review("--rpc", node.wsUrl, "--netuid", "102", "--last", "1", "--schedule", exampleSchedule);
+    expect(stderr).not.toMatch(/--schedule:/);
+    expect(code).toBe(0);
   });
 
   it.each([
-    [["--netuid", "102", "--last", "2"], /--rpc: the node's JSON-RPC URL is required/],
-    [["--rpc", "ws://127.0.0.1:1", "--last", "2"], /--netuid: the subnet id is required/],
-    [["--rpc", "ws://127.0.0.1:1", "--netuid", "102"], /--last: say what to ingest/],
-    [["--rpc", "ws://127.0.0.1:1", "--netuid", "102", "--from-cycle", "5"], /--to-cycle: give --from-cycle and --to-cycle together/],
-    [["--rpc", "ws://127.0.0.1:1", "--netuid", "102", "--from-cycle", "9", "--to-cycle", "5"], /--to-cycle: must be >= --from-cycle 9/],
-    [["--rpc", "ws://127.0.0.1:1", "--netuid", "102", "--last", "2", "--requests-per-minute", "0"], /--requests-per-minute: must be greater than 0/],
-    [["--rpc", "ws://127.0.0.1:1", "--netuid", "102", "--last", "2", "--schedule", "a.json", "--schedule-url", "http://x"], /--schedule-url: give either/],
+    [["--netuid", "102", "--last", "2", "--schedule", "x.json"], /--rpc: the node's JSON-RPC URL is required/],
+    [["--rpc", "ws://127.0.0.1:1", "--last", "2", "--schedule", "x.json"], /--netuid: the subnet id is required/],
+    [["--rpc", "ws://127.0.0.1:1", "--netuid", "102", "--last", "2"], /--schedule: the cycle schedule is required: --schedule FILE .* or --schedule-url URL/],
+    [["--rpc", "ws://127.0.0.1:1", "--netuid", "102", "--schedule", "x.json"], /--last: say what to ingest/],
+    [["--rpc", "ws://127.0.0.1:1", "--netuid", "102", "--schedule", "x.json", "--from-cycle", "5"], /--to-cycle: give --from-cycle and --to-cycle together/],
+    [["--rpc", "ws://127.0.0.1:1", "--netuid", "102", "--schedule", "x.json", "--from-block", "9", "--to-block", "5"], /--to-block: must be >= --from-block 9/],
+    [["--rpc", "ws://127.0.0.1:1", "--netuid", "102", "--schedule", "x.json", "--last", "2", "--from-block", "1", "--to-block", "5"], /--last: give one of --last, --from-block/],
+    [["--rpc", "ws://127.0.0.1:1", "--netuid", "102", "--schedule", "x.json", "--last", "2", "--requests-per-minute", "0"], /--requests-per-minute: must be greater than 0/],
   ])("%j fails naming the flag", async (args, message) => {
     const { code, stdout, stderr } = await review(...(args as string[]));
     expect(code).toBe(2);
@@ -123,12 +143,35 @@ describe("review ingest", { timeout: 60_000 }, () => {
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
+  it("refuses an ambiguous cycle range and a changed storage layout by name, and writes nothing", async () => {
+    chain.head = chain.finalized = 51_351;
+    const ambiguous = await review("--rpc", node.wsUrl, "--netuid", "102", "--from-cycle", "96", "--to-cycle", "97", "--schedule", join(dir, "history.json"));
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toMatch(/--from-cycle: cycles 96–97 exist under more than one schedule/);
+    const saved = { hex: chain.metadataHex, spec: chain.specVersion };
+    const metadata = Buffer.from(chain.metadataHex.slice(2), "hex");
+    const name = Buffer.from("LastUpdate");
+    const at = metadata.indexOf(Buffer.concat([Buffer.from([name.length << 2]), name]));
+    metadata[at + 1 + name.length + 3] = 2; // LastUpdate's key hasher: Identity → Blake2_128Concat
+    chain.metadataHex = `0x${metadata.toString("hex")}`;
+    chain.specVersion = 400;
+    try {
+      const changed = await review("--rpc", node.wsUrl, "--netuid", "102", "--last", "2", "--schedule", join(dir, "history.json"));
+      expect(changed.code).toBe(2);
+      expect(changed.stderr).toMatch(/--rpc: runtime spec version 400 changed storage telemetry decodes; refusing to read it: SubtensorModule\.LastUpdate hashers are Blake2_128Concat, expected Identity/);
+    } finally {
+      chain.metadataHex = saved.hex;
+      chain.specVersion = saved.spec;
+    }
+    expect(await open.db.chainCycle.count()).toBe(0);
+  });
+
   it("names a bad whitelist entry and a bad schedule file, and writes nothing", async () => {
     await writeFile(join(dir, "bad-whitelist.json"), JSON.stringify([chain.whitelist[0], "not-an-address"]));
-    const badList = await review("--rpc", node.wsUrl, "--netuid", "102", "--last", "2", "--whitelist", join(dir, "bad-whitelist.json"));
+    const badList = await review("--rpc", node.wsUrl, "--netuid", "102", "--last", "2", "--whitelist", join(dir, "bad-whitelist.json"), "--schedule", join(dir, "history.json"));
     expect(badList.code).toBe(2);
     expect(badList.stderr).toMatch(/--whitelist: entry 1: not an SS58 address/);
-    await writeFile(join(dir, "bad-schedule.json"), JSON.stringify([{ fromBlock: 0, phases: { ...PHASES, Train: 0 }, source: "x" }]));
+    await writeFile(join(dir, "bad-schedule.json"), JSON.stringify([{ fromBlock: 0, phases: { ...P500, Train: 0 }, source: "x" }]));
     const badSchedule = await review("--rpc", node.wsUrl, "--netuid", "102", "--last", "2", "--schedule", join(dir, "bad-schedule.json"));
     expect(badSchedule.code).toBe(2);
     expect(badSchedule.stderr).toMatch(/--schedule: invalid schedule history:[\s\S]*Train/);

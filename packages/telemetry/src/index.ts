@@ -9,8 +9,9 @@ export {
 } from "./scale.ts";
 export {
   PHASE_NAMES, CONNITO_REPO_DEFAULT_PHASES, cycleLength, cycleWindow, cycleAtBlock, segmentAt, phaseWindow, phaseAtBlock, scheduleKey,
-  cyclesOverlapping, lastCyclesEndingBy, cyclesByIndex, parseScheduleHistory, fetchOwnerSchedule, withObservedSegment, scheduleHistorySchema,
+  cyclesOverlapping, lastCyclesEndingBy, cyclesByIndex, AmbiguousCycleRangeError, parseScheduleHistory, fetchOwnerSchedule, withObservedSegment, scheduleHistorySchema,
   ownerScheduleResponseSchema, type PhaseName, type PhaseLengths, type PhaseWindow, type CycleWindow, type ScheduleSegment, type ScheduleHistory,
+  type HistorySegment, type UnknownSegment,
 } from "./schedule.ts";
 export { MAX_WEIGHT_AGE_BLOCKS, VERSION_RANGE_CYCLES, allowedVersions, payloadKind, signedHashOf, submissionOf, type Submission } from "./commitRules.ts";
 export { PAYLOAD_KINDS, type CountDefinition, type PayloadKind } from "./countDefinitions.ts";

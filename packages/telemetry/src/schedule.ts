@@ -28,8 +28,23 @@ export const scheduleSegmentSchema = z.object({
 });
 export type ScheduleSegment = z.infer<typeof scheduleSegmentSchema>;
 
+/** From `fromBlock` on the schedule is not known (phases null): no cycle is computed there until a later segment. */
+export const unknownSegmentSchema = z.object({
+  fromBlock: z.number().int().nonnegative(),
+  phases: z.null(),
+  source: z.string().min(1),
+});
+export type UnknownSegment = z.infer<typeof unknownSegmentSchema>;
+export type HistorySegment = ScheduleSegment | UnknownSegment;
+const isKnown = (segment: HistorySegment): segment is ScheduleSegment => segment.phases !== null;
+
+/**
+ * A schedule history file: a JSON array of segments in strictly increasing `fromBlock`, each
+ * { fromBlock, phases: { Distribute, Train, MinerCommit1, MinerCommit2, Submission, Validate, Merge,
+ * ValidatorCommit1, ValidatorCommit2 } (block counts) | null, source: where the lengths come from }.
+ */
 export const scheduleHistorySchema = z
-  .array(scheduleSegmentSchema)
+  .array(z.union([scheduleSegmentSchema, unknownSegmentSchema]))
   .min(1, "schedule history needs at least one segment")
   .superRefine((segments, ctx) => {
     for (let i = 1; i < segments.length; i++) {
@@ -92,6 +107,7 @@ export function parseScheduleHistory(input: unknown): ScheduleHistory {
 }
 
 function windowFor(segment: ScheduleSegment, index: number): CycleWindow {
+  // Only known segments reach here: callers skip those whose phases are null.
   const length = cycleLength(segment.phases);
   const firstBlock = index * length;
   const phases: PhaseWindow[] = [];
@@ -113,6 +129,7 @@ const segmentUntil = (history: ScheduleHistory, i: number) => history[i + 1]?.fr
 export function cyclesOverlapping(history: ScheduleHistory, fromBlock: number, toBlock: number): CycleWindow[] {
   const windows: CycleWindow[] = [];
   history.forEach((segment, i) => {
+    if (!isKnown(segment)) return;
     const length = cycleLength(segment.phases);
     const until = segmentUntil(history, i);
     const lo = Math.max(Math.ceil(segment.fromBlock / length), Math.floor(Math.max(0, fromBlock) / length));
@@ -122,17 +139,26 @@ export function cyclesOverlapping(history: ScheduleHistory, fromBlock: number, t
   return windows;
 }
 
-/** The last `count` whole cycles that end at or before `block`, walking back across schedule changes; oldest first. */
+/**
+ * The last `count` whole cycles that end at or before `block`, walking back across schedule changes; oldest first.
+ * The walk stops at a segment whose schedule is unknown rather than skip over it.
+ */
 export function lastCyclesEndingBy(history: ScheduleHistory, count: number, block: number): CycleWindow[] {
   const windows: CycleWindow[] = [];
   for (let i = history.length - 1; i >= 0 && windows.length < count; i--) {
     const segment = history[i]!;
+    if (segment.fromBlock > block) continue;
+    if (!isKnown(segment)) break;
     const length = cycleLength(segment.phases);
     const lo = Math.ceil(segment.fromBlock / length);
     const hi = Math.floor(Math.min(segmentUntil(history, i), block + 1) / length) - 1;
     for (let index = hi; index >= lo && windows.length < count; index--) windows.push(windowFor(segment, index));
   }
   return windows.reverse();
+}
+
+export class AmbiguousCycleRangeError extends RangeError {
+  override name = "AmbiguousCycleRangeError";
 }
 
 /**
@@ -143,6 +169,7 @@ export function cyclesByIndex(history: ScheduleHistory, fromIndex: number, toInd
   const bySegment = new Map<string, CycleWindow[]>();
   for (let index = fromIndex; index <= toIndex; index++) {
     history.forEach((segment, i) => {
+      if (!isKnown(segment)) return;
       const window = windowFor(segment, index);
       if (window.firstBlock >= segment.fromBlock && window.lastBlock < segmentUntil(history, i)) {
         bySegment.set(window.scheduleKey, [...(bySegment.get(window.scheduleKey) ?? []), window]);
@@ -151,14 +178,14 @@ export function cyclesByIndex(history: ScheduleHistory, fromIndex: number, toInd
   }
   if (bySegment.size > 1) {
     const spans = [...bySegment.values()].map((w) => `${w.length} cycles of ${w[0]!.length} blocks from #${w[0]!.firstBlock} (schedule from #${w[0]!.schedule.fromBlock})`);
-    throw new RangeError(`cycles ${fromIndex}–${toIndex} exist under more than one schedule: ${spans.join(" and ")}; name blocks instead (--from-block/--to-block)`);
+    throw new AmbiguousCycleRangeError(`cycles ${fromIndex}–${toIndex} exist under more than one schedule: ${spans.join(" and ")}; name blocks instead (--from-block/--to-block)`);
   }
   return [...bySegment.values()][0] ?? [];
 }
 
 /** The segment in force at `block`, or null before the first segment. */
-export function segmentAt(history: ScheduleHistory, block: number): ScheduleSegment | null {
-  let found: ScheduleSegment | null = null;
+export function segmentAt(history: ScheduleHistory, block: number): HistorySegment | null {
+  let found: HistorySegment | null = null;
   for (const segment of history) if (segment.fromBlock <= block) found = segment;
   return found;
 }
@@ -171,6 +198,7 @@ export function segmentAt(history: ScheduleHistory, block: number): ScheduleSegm
 export function cycleWindow(history: ScheduleHistory, index: number): CycleWindow | null {
   for (let i = history.length - 1; i >= 0; i--) {
     const segment = history[i]!;
+    if (!isKnown(segment)) continue;
     const until = history[i + 1]?.fromBlock ?? Number.POSITIVE_INFINITY;
     const window = windowFor(segment, index);
     if (window.firstBlock >= segment.fromBlock && window.lastBlock < until) return window;
@@ -181,7 +209,7 @@ export function cycleWindow(history: ScheduleHistory, index: number): CycleWindo
 /** The cycle that holds `block` under the schedule then in force. */
 export function cycleAtBlock(history: ScheduleHistory, block: number): CycleWindow | null {
   const segment = segmentAt(history, block);
-  if (!segment) return null;
+  if (!segment || !isKnown(segment)) return null;
   return windowFor(segment, Math.floor(block / cycleLength(segment.phases)));
 }
 
@@ -230,7 +258,7 @@ export async function fetchOwnerSchedule(url: string, fromBlock: number, fetchIm
 /** Appends a newly observed segment when its phases differ from the one in force; otherwise returns history as is. */
 export function withObservedSegment(history: ScheduleHistory, observed: ScheduleSegment): ScheduleHistory {
   const current = segmentAt(history, observed.fromBlock);
-  if (current && PHASE_NAMES.every((p) => current.phases[p] === observed.phases[p])) return history;
+  if (current && isKnown(current) && PHASE_NAMES.every((p) => current.phases[p] === observed.phases[p])) return history;
   const last = history[history.length - 1]!;
   if (observed.fromBlock <= last.fromBlock) {
     throw new Error(`observed schedule at block ${observed.fromBlock} is not after the last segment (${last.fromBlock})`);

@@ -1,7 +1,9 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import { CONNITO_REPO_DEFAULT_PHASES, cycleAtBlock, cycleLength, cycleWindow, fetchOwnerSchedule, parseScheduleHistory, phaseAtBlock, phaseWindow, withObservedSegment, type PhaseLengths } from "../src/index.ts";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { CONNITO_REPO_DEFAULT_PHASES, cycleAtBlock, cyclesByIndex, cyclesOverlapping, lastCyclesEndingBy, cycleLength, cycleWindow, fetchOwnerSchedule, parseScheduleHistory, phaseAtBlock, phaseWindow, withObservedSegment, type PhaseLengths } from "../src/index.ts";
 
 const LIVE_524: PhaseLengths = { ...CONNITO_REPO_DEFAULT_PHASES, Submission: 104 }; // a 524-block schedule for the test
 const history = parseScheduleHistory([
@@ -74,5 +76,33 @@ describe("owner schedule endpoint", () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe("schedule history across changes", () => {
+  const P524: PhaseLengths = { ...CONNITO_REPO_DEFAULT_PHASES, MinerCommit1: 12, MinerCommit2: 12, Submission: 90, Merge: 56, ValidatorCommit1: 12, ValidatorCommit2: 12 };
+  const changes = parseScheduleHistory([
+    { fromBlock: 0, phases: CONNITO_REPO_DEFAULT_PHASES, source: "500" },
+    { fromBlock: 50_100, phases: P524, source: "524" },
+    { fromBlock: 60_000, phases: null, source: "unknown from here" },
+  ]);
+
+  it("--last walks back across a change, skips the cut cycle, and stops at an unknown schedule", () => {
+    expect(lastCyclesEndingBy(changes, 3, 50_900).map((w) => `${w.length}:${w.index}`)).toEqual(["500:98", "500:99", "524:96"]);
+    expect(lastCyclesEndingBy(changes, 2, 70_000).map((w) => `${w.length}:${w.index}@${w.lastBlock}`)).toEqual([]);
+    expect(lastCyclesEndingBy(changes, 2, 59_999).at(-1)).toMatchObject({ length: 524, index: 113, lastBlock: 59_735 });
+  });
+
+  it("block ranges take whole cycles of every segment; index ranges must fall in one schedule", () => {
+    expect(cyclesOverlapping(changes, 49_600, 50_900).map((w) => `${w.length}:${w.index}`)).toEqual(["500:99", "524:96", "524:97"]);
+    expect(cyclesByIndex(changes, 100, 101).map((w) => w.length)).toEqual([524, 524]);
+    expect(() => cyclesByIndex(changes, 96, 97)).toThrow(/exist under more than one schedule/);
+  });
+
+  it("the shipped subnet-102 history parses; its 524-block segment is marked unknown", async () => {
+    const file = parseScheduleHistory(JSON.parse(await readFile(fileURLToPath(new URL("../schedules/subnet-102.json", import.meta.url)), "utf8")));
+    expect(file.map((s) => [s.fromBlock, s.phases === null ? null : cycleLength(s.phases)])).toEqual([[0, 500], [8_668_092, null]]);
+    expect(cycleAtBlock(file, 8_668_092)).toBeNull();
+    expect(() => parseScheduleHistory([{ fromBlock: 0, phases: { ...P524, Train: 0 }, source: "x" }])).toThrow(/Train/);
   });
 });

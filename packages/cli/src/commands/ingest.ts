@@ -1,13 +1,15 @@
 import { openDatabase } from "@subnet-review/db";
 import {
   accountIdBytes,
-  CONNITO_REPO_DEFAULT_PHASES,
+  AmbiguousCycleRangeError,
   fetchOwnerSchedule,
   ingestProgressLine,
+  MetadataLayoutError,
   parseScheduleHistory,
   PgStore,
   SubstrateRpc,
   TelemetryIngest,
+  withObservedSegment,
   type BackfillRange,
   type IngestProgress,
   type IngestSummary,
@@ -16,12 +18,30 @@ import {
 import { z } from "zod";
 import { numberFlag, parseFlags, readJsonFile, UsageError } from "../args.ts";
 
-export const ingestUsage = `pnpm review ingest --rpc URL --netuid 102 [--from-cycle A --to-cycle B | --last N] [--follow]
-    [--requests-per-minute R] [--schedule FILE | --schedule-url URL] [--whitelist FILE] [--poll-seconds 12]
+export const ingestUsage = `pnpm review ingest --rpc URL --netuid 102 (--schedule FILE | --schedule-url URL | both)
+    (--last N | --from-block A --to-block B | --from-cycle A --to-cycle B | --follow) [--follow]
+    [--whitelist FILE] [--requests-per-minute R] [--poll-seconds 12]
                                                 read subnet activity per cycle from a Subtensor node (finalized
-                                                blocks) into the database; --follow keeps up until Ctrl-C`;
+                                                blocks only) into the database: for each whole cycle, the miners
+                                                that committed in MinerCommit1/MinerCommit2 and the miners the
+                                                subnet's validators accept, with each hotkey's reason
+    --schedule FILE          the schedule history: a JSON array of { fromBlock, phases, source } segments
+                             (packages/telemetry/schedules/subnet-102.json; format in its README)
+    --schedule-url URL       the owner's phase service; its schedule applies from the block it is read at
+                             on (not to history); with --follow it is read again every poll
+    --last N                 the last N completed cycles, walking back across schedule changes
+    --from-block A --to-block B   every whole completed cycle with a block in A..B
+    --from-cycle A --to-cycle B   cycle indexes (block // length) within one schedule; refused when the
+                             range exists under two schedules (name blocks instead)
+    --follow                 keep up with the finalized head until Ctrl-C; fills every gap after the checkpoint
+    --whitelist FILE         JSON array of validator hotkeys (connito/sn_owner/validator_whitelist.json);
+                             a whitelisted hotkey with weights older than 448 blocks counts as a miner
+    --requests-per-minute R  at most R JSON-RPC calls a minute (each call inside a batch counts: what public
+                             nodes meter); HTTP requests / WebSocket frames are ~10x fewer
+    --poll-seconds S         how often --follow polls (default 12)`;
 
 const wholeNumber = (min: number, what: string) => numberFlag.pipe(z.number().int("must be a whole number").min(min, what));
+const pair = (f: Record<string, unknown>, a: string, b: string) => [f[a] !== undefined, f[b] !== undefined] as const;
 
 const flagsSchema = z
   .object({
@@ -29,6 +49,8 @@ const flagsSchema = z
     netuid: numberFlag.pipe(z.number().int("must be a whole number").min(0).max(65535, "a subnet id from 0 to 65535")).optional(),
     "from-cycle": wholeNumber(0, "a cycle index >= 0").optional(),
     "to-cycle": wholeNumber(0, "a cycle index >= 0").optional(),
+    "from-block": wholeNumber(0, "a block number >= 0").optional(),
+    "to-block": wholeNumber(0, "a block number >= 0").optional(),
     last: wholeNumber(1, "at least 1 cycle").optional(),
     follow: z.boolean().optional(),
     "requests-per-minute": numberFlag.pipe(z.number().positive("must be greater than 0")).optional(),
@@ -39,13 +61,21 @@ const flagsSchema = z
   })
   .superRefine((f, ctx) => {
     if (f.netuid === undefined) ctx.addIssue({ code: "custom", path: ["netuid"], message: "the subnet id is required, e.g. --netuid 102" });
-    const from = f["from-cycle"] !== undefined;
-    const to = f["to-cycle"] !== undefined;
-    if (from !== to) ctx.addIssue({ code: "custom", path: [from ? "to-cycle" : "from-cycle"], message: "give --from-cycle and --to-cycle together" });
-    if (from && to && f["from-cycle"]! > f["to-cycle"]!) ctx.addIssue({ code: "custom", path: ["to-cycle"], message: `must be >= --from-cycle ${f["from-cycle"]}` });
-    if (from && f.last !== undefined) ctx.addIssue({ code: "custom", path: ["last"], message: "give either --from-cycle/--to-cycle or --last, not both" });
-    if (!from && f.last === undefined && !f.follow) ctx.addIssue({ code: "custom", path: ["last"], message: "say what to ingest: --from-cycle A --to-cycle B, --last N, or --follow" });
-    if (f.schedule !== undefined && f["schedule-url"] !== undefined) ctx.addIssue({ code: "custom", path: ["schedule-url"], message: "give either --schedule FILE or --schedule-url URL, not both" });
+    const ranges = [
+      ["from-cycle", "to-cycle"],
+      ["from-block", "to-block"],
+    ] as const;
+    for (const [a, b] of ranges) {
+      const [from, to] = pair(f, a, b);
+      if (from !== to) ctx.addIssue({ code: "custom", path: [from ? b : a], message: `give --${a} and --${b} together` });
+      if (from && to && f[a]! > f[b]!) ctx.addIssue({ code: "custom", path: [b], message: `must be >= --${a} ${f[a]}` });
+    }
+    const given = [f.last !== undefined && "--last", f["from-cycle"] !== undefined && "--from-cycle", f["from-block"] !== undefined && "--from-block"].filter(Boolean);
+    if (given.length > 1) ctx.addIssue({ code: "custom", path: ["last"], message: `give one of --last, --from-block/--to-block, --from-cycle/--to-cycle (got ${given.join(", ")})` });
+    if (given.length === 0 && !f.follow) ctx.addIssue({ code: "custom", path: ["last"], message: "say what to ingest: --last N, --from-block A --to-block B, --from-cycle A --to-cycle B, or --follow" });
+    if (f.schedule === undefined && f["schedule-url"] === undefined) {
+      ctx.addIssue({ code: "custom", path: ["schedule"], message: "the cycle schedule is required: --schedule FILE (the schedule history, e.g. packages/telemetry/schedules/subnet-102.json) or --schedule-url URL (the owner's phase service, in force from now on)" });
+    }
   });
 
 const whitelistSchema = z.array(z.string().min(1)).superRefine((accounts, ctx) => {
@@ -58,27 +88,28 @@ const whitelistSchema = z.array(z.string().min(1)).superRefine((accounts, ctx) =
   });
 });
 
-const DEFAULT_SCHEDULE: ScheduleHistory = [
-  { fromBlock: 0, phases: CONNITO_REPO_DEFAULT_PHASES, source: "Connito-AI/Connito connito/shared/config.py CycleCfg defaults" },
-];
+type Flags = z.infer<typeof flagsSchema>;
 
-async function scheduleFrom(flags: z.infer<typeof flagsSchema>, rpc: SubstrateRpc): Promise<ScheduleHistory> {
-  if (flags.schedule) {
-    try {
-      return parseScheduleHistory(await readJsonFile(flags.schedule, "--schedule"));
-    } catch (err) {
-      if (err instanceof UsageError) throw err;
-      throw new UsageError(`--schedule: ${(err as Error).message}`);
-    }
+async function scheduleFile(path: string): Promise<ScheduleHistory> {
+  try {
+    return parseScheduleHistory(await readJsonFile(path, "--schedule"));
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`--schedule: ${(err as Error).message}`);
   }
-  if (flags["schedule-url"]) {
-    // The owner serves only the schedule in force now; it is assumed for earlier blocks too, and each stored
-    // cycle records this source, so a history file (--schedule) is the way to backfill across a change.
-    const finalized = await rpc.finalized();
-    const observed = await fetchOwnerSchedule(flags["schedule-url"], finalized.number);
-    return [{ fromBlock: 0, phases: observed.phases, source: `${observed.source}, observed at #${finalized.number}` }];
-  }
-  return DEFAULT_SCHEDULE;
+}
+
+/**
+ * The schedule history as of `finalized`: the file's (or what earlier polls built) and, with --schedule-url, the
+ * owner's schedule appended as a segment from `finalized` when it differs from the one in force. The owner serves
+ * only the schedule in force now, so it is never applied to blocks before it was read.
+ */
+async function scheduleAt(flags: Flags, finalized: number, previous: ScheduleHistory | null): Promise<ScheduleHistory> {
+  const history = previous ?? (flags.schedule ? await scheduleFile(flags.schedule) : null);
+  if (!flags["schedule-url"]) return history!;
+  const observed = await fetchOwnerSchedule(flags["schedule-url"], finalized);
+  const segment = { ...observed, source: `${observed.source}, read at #${finalized}` };
+  return history ? withObservedSegment(history, segment) : [segment];
 }
 
 /** Progress on stderr: rewritten in place on a terminal, otherwise a line at most once a second and at the end. */
@@ -102,13 +133,29 @@ function progressPrinter(): { onProgress: (p: IngestProgress) => void; end: () =
   };
 }
 
-function summaryLine(netuid: number, s: IngestSummary): string {
-  const span = s.cycles.length ? `cycles ${s.cycles[0]}–${s.cycles.at(-1)}` : "no completed cycle in range";
-  const perCycle = s.cycles.length ? ` (${(s.requests / s.cycles.length).toFixed(2)}/cycle)` : "";
-  return `netuid ${netuid}, ${span}: ${s.ingested} ingested, ${s.reingested} re-ingested (block changed), ${s.verified} verified unchanged in ${s.seconds.toFixed(1)} s; ${s.requests} requests${perCycle}`;
+function summaryLines(netuid: number, s: IngestSummary): string[] {
+  const first = s.cycles[0];
+  const last = s.cycles.at(-1);
+  const span = first && last ? `cycles ${first.index}–${last.index} (#${first.firstBlock}–#${last.firstBlock + last.length - 1})` : "no completed cycle in range";
+  const n = s.cycles.length;
+  const perCycle = n ? ` (${(s.requests / n).toFixed(2)} requests and ${(s.calls / n).toFixed(1)} calls a cycle)` : "";
+  const lines = [
+    `netuid ${netuid}, ${span}: ${s.ingested} ingested, ${s.reingested} re-ingested (block changed), ${s.verified} verified unchanged in ${s.seconds.toFixed(1)} s; ${s.requests} HTTP requests/WebSocket frames, ${s.calls} JSON-RPC calls${perCycle}`,
+  ];
+  for (const c of s.cycles) {
+    if (c.committed === null) continue;
+    lines.push(`  cycle ${c.index} (${c.length} blocks from #${c.firstBlock}): ${c.committed} committed, ${c.accepted} accepted; ${c.requests} requests, ${c.calls} calls`);
+  }
+  if (s.checkpoint) lines.push(`checkpoint: every cycle up to #${s.checkpoint.lastBlock} (cycle ${s.checkpoint.lastCycle}) is stored`);
+  for (const g of s.gaps) lines.push(`gap: ${g.cycles} cycle${g.cycles === 1 ? "" : "s"} in #${g.fromBlock}–#${g.toBlock} not ingested; --follow or --from-block ${g.fromBlock} --to-block ${g.toBlock} fills it`);
+  return lines;
 }
 
 export async function ingestCommand(argv: string[]): Promise<void> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(ingestUsage);
+    return;
+  }
   const flags = parseFlags(
     argv,
     {
@@ -116,6 +163,8 @@ export async function ingestCommand(argv: string[]): Promise<void> {
       netuid: { type: "string" },
       "from-cycle": { type: "string" },
       "to-cycle": { type: "string" },
+      "from-block": { type: "string" },
+      "to-block": { type: "string" },
       last: { type: "string" },
       follow: { type: "boolean" },
       "requests-per-minute": { type: "string" },
@@ -136,10 +185,18 @@ export async function ingestCommand(argv: string[]): Promise<void> {
     }
     whitelist = parsed.data;
   } else {
-    console.error("note: no --whitelist, so validators' MinerCommit1 seed commitments are counted as miners");
+    console.error("note: no --whitelist, so validators' commitments are counted as miners'");
   }
+  // The schedule file is checked before anything connects.
+  if (flags.schedule) await scheduleFile(flags.schedule);
   const range: BackfillRange | null =
-    flags.last !== undefined ? { last: flags.last } : flags["from-cycle"] !== undefined ? { fromCycle: flags["from-cycle"], toCycle: flags["to-cycle"]! } : null;
+    flags.last !== undefined
+      ? { last: flags.last }
+      : flags["from-block"] !== undefined
+        ? { fromBlock: flags["from-block"], toBlock: flags["to-block"]! }
+        : flags["from-cycle"] !== undefined
+          ? { fromCycle: flags["from-cycle"], toCycle: flags["to-cycle"]! }
+          : null;
 
   const rpc = new SubstrateRpc({ url: flags.rpc, requestsPerMinute: flags["requests-per-minute"] ?? null });
   const database = await openDatabase();
@@ -149,22 +206,32 @@ export async function ingestCommand(argv: string[]): Promise<void> {
   process.once("SIGTERM", onSignal);
   const progress = progressPrinter();
   try {
-    const schedule = await scheduleFrom(flags, rpc);
+    let schedule = await scheduleAt(flags, (await rpc.finalized()).number, null);
     const ingest = new TelemetryIngest({ rpc, store: new PgStore(database.db), netuid, schedule, validatorWhitelist: whitelist, onProgress: progress.onProgress });
-    console.error(`schedule: ${schedule.map((s) => `from #${s.fromBlock} ${s.source}`).join("; ")}`);
+    const runtime = await ingest.checkRuntime().catch((err: unknown) => {
+      // Known before any read: the layout check names the spec version and what changed.
+      if (err instanceof MetadataLayoutError) throw new UsageError(`--rpc: ${err.message}`);
+      throw err;
+    });
+    console.error(`runtime ${runtime.specName} spec ${runtime.specVersion}: storage layouts match; schedule: ${schedule.map((s) => `from #${s.fromBlock} ${s.source}`).join("; ")}`);
     if (range) {
-      const summary = await ingest.backfill(range);
+      const summary = await ingest.backfill(range).catch((err: unknown) => {
+        if (err instanceof AmbiguousCycleRangeError) throw new UsageError(`--from-cycle: ${err.message}`);
+        throw err;
+      });
       progress.end();
-      console.log(summaryLine(netuid, summary));
+      for (const line of summaryLines(netuid, summary)) console.log(line);
+      if (summary.cycles.length === 0 && !flags.schedule) console.error("note: --schedule-url applies from the block it is read at on; give --schedule FILE to read history");
     }
     if (flags.follow && !stop.signal.aborted) {
       console.error(`following the finalized head of ${flags.rpc} every ${flags["poll-seconds"]} s (Ctrl-C stops)`);
       await ingest.follow({
         signal: stop.signal,
         pollMs: flags["poll-seconds"] * 1000,
+        schedule: async (finalized) => (schedule = await scheduleAt(flags, finalized, schedule)),
         onSummary: (s) => {
           progress.end();
-          if (s.ingested + s.reingested > 0) console.log(summaryLine(netuid, s));
+          if (s.ingested + s.reingested > 0 || s.gaps.length > 0) for (const line of summaryLines(netuid, s)) console.log(line);
         },
         // A long follow outlives node restarts: report and try again at the next poll rather than exit.
         onError: (error) => {
