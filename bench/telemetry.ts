@@ -8,7 +8,9 @@ import vm from "node:vm";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SubstrateRpc, TelemetryIngest, type Checkpoint, type CycleBlockHashes, type CycleRecord, type TelemetryStore } from "../packages/telemetry/src/index.ts";
+import { cycleKeyId, SubstrateRpc, TelemetryIngest, type Checkpoint, type CycleBlockHashes, type CycleKey, type CycleRecord, type TelemetryStore } from "../packages/telemetry/src/index.ts";
+import { blockHashesOf } from "../packages/telemetry/src/memoryStore.ts";
+import { expectedMiners } from "../packages/telemetry/test/expected.ts";
 import { FakeChain, FakeNode, type FakePhases } from "../packages/telemetry/test/fakeNode.ts";
 
 const CYCLES = 150;
@@ -20,23 +22,25 @@ const PHASES: FakePhases = { Distribute: 20, Train: 300, MinerCommit1: 10, Miner
 /** Keeps counts and hashes only, so the heap figures measure the engine rather than retained rows. */
 class CountingStore implements TelemetryStore {
   miners = 0;
+  accepted = 0;
   cycles = 0;
-  private readonly hashes = new Map<number, CycleBlockHashes>();
+  private readonly hashes = new Map<string, CycleBlockHashes>();
   private checkpoint: Checkpoint | null = null;
   async loadCheckpoint() { return this.checkpoint; }
-  async storedBlockHashes(_netuid: number, cycles: readonly number[]) {
-    return new Map(cycles.flatMap((c) => (this.hashes.has(c) ? [[c, this.hashes.get(c)!] as const] : [])));
+  async storedBlockHashes(_netuid: number, keys: readonly CycleKey[]) {
+    return new Map(keys.flatMap((k) => (this.hashes.has(cycleKeyId(k)) ? [[cycleKeyId(k), this.hashes.get(cycleKeyId(k))!] as const] : [])));
   }
   async upsertCycle(c: CycleRecord) {
     this.cycles++;
-    this.miners += c.activeMiners.length;
-    this.hashes.set(c.index, { firstBlockHash: c.firstBlockHash, lastBlockHash: c.lastBlockHash, readBlockHash: c.readBlockHash });
+    this.miners += c.committed.count;
+    this.accepted += c.accepted.count;
+    this.hashes.set(cycleKeyId(c), blockHashesOf(c));
   }
   async saveCheckpoint(cp: Checkpoint) { this.checkpoint = cp; }
 }
 
 const firstCycle = 15_700;
-const chain = new FakeChain({ netuid: 102, phases: PHASES, firstCycle, lastCycle: firstCycle + CYCLES - 1, neurons: 256, validators: 8, seed: 102 });
+const chain = new FakeChain({ netuid: 102, schedule: [{ fromBlock: 0, phases: PHASES }], fromBlock: firstCycle * 500, toBlock: (firstCycle + CYCLES) * 500 - 1, neurons: 256, validators: 8, staleValidators: 1, seed: 102 });
 const node = await new FakeNode(chain).start();
 node.knobs.latencyMs = LATENCY_MS;
 const rpc = new SubstrateRpc({ url: node.wsUrl, requestsPerMinute: null });
@@ -55,12 +59,15 @@ const ingest = new TelemetryIngest({
 });
 const cpuBefore = process.cpuUsage();
 const summary = await ingest.backfill({ fromCycle: firstCycle, toCycle: firstCycle + CYCLES - 1 });
+if (summary.cycles.length !== CYCLES) throw new Error(`read ${summary.cycles.length} cycles, expected ${CYCLES}`);
 const cpu = process.cpuUsage(cpuBefore);
 await rpc.close();
 await node.stop();
 
-const expectedMiners = [...chain.expected.values()].reduce((n, m) => n + m.size, 0);
-if (store.miners !== expectedMiners) throw new Error(`active miners ${store.miners} != chain's ${expectedMiners}`);
+const expected = chain.cycles.map((c) => expectedMiners(chain, c));
+const committed = expected.reduce((n, e) => n + e.committed.size, 0);
+const accepted = expected.reduce((n, e) => n + e.accepted.size, 0);
+if (store.miners !== committed || store.accepted !== accepted) throw new Error(`committed/accepted ${store.miners}/${store.accepted} != the scenario's ${committed}/${accepted}`);
 const result = {
   bench: "telemetry-backfill",
   cycles: summary.cycles.length,
@@ -73,6 +80,7 @@ const result = {
   requestsPerCycle: Number((summary.requests / summary.cycles.length).toFixed(2)),
   jsonRpcCallsPerCycle: Number((summary.calls / summary.cycles.length).toFixed(2)),
   activeMinersPerCycle: Number((store.miners / store.cycles).toFixed(1)),
+  acceptedMinersPerCycle: Number((store.accepted / store.cycles).toFixed(1)),
   // CPU of this process (client and fake node together) during the backfill; wall time above it is waiting.
   cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
   loadAverage1m: Number(os.loadavg()[0]!.toFixed(2)),
