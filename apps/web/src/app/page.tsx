@@ -2,19 +2,20 @@ import { notFound } from "next/navigation";
 import { ReviewPage } from "../components/ReviewPage";
 import { Unavailable } from "../components/Unavailable";
 import { reviewList, reviewView } from "../lib/lastGood";
-import { experimentParam, type SearchParams } from "../lib/searchParams";
+import { cyclesParam, experimentParam, type SearchParams } from "../lib/searchParams";
 
 // Rendered per request from the API: the review changes as runs and chain data arrive.
 export const dynamic = "force-dynamic";
 
 export default async function Home({ searchParams }: { searchParams: SearchParams }) {
-  const experiment = experimentParam(await searchParams);
+  const params = await searchParams;
+  const experiment = experimentParam(params);
   try {
     const list = await reviewList();
     const first = list.data[0];
     if (!first) notFound();
     const view = await reviewView(first.slug, experiment);
-    return <ReviewPage view={view.data} asOf={view.asOf ?? list.asOf} problem={view.problem ?? list.problem} />;
+    return <ReviewPage view={view.data} asOf={view.asOf ?? list.asOf} problem={view.problem ?? list.problem} cyclesQuery={cyclesParam(params)} experiment={experiment} />;
   } catch (err) {
     return <Unavailable error={err} />;
   }

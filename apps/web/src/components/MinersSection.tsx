@@ -1,11 +1,11 @@
 import type { ReviewView } from "../lib/api";
-import { ExportLinks } from "./ExportLinks";
+import type { CyclesQuery } from "../lib/searchParams";
+import { CyclesExplorer } from "./CyclesExplorer";
 import { FigureValue, KindBadge } from "./FigureValue";
 import { SectionHeading } from "./SectionHeading";
-import { LineChart } from "./LineChart";
 
-export function MinersSection({ view }: { view: ReviewView }) {
-  const { average, cycles, series, measuredAverage } = view.miners;
+export function MinersSection({ view, cyclesQuery, experiment }: { view: ReviewView; cyclesQuery: CyclesQuery; experiment: string | undefined }) {
+  const { average, cycles, series, measuredAverage, measuredAcceptedAverage } = view.miners;
   const first = series[0];
   const last = series.at(-1);
   return (
@@ -17,20 +17,16 @@ export function MinersSection({ view }: { view: ReviewView }) {
             <strong><FigureValue figure={measuredAverage} /></strong> distinct active miners per cycle on average across{" "}
             {series.length} cycles ingested from the chain (cycles {first.cycle.toLocaleString("en-US")}–{last.cycle.toLocaleString("en-US")}). <KindBadge kind="measured" />
           </p>
-          <LineChart integerX id="chart-miners"
-            title={`Distinct active miners per cycle, subnet ${view.subnet.netuid}`}
-            xLabel="Cycle"
-            yLabel="Distinct active miners"
-            series={[
-              { name: "distinct active miners per cycle (measured)", color: "var(--kind-measured)", points: series.map((p) => ({ x: p.cycle, y: p.activeMiners })) },
-              // The published average as a flat reference line over the same cycles.
-              ...(average ? [{ name: "published average (reported)", color: "var(--kind-reported)", points: [{ x: first.cycle, y: average.value }, { x: last.cycle, y: average.value }] }] : []),
-            ]}
-          />
-          <ExportLinks slug={view.slug} name="miners" />
+          {measuredAcceptedAverage ? (
+            <p data-figure-line="miners-accepted">
+              <strong><FigureValue figure={measuredAcceptedAverage} /></strong> miners per cycle on average are accepted by the subnet&apos;s validators&apos; rule. <KindBadge kind="measured" />
+            </p>
+          ) : null}
+          <CyclesExplorer view={view} query={cyclesQuery} experiment={experiment} />
           <p className="note">
-            Active: registered hotkeys, not on the validator whitelist, that committed inside the cycle&apos;s MinerCommit1 or
-            MinerCommit2 window, read at finalized blocks.
+            Committed (the published review&apos;s &ldquo;active&rdquo;): registered hotkeys, not validators, whose commitment was made inside the
+            cycle&apos;s MinerCommit1 or MinerCommit2 window; accepted: what the subnet&apos;s validators accept. Both read at finalized
+            blocks; a cycle&apos;s hotkeys open with the definitions in full.
           </p>
         </>
       ) : null}

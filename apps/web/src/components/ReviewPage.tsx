@@ -1,4 +1,5 @@
 import type { ReviewView } from "../lib/api";
+import type { CyclesQuery } from "../lib/searchParams";
 import { Calculator } from "./Calculator";
 import { CellsSection } from "./CellsSection";
 import { MarksLegend } from "./Compared";
@@ -9,7 +10,13 @@ import { ThemeToggle } from "./ThemeToggle";
 import { ThroughputSection } from "./ThroughputSection";
 
 /** `asOf`: the page is the last good copy of that time (the api did not answer), with `problem` saying why. */
-export function ReviewPage({ view, asOf = null, problem = null }: { view: ReviewView; asOf?: string | null; problem?: string | null }) {
+export function ReviewPage({ view, asOf = null, problem = null, cyclesQuery = { range: null, cycle: null }, experiment }: {
+  view: ReviewView;
+  asOf?: string | null;
+  problem?: string | null;
+  cyclesQuery?: CyclesQuery;
+  experiment?: string | undefined;
+}) {
   return (
     <main>
       <HashOpener />
@@ -28,7 +35,7 @@ export function ReviewPage({ view, asOf = null, problem = null }: { view: Review
       <MarksLegend />
       <SizesSection view={view} />
       <ThroughputSection view={view} />
-      <MinersSection view={view} />
+      <MinersSection view={view} cyclesQuery={cyclesQuery} experiment={experiment} />
       <CellsSection view={view} />
       <Calculator defaultConfig={view.model.config} trainable={view.shard.trainable} kept={view.shard.kept} gpu={view.cells.memoryAssumptions.gpu} />
       <footer>End of report · subnet {view.subnet.netuid} · model {view.model.name}</footer>

@@ -8,6 +8,8 @@ import type { AppRouter } from "@subnet-review/api";
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export type ReviewView = RouterOutputs["review"]["bySlug"];
 export type ReviewList = RouterOutputs["review"]["list"];
+export type CycleRange = RouterOutputs["telemetry"]["cycles"];
+export type CycleDetail = RouterOutputs["telemetry"]["cycle"];
 
 /** How long the page waits for the api before it serves the last good data instead. */
 const API_TIMEOUT_MS = 8_000;

@@ -1,5 +1,5 @@
 import type { Figure } from "@subnet-review/core";
-import type { ReviewView } from "./api";
+import type { CycleDetail, ReviewView } from "./api";
 import { kindOf } from "./kind";
 
 /** One table or chart series of the page as rows, for its CSV and JSON export. */
@@ -25,8 +25,8 @@ export function datasets(view: ReviewView): Record<string, Dataset> {
     throughput: { title: "§ 02 Network throughput", columns: figureColumns, rows: figureRows(view.throughput.rows) },
     miners: {
       title: "§ 03 Active miners per ingested cycle (measured)",
-      columns: ["cycle", "active_miners", "registered_neurons", "length_blocks", "first_block", "last_block"],
-      rows: view.miners.series.map((p) => [p.cycle, p.activeMiners, p.registeredNeurons, p.length, p.firstBlock, p.lastBlock]),
+      columns: ["cycle", "committed_miners", "accepted_miners", "registered_neurons", "length_blocks", "first_block", "last_block", "first_block_hash", "finalized_hash", "schedule_key"],
+      rows: view.miners.series.map((p) => [p.cycle, p.activeMiners, p.acceptedMiners, p.registeredNeurons, p.length, p.firstBlock, p.lastBlock, p.firstBlockHash, p.lastBlockHash, p.scheduleKey]),
     },
     memory: {
       title: "§ 04 GPU memory per cell (GB = 10^9 bytes)",
@@ -76,6 +76,15 @@ export function datasets(view: ReviewView): Record<string, Dataset> {
     },
   };
   return out;
+}
+
+/** One cycle's drill-down: every hotkey it looked at, committed and/or accepted, or why not. */
+export function cycleDataset(d: CycleDetail): Dataset {
+  return {
+    title: `§ 03 Cycle ${d.cycle} (blocks ${d.firstBlock}–${d.lastBlock}, finalized ${d.finalizedHash}): hotkeys`,
+    columns: ["uid", "hotkey", "commit_block", "commit_phase", "submission_block", "committed", "accepted", "rejection"],
+    rows: d.miners.map((m) => [m.uid, m.hotkey, m.commitBlock, m.commitPhase, m.submissionBlock, m.committed, m.accepted, m.rejection]),
+  };
 }
 
 /** RFC 4180 CSV: fields with a comma, quote or line break are quoted, quotes doubled; CRLF line ends. */

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { deserializeFigures, serializeFigures } from "@subnet-review/core";
 import { TRPCClientError } from "@trpc/client";
-import { api, type ReviewList, type ReviewView } from "./api";
+import { api, type CycleDetail, type CycleRange, type ReviewList, type ReviewView } from "./api";
 
 // The last answer the api gave for each query, kept in memory and on disk, so the page can still be served (with
 // a "data as of" banner) while the api is down or too slow, and after this server restarts.
@@ -74,4 +74,12 @@ export function reviewList(): Promise<Fresh<ReviewList>> {
 
 export function reviewView(slug: string, experiment?: string): Promise<Fresh<ReviewView>> {
   return withLastGood(`view:${slug}:${experiment ?? ""}`, () => api().review.bySlug.query({ slug, ...(experiment ? { experiment } : {}) }));
+}
+
+export function cycleRange(netuid: number, fromCycle: number, toCycle: number): Promise<Fresh<CycleRange>> {
+  return withLastGood(`cycles:${netuid}:${fromCycle}-${toCycle}`, () => api().telemetry.cycles.query({ netuid, fromCycle, toCycle }));
+}
+
+export function cycleDetail(netuid: number, firstBlock: number, length: number): Promise<Fresh<CycleDetail>> {
+  return withLastGood(`cycle:${netuid}:${firstBlock}-${length}`, () => api().telemetry.cycle.query({ netuid, firstBlock, length }));
 }

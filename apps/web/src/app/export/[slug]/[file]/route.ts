@@ -1,5 +1,5 @@
-import { datasets, toCsv } from "../../../../lib/datasets";
-import { isNotFound, reviewView } from "../../../../lib/lastGood";
+import { cycleDataset, datasets, toCsv, type Dataset } from "../../../../lib/datasets";
+import { cycleDetail, isNotFound, reviewView } from "../../../../lib/lastGood";
 import { experimentParam } from "../../../../lib/searchParams";
 
 export const dynamic = "force-dynamic";
@@ -19,8 +19,16 @@ export async function GET(request: Request, { params }: { params: Promise<{ slug
     return isNotFound(err) ? text(404, `slug: no review ${slug}`) : text(503, "the api is unreachable and no earlier copy of this review is kept");
   }
   const all = datasets(view.data);
-  const d = all[name!];
-  if (!d) return text(404, `file: no table ${name}; tables: ${Object.keys(all).join(", ")}`);
+  let d: Dataset | undefined = all[name!];
+  const cycle = /^cycle-(\d{1,9})-(\d{1,9})$/.exec(name!);
+  if (cycle) {
+    try {
+      d = cycleDataset((await cycleDetail(view.data.subnet.netuid, Number(cycle[1]), Number(cycle[2]))).data);
+    } catch (err) {
+      return isNotFound(err) ? text(404, `file: no ingested cycle starts at block ${cycle[1]} with ${cycle[2]} blocks`) : text(503, "the api is unreachable and no earlier copy of this cycle is kept");
+    }
+  }
+  if (!d) return text(404, `file: no table ${name}; tables: ${Object.keys(all).join(", ")}, cycle-FIRSTBLOCK-LENGTH`);
   const headers: Record<string, string> = { "content-disposition": `attachment; filename="${slug}-${name}.${format}"` };
   if (view.asOf) headers["x-data-as-of"] = view.asOf;
   if (format === "csv") return new Response(toCsv(d), { headers: { ...headers, "content-type": "text/csv; charset=utf-8" } });

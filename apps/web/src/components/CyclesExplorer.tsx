@@ -1,0 +1,137 @@
+import type { ReviewView } from "../lib/api";
+import { cycleDetail, cycleRange, isNotFound } from "../lib/lastGood";
+import type { CyclesQuery } from "../lib/searchParams";
+import { ExportLinks } from "./ExportLinks";
+import { LineChart } from "./LineChart";
+
+type Point = ReviewView["miners"]["series"][number];
+
+const n = (v: number) => v.toLocaleString("en-US");
+const short = (hash: string) => (hash.length > 14 ? `${hash.slice(0, 8)}…${hash.slice(-4)}` : hash);
+
+/** Links keep the page's other parameters (the experiment shown, the range) and change one. */
+function href(params: Record<string, string | undefined>, hash: string): string {
+  const q = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined));
+  return `?${q.toString()}${hash}`;
+}
+
+/**
+ * Section 03 to explore: both miner counts per cycle (committed, the published review's wording; accepted, the
+ * validators' rule), for the review's window or a chosen range of cycles, and one cycle's drill-down.
+ */
+export async function CyclesExplorer({ view, query, experiment }: { view: ReviewView; query: CyclesQuery; experiment: string | undefined }) {
+  const netuid = view.subnet.netuid;
+  let points: Point[] = view.miners.series;
+  let rangeNote: string | null = null;
+  if (query.range) {
+    try {
+      const fetched = await cycleRange(netuid, query.range.from, query.range.to);
+      points = fetched.data.cycles.map((c) => ({
+        cycle: c.cycle, activeMiners: c.committed.count, acceptedMiners: c.accepted.count, registeredNeurons: c.registeredNeurons, length: c.length,
+        firstBlock: c.firstBlock, lastBlock: c.lastBlock, firstBlockHash: c.firstBlockHash, lastBlockHash: c.finalizedHash, scheduleKey: c.scheduleKey,
+      }));
+      if (points.length === 0) rangeNote = `No ingested cycle between ${n(query.range.from)} and ${n(query.range.to)}: showing the review's window.`;
+    } catch {
+      rangeNote = "The chosen range could not be read from the api: showing the review's window.";
+    }
+    if (points.length === 0) points = view.miners.series;
+  }
+  if (points.length === 0) return null;
+  const base = { experiment, from: query.range ? String(query.range.from) : undefined, to: query.range ? String(query.range.to) : undefined };
+  const average = view.miners.average;
+  return (
+    <div data-section="cycles">
+      <form className="range" method="get" action="#cycles-chart" aria-label="Cycles to show">
+        {experiment ? <input type="hidden" name="experiment" value={experiment} /> : null}
+        <label>From cycle <input name="from" inputMode="numeric" defaultValue={query.range?.from ?? points[0]!.cycle} /></label>
+        <label>to cycle <input name="to" inputMode="numeric" defaultValue={query.range?.to ?? points.at(-1)!.cycle} /></label>
+        <button type="submit">Show</button>
+        {query.range ? <a href={href({ experiment }, "#cycles-chart")}>the review&apos;s window</a> : null}
+      </form>
+      {rangeNote ? <p className="note" role="status">{rangeNote}</p> : null}
+      <LineChart integerX id="cycles-chart"
+        title={`Miners per cycle, subnet ${netuid}: committed and accepted`}
+        xLabel="Cycle"
+        yLabel="Miners"
+        series={[
+          { name: "committed in MinerCommit1/2 (measured)", color: "var(--kind-measured)", points: points.map((p) => ({ x: p.cycle, y: p.activeMiners })) },
+          { name: "accepted by validators (measured)", color: "var(--a)", points: points.map((p) => ({ x: p.cycle, y: p.acceptedMiners })) },
+          // The published average as a flat reference line over the same cycles.
+          ...(average ? [{ name: "published average (reported)", color: "var(--kind-reported)", points: [{ x: points[0]!.cycle, y: average.value }, { x: points.at(-1)!.cycle, y: average.value }] }] : []),
+        ]}
+      />
+      <div className="table-wrap">
+        <table data-table="cycles" className="stack">
+          <thead>
+            <tr><th>Cycle</th><th>Blocks</th><th>Finalized hash</th><th>Committed</th><th>Accepted</th><th>Registered</th><th>Drill down</th></tr>
+          </thead>
+          <tbody>
+            {points.map((p) => (
+              <tr key={`${p.firstBlock}-${p.length}`} data-cycle={p.cycle}>
+                <td data-label="Cycle">{n(p.cycle)}</td>
+                <td className="num" data-label="Blocks">#{n(p.firstBlock)}–#{n(p.lastBlock)}</td>
+                <td className="num" data-label="Finalized hash" title={p.lastBlockHash}>{short(p.lastBlockHash)}</td>
+                <td className="num" data-label="Committed">{n(p.activeMiners)}</td>
+                <td className="num" data-label="Accepted">{n(p.acceptedMiners)}</td>
+                <td className="num" data-label="Registered">{n(p.registeredNeurons)}</td>
+                <td data-label="Drill down"><a href={href({ ...base, cycle: `${p.firstBlock}-${p.length}` }, "#cycle-detail")}>hotkeys</a></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <ExportLinks slug={view.slug} name="miners" />
+      {query.cycle ? <CycleDetail netuid={netuid} slug={view.slug} cycle={query.cycle} /> : null}
+    </div>
+  );
+}
+
+async function CycleDetail({ netuid, slug, cycle }: { netuid: number; slug: string; cycle: NonNullable<CyclesQuery["cycle"]> }) {
+  let detail;
+  try {
+    detail = (await cycleDetail(netuid, cycle.firstBlock, cycle.length)).data;
+  } catch (err) {
+    return (
+      <p className="empty" id="cycle-detail" role="status">
+        {isNotFound(err) ? `No ingested cycle starts at block #${n(cycle.firstBlock)} with ${n(cycle.length)} blocks.` : "This cycle's hotkeys could not be read from the api."}
+      </p>
+    );
+  }
+  const d = detail;
+  return (
+    <div id="cycle-detail" data-section="cycle-detail">
+      <h3>Cycle {n(d.cycle)}: blocks #{n(d.firstBlock)}–#{n(d.lastBlock)}</h3>
+      <dl className="settings">
+        <div><dt>first block hash=</dt><dd title={d.firstBlockHash}>{short(d.firstBlockHash)}</dd></div>
+        <div><dt>finalized hash=</dt><dd title={d.finalizedHash}>{short(d.finalizedHash)}</dd></div>
+        <div><dt>committed=</dt><dd>{n(d.committed.count)}</dd></div>
+        <div><dt>accepted=</dt><dd>{n(d.accepted.count)}</dd></div>
+        <div><dt>registered=</dt><dd>{n(d.registeredNeurons)}</dd></div>
+      </dl>
+      <ul className="note">
+        <li><strong>committed</strong>: {d.committed.description}</li>
+        <li><strong>accepted</strong>: {d.accepted.description}</li>
+        {d.reads.map((r) => <li key={r.role}>read at #{n(r.block)} ({short(r.hash)}): {r.what}</li>)}
+      </ul>
+      <div className="table-wrap">
+        <table data-table="cycle-miners" className="stack">
+          <thead>
+            <tr><th>UID</th><th>Hotkey</th><th>Commit block</th><th>Committed</th><th>Accepted, or why not</th></tr>
+          </thead>
+          <tbody>
+            {d.miners.map((m) => (
+              <tr key={m.hotkey} data-hotkey={m.hotkey}>
+                <td className="num" data-label="UID">{m.uid}</td>
+                <td className="num" data-label="Hotkey" title={m.hotkey}>{short(m.hotkey)}</td>
+                <td className="num" data-label="Commit block">{m.commitBlock === null ? "—" : `#${n(m.commitBlock)}${m.commitPhase ? ` (${m.commitPhase})` : ""}`}</td>
+                <td data-label="Committed">{m.committed ? "yes" : "no"}</td>
+                <td data-label="Accepted, or why not">{m.accepted ? <span className="agree">accepted</span> : <span className="note">{m.rejection ?? "not accepted"}</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <ExportLinks slug={slug} name={`cycle-${d.firstBlock}-${d.length}`} />
+    </div>
+  );
+}
