@@ -1,5 +1,6 @@
-// The review page's weight: HTML and the JavaScript it loads (gzip), from the built app served by `next start`
-// against the real api. Target: the page's JS under 250 kB gzip.
+// The review page's weight: HTML and the JavaScript a modern browser loads (gzip), from the built app served by
+// `next start` against the real api. Scripts marked nomodule (polyfills only old browsers fetch) are listed but not
+// counted. Targets: page JS ≤ 250 kB gzip (the bench's first target) and ≤ 120 kB gzip (issue 8).
 //   pnpm --filter @subnet-review/web build && pnpm exec tsx bench/web.ts
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -36,7 +37,9 @@ try {
     html = await fetch(base).then((r) => (r.ok ? r.text() : ""), () => "");
     if (!html) await new Promise((r) => setTimeout(r, 250));
   }
-  const scripts = [...new Set([...html.matchAll(/<script[^>]+src="([^"]+)"/g)].map((m) => m[1]!))];
+  const tags = [...html.matchAll(/<script([^>]*)\ssrc="([^"]+)"([^>]*)>/g)].map((m) => ({ src: m[2]!, nomodule: /\snomodule\b/i.test(`${m[1]} ${m[3]}`) }));
+  const scripts = [...new Set(tags.filter((t) => !t.nomodule).map((t) => t.src))];
+  const skipped = [...new Set(tags.filter((t) => t.nomodule).map((t) => t.src))];
   const files = await Promise.all(
     scripts.map(async (src) => {
       const body = Buffer.from(await (await fetch(new URL(src, base))).arrayBuffer());
@@ -52,13 +55,15 @@ try {
     scripts: files.length,
     jsBytes: files.reduce((s, f) => s + f.bytes, 0),
     jsGzipBytes: jsGzip,
-    target: "page JS < 250 kB gzip",
-    pass: jsGzip < 250_000,
+    target: "page JS ≤ 250 kB gzip; issue 8: ≤ 120 kB gzip (modern browsers; nomodule polyfills not counted)",
+    pass: jsGzip <= 250_000,
+    passIssue8: jsGzip <= 120_000,
+    skippedNomodule: skipped,
     files,
   };
   const kb = (b: number) => `${(b / 1000).toFixed(1)} kB`;
   console.log(`HTML ${kb(result.htmlBytes)} (${kb(result.htmlGzipBytes)} gzip)`);
-  console.log(`JS   ${files.length} scripts, ${kb(result.jsBytes)} (${kb(jsGzip)} gzip; target < 250 kB): ${result.pass ? "pass" : "FAIL"}`);
+  console.log(`JS   ${files.length} scripts, ${kb(result.jsBytes)} (${kb(jsGzip)} gzip; ≤ 250 kB: ${result.pass ? "pass" : "FAIL"}; ≤ 120 kB: ${result.passIssue8 ? "pass" : "FAIL"})${skipped.length ? `; ${skipped.length} nomodule polyfill script(s) not counted` : ""}`);
   mkdirSync(join(here, "results"), { recursive: true });
   writeFileSync(join(here, "results", "web.json"), `${JSON.stringify(result, null, 2)}\n`);
 } finally {
