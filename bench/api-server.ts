@@ -10,7 +10,9 @@ const mode = process.argv[2];
 if (mode === "api") {
   const database = await openDatabase();
   await importPublishedReview(database.db);
-  const port = await listen(createApiServer({ db: database.db }), 0, "127.0.0.1");
+  // API_CACHE_BYTES: bench/api-memory.ts compares the default bound with a practically unbounded cache.
+  const cacheBytes = process.env.API_CACHE_BYTES ? Number(process.env.API_CACHE_BYTES) : undefined;
+  const port = await listen(createApiServer({ db: database.db, ...(cacheBytes ? { cacheBytes } : {}) }), 0, "127.0.0.1");
   console.log(JSON.stringify({ port }));
 } else if (mode === "bare") {
   const body = readFileSync(process.argv[3]!);
