@@ -53,6 +53,9 @@ describe("the review page", () => {
   it("recomputes in the browser when the calculator changes, and names a bad field", async () => {
     const page = await openReview(1280);
     const calc = page.locator("#calculator");
+    // the calculator (core and zod) loads as the reader reaches it, not with the page
+    await expect(calc.locator('input[name="trainable"]').count()).resolves.toBe(0);
+    await calc.scrollIntoViewIfNeeded();
     await calc.locator('input[name="trainable"]').fill("4");
     await expect(calc.locator('tr[data-row="shard.trainable"]').textContent()).resolves.toContain("899.7 M");
     await calc.locator('input[name="kept"]').fill("61");
@@ -126,6 +129,7 @@ describe("the review page", () => {
     await expect(page.locator('#sizes h2 a.anchor').getAttribute("href")).resolves.toBe("#sizes");
 
     const calc = page.locator("#calculator");
+    await calc.scrollIntoViewIfNeeded();
     await calc.locator('input[name="trainable"]').fill("4");
     await calc.locator('input[name="checkpointing"]').uncheck();
     await expect.poll(() => page.url()).toMatch(/[?&]k=4\b.*ckpt=0|ckpt=0.*[?&]k=4\b/);

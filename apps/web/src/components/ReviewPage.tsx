@@ -1,6 +1,6 @@
 import type { ReviewView } from "../lib/api";
 import type { CyclesQuery } from "../lib/searchParams";
-import { Calculator } from "./Calculator";
+import { LazyCalculator } from "./LazyCalculator";
 import { CellsSection } from "./CellsSection";
 import { MarksLegend } from "./Compared";
 import { HashOpener } from "./HashOpener";
@@ -37,7 +37,7 @@ export function ReviewPage({ view, asOf = null, problem = null, cyclesQuery = { 
       <ThroughputSection view={view} />
       <MinersSection view={view} cyclesQuery={cyclesQuery} experiment={experiment} />
       <CellsSection view={view} />
-      <Calculator defaultConfig={view.model.config} trainable={view.shard.trainable} kept={view.shard.kept} gpu={view.cells.memoryAssumptions.gpu} />
+      <LazyCalculator defaultConfig={view.model.config} trainable={view.shard.trainable} kept={view.shard.kept} gpu={view.cells.memoryAssumptions.gpu} />
       <footer>End of report · subnet {view.subnet.netuid} · model {view.model.name}</footer>
     </main>
   );
