@@ -12,7 +12,7 @@ import { figureKinds, units, type Figure } from "./figure.ts";
 type Wire = { f: Record<string, WireFigure>; d: unknown };
 type WireFigure = Omit<Figure, "inputs"> & { inputs: Record<string, string> };
 
-/** Deepest nesting decoded (objects and arrays, and figure input chains). */
+/** Deepest nesting decoded by default (objects and arrays, and figure input chains): what the api accepts as input. */
 export const WIRE_MAX_DEPTH = 64;
 /** Longest $bigint decoded, in digits (2^256 has 78). */
 export const WIRE_MAX_BIGINT_DIGITS = 80;
@@ -117,7 +117,7 @@ function wireFigureProblem(w: unknown): string | null {
 }
 
 /** Rebuilds what serializeFigures wrote; throws WireError (naming where) for anything it could not have written. */
-export function deserializeFigures(wire: unknown): unknown {
+export function deserializeFigures(wire: unknown, maxDepth = WIRE_MAX_DEPTH): unknown {
   // No "d": the value was undefined (JSON drops it), as a procedure without input sends.
   if (!isPlainObject(wire) || Object.keys(wire).some((k) => k !== "f" && k !== "d")) {
     throw new WireError('expected { "f": { figures }, "d": data } as figureTransformer writes it');
@@ -129,7 +129,7 @@ export function deserializeFigures(wire: unknown): unknown {
     const hit = built.get(key);
     if (hit) return hit;
     if (!Object.hasOwn(table, key)) throw new WireError(`f: figure ${JSON.stringify(key)} is referenced but not sent`);
-    if (depth > WIRE_MAX_DEPTH) throw new WireError(`f.${key}: figure inputs nested deeper than ${WIRE_MAX_DEPTH}`);
+    if (depth > maxDepth) throw new WireError(`f.${key}: figure inputs nested deeper than ${maxDepth}`);
     const w = table[key];
     const problem = wireFigureProblem(w);
     if (problem) throw new WireError(`f.${key}: ${problem}`);
@@ -156,7 +156,7 @@ export function deserializeFigures(wire: unknown): unknown {
   };
   const walk = (x: unknown, path: (string | number)[]): unknown => {
     if (typeof x !== "object" || x === null) return x;
-    if (path.length > WIRE_MAX_DEPTH) throw new WireError(`${where(path.slice(0, 8))}…: nested deeper than ${WIRE_MAX_DEPTH}`);
+    if (path.length > maxDepth) throw new WireError(`${where(path.slice(0, 8))}…: nested deeper than ${maxDepth}`);
     if (Array.isArray(x)) return x.map((v, i) => walk(v, [...path, i]));
     const o = x as Record<string, unknown>;
     const keys = Object.keys(o);
@@ -173,4 +173,8 @@ export function deserializeFigures(wire: unknown): unknown {
   return walk(wire.d, []);
 }
 
-export const figureTransformer = { serialize: serializeFigures, deserialize: deserializeFigures };
+/**
+ * Clients decode answers with twice the input bound: an answer nests what was accepted as input (a run's spec) a few
+ * levels down.
+ */
+export const figureTransformer = { serialize: serializeFigures, deserialize: (wire: unknown) => deserializeFigures(wire, 2 * WIRE_MAX_DEPTH) };
