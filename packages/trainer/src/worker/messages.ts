@@ -1,5 +1,5 @@
-// Run specs sent to the Python worker and the NDJSON messages it writes back.
-// Mirrors worker/protocol.py: change both together.
+// Run specs sent to the Python worker and the NDJSON messages it writes back: the one definition of both.
+// worker/protocol.schema.json is emitted from these (protocol-schema.ts) and the worker validates against it.
 import { z } from "zod";
 
 export const PROTOCOL_VERSION = 1;
@@ -18,7 +18,7 @@ export const trainSpecSchema = z
   .object({
     command: z.literal("train"),
     model_dir: z.string().min(1),
-    data: z.string().min(1).describe("packed-sequences descriptor (.json), see writePackedSequences"),
+    data: z.string().min(1).describe("the path of a packed-sequences descriptor (.json), see writePackedSequences"),
     output_dir: z.string().min(1),
     cell: z.enum(["A", "B", "C"]),
     experts: expertSelectionSchema,
@@ -38,13 +38,12 @@ export const trainSpecSchema = z
     activation_checkpointing: z.boolean().default(true),
     experts_impl: z.enum(["auto", "grouped_mm", "segments"]).default("auto"),
     ce_chunk_tokens: z.number().int().min(1).default(4096),
-    checkpoint_every: z.number().int().nonnegative().default(0),
+    checkpoint_every: z.number().int().nonnegative().default(0).describe("0: only the final adapter"),
     resume: z.boolean().default(false),
     seed: z.number().int().nonnegative().default(0),
     /** restricted routing of cells A and B (worker/routing.py); cell C routes naturally */
     routing: z.enum(["subnet", "renormalized"]).default("subnet"),
-    /** experts per token in training; null: the config's num_experts_per_tok */
-    top_k: z.number().int().min(1).nullable().default(null),
+    top_k: z.number().int().min(1).nullable().default(null).describe("experts per token in training; null: the config's num_experts_per_tok"),
   })
   .strict()
   .superRefine((s, ctx) => {
