@@ -3,7 +3,7 @@ import { u8aToHex } from "@polkadot/util";
 import { allowedVersions, MAX_WEIGHT_AGE_BLOCKS, payloadKind, signedHashOf, submissionOf } from "./commitRules.ts";
 import { boundedMemo } from "./memo.ts";
 import { call, type RpcStats, type SubstrateRpc } from "./rpcClient.ts";
-import { storageKeysSchema as keyList, storageValueSchema as storageValue, type BlockHash } from "./rpcSchemas.ts";
+import { runtimeVersionSchema, storageKeysSchema as keyList, storageValueSchema as storageValue, type BlockHash, type RuntimeVersion } from "./rpcSchemas.ts";
 import { commitmentText, decodeAccountIdBytes, decodeRegistration, decodeU16, decodeVecU64, SS58_PREFIX, StorageDecodeError, type Registration } from "./scale.ts";
 import { phaseWindow, type CycleWindow } from "./schedule.ts";
 import { ACCEPTED, COMMITTED, type CycleBlockHashes, type CycleMiner, type CycleRecord } from "./store.ts";
@@ -34,6 +34,8 @@ export interface ReadCycleInput {
   validatorWhitelist: ReadonlySet<string>;
   /** Counts this cycle's requests and calls. */
   meter?: RpcStats;
+  /** Called with the runtime version at the submission read; throws to refuse a runtime whose layouts changed. */
+  checkRuntime?: (version: RuntimeVersion, at: BlockHash) => Promise<void>;
 }
 
 /** Registrations and commitments of the subnet at one block, keyed by public-key hex. */
@@ -47,7 +49,7 @@ interface StateAt {
 
 /**
  * Reads one cycle in two batches after the block hashes: SubnetworkN and the CommitmentOf keys at the three read
- * blocks (+ LastUpdate), then Keys(0..N-1) and every CommitmentOf value at each, in ~50-key queryStorageAt chunks.
+ * blocks (+ LastUpdate and the runtime version), then Keys(0..N-1) and every CommitmentOf value at each, in ~50-key queryStorageAt chunks.
  * Counts it both ways (COUNT_DEFINITIONS) and records why each hotkey looked at is or is not accepted.
  */
 export async function readCycle(rpc: SubstrateRpc, input: ReadCycleInput): Promise<Omit<CycleRecord, "rpcRequests" | "rpcCalls">> {
@@ -66,9 +68,12 @@ export async function readCycle(rpc: SubstrateRpc, input: ReadCycleInput): Promi
     [
       ...reads.flatMap(({ hash }) => [call("state_getStorage", [nKey, hash], storageValue), call("state_getKeysPaged", [prefix, pageSize, null, hash], keyList)]),
       call("state_getStorage", [luKey, reads[2]!.hash], storageValue),
+      call("state_getRuntimeVersion", [reads[2]!.hash], runtimeVersionSchema),
     ],
     meter,
   );
+  // The runtime these blocks ran under: a spec version not checked yet has its storage layouts checked before decoding.
+  await input.checkRuntime?.(first[7] as RuntimeVersion, reads[2]!.hash);
   const keysAt: string[][] = [];
   for (const [i, read] of reads.entries()) {
     const keys = [...(first[i * 2 + 1] as string[])];

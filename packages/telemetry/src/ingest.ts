@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { cycleBlocks, readCycle } from "./cycleReader.ts";
-import { checkStorageLayouts } from "./metadataLayout.ts";
+import { checkStorageLayouts, MetadataLayoutError } from "./metadataLayout.ts";
 import { newRpcStats, type SubstrateRpc } from "./rpcClient.ts";
+import type { BlockHash, RuntimeVersion } from "./rpcSchemas.ts";
 import { cyclesByIndex, cyclesOverlapping, lastCyclesEndingBy, type CycleWindow, type ScheduleHistory } from "./schedule.ts";
 import { cycleKeyId, type Checkpoint, type CycleBlockHashes, type TelemetryStore } from "./store.ts";
 
@@ -99,7 +100,8 @@ export class TelemetryIngest {
   private readonly whitelist: ReadonlySet<string>;
   private readonly concurrency: number;
   private schedule: ScheduleHistory;
-  private checkedSpec: number | null = null;
+  /** Spec versions whose storage layouts were checked against their metadata (a check per version, not per block). */
+  private readonly checkedSpecs = new Map<number, Promise<void>>();
 
   constructor(private readonly options: IngestOptions) {
     this.whitelist = new Set(options.validatorWhitelist);
@@ -110,16 +112,32 @@ export class TelemetryIngest {
 
   /**
    * Reads the runtime version and metadata at the finalized head and refuses (MetadataLayoutError, naming the
-   * spec version) when a storage entry this package decodes changed. Runs again only when the spec version moves.
+   * spec version) when a storage entry this package decodes changed. Each cycle read also reads the runtime version
+   * of its blocks, so an older runtime met in a backfill is checked (once per spec version) before it is decoded.
    */
   async checkRuntime(): Promise<{ specVersion: number; specName: string }> {
     const { rpc } = this.options;
     const head = await rpc.finalizedHead();
     const version = await rpc.runtimeVersion(head);
-    if (version.specVersion === this.checkedSpec) return { specVersion: version.specVersion, specName: version.specName };
-    const checked = await checkStorageLayouts(rpc, head, version);
-    this.checkedSpec = checked.specVersion;
-    return checked;
+    await this.checkSpec(version, head);
+    return { specVersion: version.specVersion, specName: version.specName };
+  }
+
+  /** Checks the layouts of `version` once (at `at`, a block it ran); a refused version stays refused. */
+  private checkSpec(version: RuntimeVersion, at: BlockHash): Promise<void> {
+    let check = this.checkedSpecs.get(version.specVersion);
+    if (!check) {
+      check = checkStorageLayouts(this.options.rpc, at, version).then(
+        () => undefined,
+        (error: unknown) => {
+          // Only a layout that differs stays refused; a failed read is tried again next time.
+          if (!(error instanceof MetadataLayoutError)) this.checkedSpecs.delete(version.specVersion);
+          throw error;
+        },
+      );
+      this.checkedSpecs.set(version.specVersion, check);
+    }
+    return check;
   }
 
   /** Windows of the completed cycles (last block finalized) the range names, oldest first. */
@@ -156,7 +174,7 @@ export class TelemetryIngest {
       let committed: number | null = null;
       let accepted: number | null = null;
       if (!previous || !sameHashes(previous, hashes)) {
-        const record = await readCycle(rpc, { netuid, window, hashes, validatorWhitelist: this.whitelist, meter });
+        const record = await readCycle(rpc, { netuid, window, hashes, validatorWhitelist: this.whitelist, meter, checkRuntime: (v, at) => this.checkSpec(v, at) });
         await store.upsertCycle({ ...record, rpcRequests: meter.roundTrips, rpcCalls: meter.calls });
         action = previous ? "reingested" : "ingested";
         committed = record.committed.count;

@@ -110,6 +110,8 @@ export class FakeChain {
   /** Served by state_getMetadata: the real finney runtime metadata (v16, spec 393) unless a test swaps it. */
   metadataHex: string = hex(readFileSync(REFERENCE_METADATA));
   specVersion = 393;
+  /** Runtime upgrades: from `fromBlock` on, blocks run `specVersion` with `metadataHex`. */
+  readonly upgrades: { fromBlock: number; specVersion: number; metadataHex: string }[] = [];
   /** Branch of each block above the last reorg point (absent: branch 0). */
   private readonly branchFrom: { from: number; branch: number }[] = [];
   private nextBranch = 1;
@@ -303,6 +305,12 @@ export class FakeChain {
         this.commit(fresh, at + 1 + Math.floor(random() * (mc2[1] - at - 1)), submission(uid, goodVersion()));
       }
     }
+  }
+
+  /** The runtime block n ran under. */
+  runtimeAt(n: number): { specVersion: number; metadataHex: string } {
+    const upgrade = this.upgrades.filter((u) => u.fromBlock <= n).at(-1);
+    return upgrade ?? { specVersion: this.specVersion, metadataHex: this.metadataHex };
   }
 
   branchOf(n: number): number {
@@ -527,11 +535,12 @@ export class FakeNode {
         const { number, branch } = this.at(hash);
         return [{ block: hash ?? chain.hashOf(number), changes: keys.map((k) => [k, chain.storage(k, number, branch)]) }];
       }
-      case "state_getRuntimeVersion":
-        return { specName: "node-subtensor", implName: "node-subtensor", authoringVersion: 1, specVersion: chain.specVersion, implVersion: 1, apis: [], transactionVersion: 1, stateVersion: 1 };
+      case "state_getRuntimeVersion": {
+        const { specVersion } = chain.runtimeAt(this.at(params[0]).number);
+        return { specName: "node-subtensor", implName: "node-subtensor", authoringVersion: 1, specVersion, implVersion: 1, apis: [], transactionVersion: 1, stateVersion: 1 };
+      }
       case "state_getMetadata":
-        this.at(params[0]);
-        return chain.metadataHex;
+        return chain.runtimeAt(this.at(params[0]).number).metadataHex;
       default:
         throw Object.assign(new Error(`Method not found: ${method}`), { code: -32601 });
     }

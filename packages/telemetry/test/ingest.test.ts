@@ -165,6 +165,21 @@ describe("chain changes", () => {
     expect((error as Error).message).toMatch(/spec version 394.*Commitments\.CommitmentOf hashers are Identity, Blake2_128Concat, expected Identity, Twox64Concat/);
     expect(store.upserts).toBe(0);
   });
+
+  it("checks an older runtime met in a backfill before decoding under it", async () => {
+    const { chain, node } = await setup();
+    // Blocks from cycle 1010 on ran spec 392, whose CommitmentOf key had Blake2_128Concat; the head runs 393.
+    const metadata = Buffer.from(chain.metadataHex.slice(2), "hex");
+    const name = Buffer.from("CommitmentOf");
+    const at = metadata.indexOf(Buffer.concat([Buffer.from([name.length << 2]), name]));
+    metadata[at + 1 + name.length + 4] = 2;
+    chain.upgrades.push({ fromBlock: chain.cycles[10]!.firstBlock, specVersion: 392, metadataHex: `0x${metadata.toString("hex")}` }, { fromBlock: chain.cycles[12]!.firstBlock, specVersion: 393, metadataHex: chain.metadataHex });
+    const store = new MemoryStore();
+    const error = await ingestFor(chain, client(node.wsUrl), store, { concurrency: 1 }).backfill({ fromBlock: FROM, toBlock: TO }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MetadataLayoutError);
+    expect((error as Error).message).toMatch(/spec version 392/);
+    expect(store.list(NETUID).map((c) => c.index)).toEqual([1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009]);
+  });
 });
 
 describe("faults", () => {
