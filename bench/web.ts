@@ -1,9 +1,14 @@
 // The review page's weight: HTML and the JavaScript a modern browser loads (gzip), from the built app served by
 // `next start` against the real api. Scripts marked nomodule (polyfills only old browsers fetch) are listed but not
 // counted. Targets: page JS ≤ 250 kB gzip (the bench's first target) and ≤ 120 kB gzip (issue 8).
+// Then requests/s of the page under `next start` against a bare node:http server (bench/api-server.ts bare) sending
+// the same HTML, interleaved (bare, page, bare, page) for BENCH_SECONDS each (default 5; 0 skips it). Target
+// (issue 8): the page ≥ 0.3 × the bare server.
 //   pnpm --filter @subnet-review/web build && pnpm exec tsx bench/web.ts
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import autocannon from "autocannon";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -61,13 +66,61 @@ try {
     skippedNomodule: skipped,
     files,
   };
+  const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+  const speed = seconds > 0 ? await pageVersusBare(`${base}/`, html, seconds) : null;
+  Object.assign(result, { speed });
   const kb = (b: number) => `${(b / 1000).toFixed(1)} kB`;
   console.log(`HTML ${kb(result.htmlBytes)} (${kb(result.htmlGzipBytes)} gzip)`);
   console.log(`JS   ${files.length} scripts, ${kb(result.jsBytes)} (${kb(jsGzip)} gzip; ≤ 250 kB: ${result.pass ? "pass" : "FAIL"}; ≤ 120 kB: ${result.passIssue8 ? "pass" : "FAIL"})${skipped.length ? `; ${skipped.length} nomodule polyfill script(s) not counted` : ""}`);
+  if (speed) {
+    const line = (name: string, r: Load) => `${name} ${r.requestsPerSecond.toFixed(0)} req/s  p50 ${r.p50ms} ms  p99 ${r.p99ms} ms`;
+    console.log(line("page (next start) ", speed.page));
+    console.log(line("bare node:http    ", speed.bare));
+    console.log(`ratio ${speed.ratio.toFixed(3)} (target ≥ 0.3): ${speed.ratio >= 0.3 ? "pass" : "FAIL"}; ${speed.connections} connections, ${speed.seconds} s × 2 each, interleaved, ${speed.machine}`);
+  }
   mkdirSync(join(here, "results"), { recursive: true });
   writeFileSync(join(here, "results", "web.json"), `${JSON.stringify(result, null, 2)}\n`);
 } finally {
   web.kill("SIGTERM");
   api.close();
   await database.close();
+}
+
+interface Load {
+  requestsPerSecond: number;
+  p50ms: number;
+  p99ms: number;
+}
+
+async function measure(url: string, seconds: number, connections: number): Promise<Load> {
+  const r = await autocannon({ url, connections, duration: seconds });
+  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+  return { requestsPerSecond: r.requests.average, p50ms: r.latency.p50, p99ms: r.latency.p99 };
+}
+
+/** The page against a bare server answering the same HTML, each measured twice, alternately, and averaged. */
+async function pageVersusBare(pageUrl: string, html: string, seconds: number) {
+  const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
+  const file = join(mkdtempSync(join(os.tmpdir(), "bench-web-")), "page.html");
+  writeFileSync(file, html);
+  const bare = spawn(process.execPath, ["--import", "tsx", join(here, "api-server.ts"), "bare", file], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const barePort = await new Promise<number>((resolve) => bare.stdout!.once("data", (d: Buffer) => resolve(JSON.parse(d.toString()).port)));
+    const bareUrl = `http://127.0.0.1:${barePort}/`;
+    const runs = { page: [] as Load[], bare: [] as Load[] };
+    for (let i = 0; i < 2; i++) {
+      runs.bare.push(await measure(bareUrl, seconds, connections));
+      runs.page.push(await measure(pageUrl, seconds, connections));
+    }
+    const mean = (xs: Load[]): Load => ({
+      requestsPerSecond: xs.reduce((a, x) => a + x.requestsPerSecond, 0) / xs.length,
+      p50ms: Math.max(...xs.map((x) => x.p50ms)),
+      p99ms: Math.max(...xs.map((x) => x.p99ms)),
+    });
+    const page = mean(runs.page);
+    const bareLoad = mean(runs.bare);
+    return { connections, seconds, machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}`, page, bare: bareLoad, ratio: page.requestsPerSecond / bareLoad.requestsPerSecond, target: "page ≥ 0.3 × bare" };
+  } finally {
+    bare.kill();
+  }
 }
