@@ -23,23 +23,7 @@ export {
 export { exactMatch, normalizeForExactMatch, gsm8kExactMatchOptions, type ExactMatchOptions } from "./exact-match.ts";
 export { scoreMultipleChoice, type MultipleChoiceScore } from "./multiple-choice.ts";
 export { mean, meanStderr, pooledSampleStderr } from "./stats.ts";
-export { mmluDescription, mmluPrompt, mmluQuery, MMLU_CHOICE_LABELS } from "./tasks/mmlu.ts";
-export { arcQuery } from "./tasks/arc.ts";
-export { HELLASWAG_SAMPLE_NOTE, hellaswagDoc, hellaswagPreprocess, type HellaswagDoc } from "./tasks/hellaswag.ts";
-export {
-  defaultMmluFewshot,
-  loadEvalTask,
-  taskDataPaths,
-  taskMetrics,
-  taskNameSchema,
-  taskNames,
-  type ChoiceItem,
-  type EvalItem,
-  type EvalTask,
-  type GenerationItem,
-  type LoadTaskOptions,
-  type TaskName,
-} from "./tasks/registry.ts";
+export * from "./tasks/index.ts";
 
 export {
   TARGET_DELIMITER,

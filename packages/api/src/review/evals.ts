@@ -3,7 +3,7 @@
 // each cell at its last evaluated step), as measured Figures beside the published ones.
 import { figure, type Figure } from "@subnet-review/core";
 import type { Db, EvalResult } from "@subnet-review/db";
-import { HELLASWAG_SAMPLE_NOTE } from "@subnet-review/eval";
+import { HELLASWAG_SAMPLE_NOTE } from "@subnet-review/eval/tasks";
 import type { RunsView } from "./runs.ts";
 
 type Cell = "A" | "B" | "C";

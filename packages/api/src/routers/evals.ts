@@ -1,4 +1,4 @@
-import { taskMetrics, taskNameSchema, taskNames } from "@subnet-review/eval";
+import { taskMetrics, taskNameSchema, taskNames } from "@subnet-review/eval/tasks";
 import { TRPCError } from "@trpc/server";
 import type { Db, EvalResult } from "@subnet-review/db";
 import { z } from "zod";
