@@ -170,6 +170,11 @@ describe("the review page", () => {
     expect(res!.status()).toBe(404);
     await expect(page.locator('[data-list="reviews"]').textContent()).resolves.toContain("Subnet Status Review");
     expect((await fetch(`${webUrl}/icon.svg`)).status).toBe(200);
+    // the review's own URL: rendered once and then served from the render cache
+    const cached = await fetch(`${webUrl}/r/subnet-102-status-review`);
+    expect(cached.status).toBe(200);
+    expect(await cached.text()).toContain("Model &amp; Shard Sizes");
+    expect((await fetch(`${webUrl}/r/subnet-102-status-review`)).headers.get("x-nextjs-cache")).toMatch(/HIT|STALE/);
     const home = await fetch(webUrl);
     expect(home.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
     expect(home.headers.get("x-frame-options")).toBe("DENY");

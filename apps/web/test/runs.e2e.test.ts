@@ -135,5 +135,10 @@ describe("section 04 training runs", () => {
     await expect(failed.locator('td[data-label="Final loss"]').textContent()).resolves.toBe("— (failed, 1 steps so far)");
     // the api shows a run's error text only to token holders; the page says that it failed
     await expect(failed.locator('td[data-label="Run"]').textContent()).resolves.toContain("· failed");
+    // the same choice on the review's own URL is rendered per request, not served from its render cache
+    await page.goto(`${webUrl}/r/subnet-102-status-review`, { waitUntil: "networkidle" });
+    await expect(page.locator('nav.picker a[aria-current="true"]').textContent()).resolves.toBe("esft-cells-gsm8k");
+    await page.goto(`${webUrl}/r/subnet-102-status-review?experiment=esft-later`, { waitUntil: "networkidle" });
+    await expect(page.locator('nav.picker a[aria-current="true"]').textContent()).resolves.toBe("esft-later");
   });
 });

@@ -1,22 +1,16 @@
-import { notFound } from "next/navigation";
-import { ReviewPage } from "../../../components/ReviewPage";
-import { Unavailable } from "../../../components/Unavailable";
-import { isNotFound, reviewView } from "../../../lib/lastGood";
-import { cyclesParam, experimentParam, type SearchParams } from "../../../lib/searchParams";
+import { ReviewRoute } from "../../../components/ReviewRoute";
 
-export const dynamic = "force-dynamic";
+// The review as most readers see it (no experiment or cycles chosen) is rendered once and served from Next's cache,
+// re-rendered in the background at most every REVALIDATE_SECONDS, so new runs and cycles appear within that time.
+// A URL that chooses an experiment or cycles is rewritten to ./explore (next.config.ts), rendered per request.
+export const revalidate = 5;
 
-export default async function Review({ params, searchParams }: { params: Promise<{ slug: string }>; searchParams: SearchParams }) {
+/** No review is rendered at build time (the api is not there then): each is rendered on its first request. */
+export function generateStaticParams(): { slug: string }[] {
+  return [];
+}
+
+export default async function Review({ params }: { params: Promise<{ slug: string }> }) {
   const { slug } = await params;
-  const query = await searchParams;
-  const experiment = experimentParam(query);
-  let view;
-  try {
-    view = await reviewView(slug, experiment);
-  } catch (err) {
-    // bad slug text and unknown slugs both answer 404 with the list of reviews
-    if (isNotFound(err) || (err as { data?: { code?: string } }).data?.code === "BAD_REQUEST") notFound();
-    return <Unavailable error={err} />;
-  }
-  return <ReviewPage view={view.data} asOf={view.asOf} problem={view.problem} cyclesQuery={cyclesParam(query)} experiment={experiment} />;
+  return <ReviewRoute slug={slug} />;
 }
