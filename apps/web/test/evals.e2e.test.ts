@@ -34,6 +34,10 @@ beforeAll(async () => {
         ret("run-A", 0, "mmlu", 0.585, 14042), ret("run-A", 500, "mmlu", 0.586, 14042),
       ],
     });
+    // both cells finished: the takeaway comes from these measured runs and evals, not the published figures
+    for (const [runId, wallclockSeconds] of [["run-A", 1000], ["run-C", 4000]] as const) {
+      await client.runs.finish.mutate({ runId, status: "completed", error: null, finishedAt: new Date().toISOString(), wallclockSeconds, peakMemoryBytes: null, tokensPerSecond: null, mfu: null });
+    }
   });
   ({ webUrl, browser } = stack);
 }, 120_000);
@@ -79,6 +83,10 @@ describe("section 04, measured evals", () => {
     expect(prov).toContain("measured");
     expect(prov).toContain("1319 items");
     expect(prov).toContain("run run-A, step 500");
+    const takeaway = await page.locator('[data-takeaway="measured"]').textContent();
+    expect(takeaway).toContain("from measured runs and evals");
+    expect(takeaway).toContain("A · in-place ESFT reaches 41.5% GSM8K-CoT strict against 45.2% for C · ESFT-classic");
+    expect(takeaway).toContain("≈4.0× faster than C (0h 17m vs 1h 07m)");
     await page.screenshot({ path: `${shotsDir}/evals-measured.png`, fullPage: false });
     await page.close();
   }, 60_000);
