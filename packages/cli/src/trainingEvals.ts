@@ -1,4 +1,5 @@
 import { basename, dirname, join } from "node:path";
+import { ProgressWriter } from "@subnet-review/core/node";
 import {
   createWorkerBackend,
   evalProgressLine,
@@ -94,11 +95,13 @@ export class TrainingEvals {
     });
   }
 
+  /** a progress writer per evaluation run */
   private get common() {
+    const progress = new ProgressWriter(process.stderr);
     return {
       ...(this.flags["eval-limit"] ? { limit: this.flags["eval-limit"] } : {}),
       ...(this.flags["eval-data-dir"] ? { dataDir: this.flags["eval-data-dir"] } : {}),
-      onProgress: (p: Parameters<typeof evalProgressLine>[0]) => process.stderr.write(`${evalProgressLine(p)}\n`),
+      onProgress: (p: Parameters<typeof evalProgressLine>[0]) => progress.update(evalProgressLine(p), p.done === p.total),
     };
   }
 

@@ -39,5 +39,7 @@ export {
   type TrainingFlops,
 } from "./throughput.ts";
 export { formatFigure, formatExact, type FormatOptions } from "./format.ts";
+export { formatDuration } from "./duration.ts";
+export { backoffDelayMs, retryAfterMs, type BackoffOptions } from "./backoff.ts";
 export { modelSizeFigures, memoryFigures, throughputFigures } from "./review.ts";
 export { figureTransformer, serializeFigures, deserializeFigures, WireError, WIRE_MAX_DEPTH, WIRE_MAX_BIGINT_DIGITS } from "./wire.ts";

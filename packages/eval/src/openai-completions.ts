@@ -1,3 +1,4 @@
+import { backoffDelayMs, retryAfterMs } from "@subnet-review/core";
 import { z } from "zod";
 import type { EvalBackend, RequestProgress } from "./backend.ts";
 import { continuationLoglikelihood, echoLogprobsSchema } from "./echo-logprobs.ts";
@@ -26,7 +27,9 @@ export const openAiCompletionsOptionsSchema = z
     maxLength: z.number().int().min(2, "maxLength must be >= 2").optional(),
     tokenizer: z.custom<PromptTokenizer>((t) => typeof (t as PromptTokenizer | undefined)?.lastTokens === "function").optional(),
     maxRetries: z.number().int().min(0).default(5),
+    /** retry delays: core's backoffDelayMs from retryBaseMs, doubling up to retryMaxMs, or the server's Retry-After */
     retryBaseMs: z.number().int().min(0).default(500),
+    retryMaxMs: z.number().int().min(0).default(30_000),
     timeoutMs: z.number().int().min(1).default(600_000),
     /**
      * max_tokens for echo scoring: 1 as the harness sends (every server accepts it), 0 for the prompt alone
@@ -99,6 +102,7 @@ export function createOpenAiCompletionsBackend(input: OpenAiCompletionsOptions):
   if (!parsed.success) throw new Error(`OpenAI completions backend: ${describeZodError(parsed.error)}`);
   const opts = parsed.data;
   const url = openAiUrl(opts.baseUrl, "completions");
+  const backoff = { baseMs: opts.retryBaseMs, maxMs: opts.retryMaxMs };
 
   /** The prompt with its start cut to fit `maxLength` when `reserved` tokens must follow it (max_tokens). */
   function fitted(prompt: string, reserved: number): string {
@@ -127,7 +131,7 @@ export function createOpenAiCompletionsBackend(input: OpenAiCompletionsOptions):
       } catch (error) {
         // Connection refused / reset / timeout: transient for a server that is starting or overloaded.
         if (attempt >= opts.maxRetries) throw new Error(`POST ${url} failed: ${(error as Error).message}`);
-        await sleep(opts.retryBaseMs * 2 ** attempt);
+        await sleep(backoffDelayMs(attempt, backoff));
         continue;
       }
       if (!res.ok) {
@@ -136,7 +140,7 @@ export function createOpenAiCompletionsBackend(input: OpenAiCompletionsOptions):
           throw new MissingServerCapabilityError(url, `it answered HTTP ${res.status}: ${text.slice(0, 200)}`);
         }
         if ((res.status === 429 || res.status >= 500) && attempt < opts.maxRetries) {
-          await sleep(opts.retryBaseMs * 2 ** attempt);
+          await sleep(backoffDelayMs(attempt, backoff, retryAfterMs(res.headers.get("retry-after"))));
           continue;
         }
         throw new CompletionsHttpError(res.status, text, `POST ${url}`, opts.apiKey);

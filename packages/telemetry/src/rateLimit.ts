@@ -22,15 +22,3 @@ export class RateLimiter {
     if (startAt > now) await new Promise((resolve) => setTimeout(resolve, startAt - now));
   }
 }
-
-export interface BackoffOptions {
-  baseMs: number;
-  maxMs: number;
-}
-
-/** Full-jitter exponential backoff; a server's Retry-After wins when it asks for longer. */
-export function backoffDelayMs(attempt: number, options: BackoffOptions, retryAfterMs?: number): number {
-  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** attempt);
-  const jittered = ceiling / 2 + Math.random() * (ceiling / 2);
-  return Math.max(jittered, retryAfterMs ?? 0);
-}

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { backoffDelayMs, RateLimiter, type BackoffOptions } from "./rateLimit.ts";
+import { backoffDelayMs, type BackoffOptions } from "@subnet-review/core";
+import { RateLimiter } from "./rateLimit.ts";
 import {
   blockHashSchema,
   headerSchema,

@@ -1,3 +1,4 @@
+import { retryAfterMs } from "@subnet-review/core";
 import WebSocket from "ws";
 
 /** Sends one JSON-RPC batch and returns the raw parsed reply (validated by the client). */
@@ -14,14 +15,6 @@ export class RetryableTransportError extends Error {
     this.name = "RetryableTransportError";
     this.retryAfterMs = retryAfterMs;
   }
-}
-
-function retryAfterMs(header: string | null): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 export function httpTransport(url: string): RpcTransport {

@@ -1,10 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { countParameters, parseModelConfig, trainingFlopsPerToken } from "@subnet-review/core";
+import { countParameters, formatDuration, parseModelConfig, trainingFlopsPerToken } from "@subnet-review/core";
 import { describe, expect, it } from "vitest";
 import { gpuPeakFlops } from "../src/runner/gpu-peak.ts";
-import { formatEta } from "../src/runner/progress.ts";
 import { checkSelection, parseTrainableExperts } from "../src/runner/selection.ts";
 import { runFlagsSchema, runSpecFromFlags } from "../src/runner/spec.ts";
 import { summarizeSteps } from "../src/runner/summary.ts";
@@ -80,7 +79,7 @@ describe("summary and progress", () => {
     expect(gpuPeakFlops("NVIDIA H100 PCIe", null)?.flops).toBe(756e12);
     expect(gpuPeakFlops("NVIDIA H200", null)?.flops).toBe(989e12);
     expect(gpuPeakFlops("cpu", null)).toBeNull();
-    expect(formatEta(3725)).toBe("1h02m");
-    expect(formatEta(75)).toBe("1m15s");
+    expect(formatDuration(3725)).toBe("1h02m");
+    expect(formatDuration(75)).toBe("1m15s");
   });
 });

@@ -1,6 +1,6 @@
-import { formatFigure } from "@subnet-review/core";
+import { formatDuration, formatFigure } from "@subnet-review/core";
 import type { ReviewView } from "../lib/api";
-import { cellColors, cellNames, formatDuration, formatPoints } from "../lib/format";
+import { cellColors, cellNames, formatPoints } from "../lib/format";
 import { kindOf } from "../lib/kind";
 import { Fragment } from "react";
 import { WhyRow } from "./Compared";
@@ -155,7 +155,7 @@ export function CellsSection({ view }: { view: ReviewView }) {
         {wallclock.map(({ cell, figure }) => (
           <div className="card" key={cell} data-card={`wallclock-${cell}`}>
             <div className="eyebrow">{cellNames[cell]}</div>
-            <div className="big">{formatDuration(figure.value)}</div>
+            <div className="big">{formatDuration(figure.value, "minute")}</div>
             <div className="sub">
               {steps ? `${formatFigure(steps)} steps · ` : ""}<KindBadge kind="reported" />
               {cell === "A" && speedup ? <div data-speedup="A">≈ <FigureValue figure={speedup} decimals={1} />× faster than C <KindBadge kind={kindOf(speedup)} /></div> : null}

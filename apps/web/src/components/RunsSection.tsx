@@ -1,6 +1,6 @@
-import type { Figure } from "@subnet-review/core";
+import { formatDuration, type Figure } from "@subnet-review/core";
 import type { ReviewView } from "../lib/api";
-import { cellColors, cellNames, formatDuration } from "../lib/format";
+import { cellColors, cellNames } from "../lib/format";
 import { ExportLinks } from "./ExportLinks";
 import { FigureValue, KindBadge } from "./FigureValue";
 import { LineChart } from "./LineChart";
@@ -108,7 +108,7 @@ export function RunsSection({ runs, slug }: { runs: Runs; slug: string }) {
                 <td className="num" data-label="Wallclock">
                   {c.wallclock ? (
                     <>
-                      {c.wallclock.value >= 60 ? `${formatDuration(c.wallclock.value)} · ` : ""}
+                      {c.wallclock.value >= 60 ? `${formatDuration(c.wallclock.value, "minute")} · ` : ""}
                       <FigureValue figure={c.wallclock} decimals={1} /> s <KindBadge kind={c.wallclock.kind} />
                     </>
                   ) : (

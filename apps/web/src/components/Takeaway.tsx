@@ -1,5 +1,6 @@
 import type { ReviewView } from "../lib/api";
-import { cellNames, formatDuration } from "../lib/format";
+import { formatDuration } from "@subnet-review/core";
+import { cellNames } from "../lib/format";
 import { kindOf } from "../lib/kind";
 import { FigureValue, KindBadge } from "./FigureValue";
 
@@ -10,7 +11,7 @@ export function Takeaway({ takeaway: t }: { takeaway: ReviewView["takeaway"] }) 
     <p className="takeaway" data-takeaway={t.basis}>
       <strong>One-line takeaway</strong> ({t.basis === "measured" ? "from measured runs and evals" : "from the published figures"} <KindBadge kind={t.basis === "measured" ? "measured" : "reported"} />):{" "}
       {cellNames.A} reaches <FigureValue figure={t.gsm8k.A} /> GSM8K-CoT strict against <FigureValue figure={t.gsm8k.C} /> for {cellNames.C}, while training{" "}
-      ≈<FigureValue figure={t.speedup} decimals={1} />× faster than C ({formatDuration(t.wallclock.A.value)} vs {formatDuration(t.wallclock.C.value)}) <KindBadge kind={kindOf(t.speedup)} />.
+      ≈<FigureValue figure={t.speedup} decimals={1} />× faster than C ({formatDuration(t.wallclock.A.value, "minute")} vs {formatDuration(t.wallclock.C.value, "minute")}) <KindBadge kind={kindOf(t.speedup)} />.
     </p>
   );
 }

@@ -1,10 +1,3 @@
-/** "3h 07m", as the published review prints wallclock. */
-export function formatDuration(seconds: number): string {
-  const h = Math.floor(seconds / 3600);
-  const m = Math.round((seconds % 3600) / 60);
-  return `${h}h ${String(m).padStart(2, "0")}m`;
-}
-
 /** "+0.1 pp" / "-0.5 pp". */
 export function formatPoints(delta: number): string {
   return `${delta > 0 ? "+" : delta < 0 ? "−" : "±"}${Math.abs(delta).toFixed(1)} pp`;

@@ -1,4 +1,5 @@
 import { basename, join } from "node:path";
+import { ProgressWriter } from "@subnet-review/core/node";
 import {
   CompletionsHttpError,
   type EvalBackend,
@@ -159,6 +160,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   }
   const samplesPath = userPath(flags.samples ?? join("evals", backend.label.replace(/[^A-Za-z0-9._@-]+/g, "_"), `${flags.task}.jsonl`));
   let result: EvalResult;
+  const progress = new ProgressWriter(process.stderr);
   try {
     result = await runEval({
       task: flags.task,
@@ -166,7 +168,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
       samplesPath,
       dataDir: flags.dataDir ? userPath(flags.dataDir) : defaultDataDir,
       ...(flags.limit ? { limit: flags.limit } : {}),
-      onProgress: (p) => process.stderr.write(`${evalProgressLine(p)}\n`),
+      onProgress: (p) => progress.update(evalProgressLine(p), p.done === p.total),
     });
   } catch (err) {
     throw asUsageError(err);

@@ -1,3 +1,4 @@
+import { ProgressWriter } from "@subnet-review/core/node";
 import { openDatabase } from "@subnet-review/db";
 import {
   accountIdBytes,
@@ -112,25 +113,10 @@ async function scheduleAt(flags: Flags, finalized: number, previous: ScheduleHis
   return history ? withObservedSegment(history, segment) : [segment];
 }
 
-/** Progress on stderr: rewritten in place on a terminal, otherwise a line at most once a second and at the end. */
+/** Progress on stderr (core's ProgressWriter): rewritten in place on a terminal, otherwise throttled; each pass's last shows. */
 function progressPrinter(): { onProgress: (p: IngestProgress) => void; end: () => void } {
-  const tty = process.stderr.isTTY === true;
-  let last = 0;
-  let pending = false;
-  return {
-    onProgress(p) {
-      const now = Date.now();
-      if (p.done < p.total && now - last < (tty ? 100 : 1000)) return;
-      last = now;
-      const line = ingestProgressLine(p);
-      process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
-      pending = tty;
-    },
-    end() {
-      if (pending) process.stderr.write("\n");
-      pending = false;
-    },
-  };
+  const progress = new ProgressWriter(process.stderr);
+  return { onProgress: (p) => progress.update(ingestProgressLine(p), p.done >= p.total), end: () => progress.end() };
 }
 
 function summaryLines(netuid: number, s: IngestSummary): string[] {

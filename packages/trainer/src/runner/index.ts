@@ -8,7 +8,7 @@ export { RunUploader, type UploaderOptions } from "./uploader.ts";
 export { RUN_FILE, readRunFile, runFileSchema, type RunFile } from "./run-file.ts";
 export { gpuPeakFlops, type GpuPeak } from "./gpu-peak.ts";
 export { summarizeSteps, type RunSummary } from "./summary.ts";
-export { progressLine, formatEta } from "./progress.ts";
+export { progressLine } from "./progress.ts";
 export { runTraining, resumeRun, prepareRunData, recordsFromLog, stepRecord, type RunContext, type RunResult } from "./runner.ts";
 export { runExperiment, describeExperiment, EXPERIMENT_CELLS, type ExperimentOptions, type ExperimentResult } from "./experiment.ts";
 export { mergeAdapter, type MergeResult } from "./merge.ts";

@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { InputError } from "@subnet-review/core";
+import { ProgressWriter } from "@subnet-review/core/node";
 import { SftDataError } from "../data/examples.ts";
 import { prepareSftData } from "../data/prepare.ts";
 import { NoTargetsError } from "../data/pack.ts";
@@ -12,7 +13,7 @@ import type { StepMessage, TrainSpecInput, WorkerMessage } from "../worker/messa
 import { readEvalLog } from "./eval-log.ts";
 import { METRICS_FILE, MetricsLog, readMetricsLog, type MetricsLine, type RunEnd } from "./metrics-log.ts";
 import { checkRunInputs } from "./preflight.ts";
-import { ProgressWriter, progressLine } from "./progress.ts";
+import { progressLine } from "./progress.ts";
 import type { ExperimentRef, RunCreate, RunFinish, RunRecorder, StepRecord } from "./records.ts";
 import { gitCommit, newRunId, readRunFile, writeRunFile, type RunFile } from "./run-file.ts";
 import { trainableCount, type ExpertSelection } from "./selection.ts";

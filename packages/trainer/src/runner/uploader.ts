@@ -2,13 +2,14 @@
 // records wait in memory (and in metrics.jsonl) and go out in order once it answers. Every call is an idempotent
 // upsert, so a batch that reached the server but whose reply was lost is simply sent again. Eval results during
 // training take the same road (evals.jsonl is their log), after the steps.
+import { backoffDelayMs } from "@subnet-review/core";
 import { evalRecordKey } from "./eval-log.ts";
 import type { EvalRecord, RunCreate, RunFinish, RunRecorder, StepRecord } from "./records.ts";
 
 export interface UploaderOptions {
   /** steps per appendSteps call */
   batchSize?: number;
-  /** first retry delay after a failed call; doubles up to maxRetryMs */
+  /** the first retry's delay after a failed call (at most; core's backoffDelayMs jitters it), doubling up to maxRetryMs */
   retryMs?: number;
   maxRetryMs?: number;
   /** the run is created by another uploader (the runner's): send records without setRun; until it exists they wait */
@@ -27,7 +28,8 @@ export class RunUploader {
   private endSent = true;
   private flushing: Promise<void> | null = null;
   private retryAt = 0;
-  private delay: number;
+  /** failed passes since the last success: the backoff attempt */
+  private failures = 0;
   private timer: NodeJS.Timeout | null = null;
   /** the last failure, cleared by the next success */
   lastError: string | null = null;
@@ -40,9 +42,7 @@ export class RunUploader {
     private readonly recorder: RunRecorder,
     private readonly runId: string,
     private readonly opts: UploaderOptions = {},
-  ) {
-    this.delay = opts.retryMs ?? 1_000;
-  }
+  ) {}
 
   /** steps recorded locally that the API has not acknowledged */
   get backlog(): number {
@@ -134,11 +134,10 @@ export class RunUploader {
         return;
       }
       this.lastError = null;
-      this.delay = this.opts.retryMs ?? 1_000;
+      this.failures = 0;
     } catch (err) {
       this.lastError = (err as Error).message;
-      this.retryAt = Date.now() + this.delay;
-      this.delay = Math.min(this.delay * 2, this.opts.maxRetryMs ?? 30_000);
+      this.retryAt = Date.now() + backoffDelayMs(this.failures++, { baseMs: this.opts.retryMs ?? 1_000, maxMs: this.opts.maxRetryMs ?? 30_000 });
       this.timer ??= setTimeout(() => {
         this.timer = null;
         this.kick();

@@ -1,0 +1,2 @@
+// @subnet-review/core/node: what only Node processes use (kept out of the browser-safe main entry).
+export { ProgressWriter, type ProgressStream, type ProgressWriterOptions } from "./progressWriter.ts";
