@@ -1,7 +1,7 @@
 import { notFound } from "next/navigation";
 import { ReviewPage } from "../components/ReviewPage";
 import { Unavailable } from "../components/Unavailable";
-import { reviewList, reviewView } from "../lib/lastGood";
+import { rememberedFirstSlug, reviewList, reviewView } from "../lib/lastGood";
 import { cyclesParam, experimentParam, type SearchParams } from "../lib/searchParams";
 
 // Rendered per request from the API: the review changes as runs and chain data arrive.
@@ -11,10 +11,15 @@ export default async function Home({ searchParams }: { searchParams: SearchParam
   const params = await searchParams;
   const experiment = experimentParam(params);
   try {
+    // The list and the review it names first, asked together when this server already knows that name.
+    const guess = rememberedFirstSlug();
+    const early = guess ? reviewView(guess, experiment).then((v) => ({ v }), (e: unknown) => ({ e })) : null;
     const list = await reviewList();
     const first = list.data[0];
     if (!first) notFound();
-    const view = await reviewView(first.slug, experiment);
+    const hit = first.slug === guess && early ? await early : null;
+    if (hit && "e" in hit) throw hit.e;
+    const view = hit ? hit.v : await reviewView(first.slug, experiment);
     return <ReviewPage view={view.data} asOf={view.asOf ?? list.asOf} problem={view.problem ?? list.problem} cyclesQuery={cyclesParam(params)} experiment={experiment} />;
   } catch (err) {
     return <Unavailable error={err} />;

@@ -68,6 +68,11 @@ async function withLastGood<T>(key: string, load: () => Promise<T>): Promise<Fre
   }
 }
 
+/** The first review's slug as the api last listed it, so the home page can ask for it while the list is asked. */
+export function rememberedFirstSlug(): string | null {
+  return (recall("list")?.data as ReviewList | undefined)?.[0]?.slug ?? null;
+}
+
 export function reviewList(): Promise<Fresh<ReviewList>> {
   return withLastGood("list", () => api().review.list.query());
 }
