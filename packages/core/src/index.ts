@@ -13,7 +13,7 @@ export {
   type ConfigValue,
 } from "./config.ts";
 export { countParameters, configFigure, type ParameterCensus, type CensusKey } from "./census.ts";
-export { shardSizes, cells, cellLabels, type Cell, type ShardOptions, type ShardSize } from "./shards.ts";
+export { shardSizes, cells, trainedCells, cellLabels, type Cell, type TrainedCell, type ShardOptions, type ShardSize } from "./shards.ts";
 export { shardFigures, residentFormula, type ShardFigures } from "./shardFigures.ts";
 export { gpuCatalog, findGpu, type GpuSpec } from "./gpus.ts";
 export {

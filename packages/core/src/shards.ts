@@ -4,7 +4,11 @@ import { InputError, parseOrThrow } from "./errors.ts";
 import { intField } from "./validate.ts";
 import { configLimits } from "./config.ts";
 
-export const cells = ["A", "B", "C", "full"] as const;
+/** The cells that train experts (the full fine-tune is only priced, not run). */
+export const trainedCells = ["A", "B", "C"] as const;
+export type TrainedCell = (typeof trainedCells)[number];
+/** Every cell the review prices: the trained ones and the full fine-tune. */
+export const cells = [...trainedCells, "full"] as const;
 export type Cell = (typeof cells)[number];
 
 export const cellLabels: Record<Cell, string> = {

@@ -8,9 +8,10 @@ import {
   InputError,
   modelSizeFigures,
   parseModelConfig,
-  type Cell,
+  cells,
 } from "@subnet-review/core";
 import { useEffect, useMemo, useRef, useState } from "react";
+import { cellNames } from "../lib/format";
 import { FigureValue } from "./FigureValue";
 
 interface Inputs {
@@ -22,8 +23,6 @@ interface Inputs {
   seqLen: string;
   checkpointing: boolean;
 }
-
-const cellNames: Record<Cell, string> = { A: "A · in-place ESFT", B: "B · frozen-kept", C: "C · ESFT-classic", full: "Full fine-tune" };
 
 // The calculator's inputs in the page URL (?k=4&n=16&gpu=…&mb=…&seq=…&ckpt=0&config=…), so a state can be shared.
 const URL_KEYS = { trainable: "k", kept: "n", gpu: "gpu", microBatch: "mb", seqLen: "seq", checkpointing: "ckpt", configText: "config" } as const;
@@ -159,7 +158,7 @@ export function Calculator({ defaultConfig, trainable, kept, gpu }: { defaultCon
                 <tr><th>Cell</th><th>Weights + grads + optimizer</th><th>Activations</th><th>Total</th><th>Fits on one</th><th>{inputs.gpu} needed</th></tr>
               </thead>
               <tbody>
-                {(["A", "B", "C", "full"] as const).map((cell) => {
+                {cells.map((cell) => {
                   const m = result.memory[cell];
                   const total = m.figures.find((f) => f.id === `memory.${cell}.totalGB`)!;
                   return (

@@ -1,3 +1,4 @@
+import { trainedCells as cells } from "@subnet-review/core";
 import type { ReviewView } from "../lib/api";
 import { cellColors, cellNames, formatPoints } from "../lib/format";
 import { ExportLinks } from "./ExportLinks";
@@ -16,7 +17,6 @@ export function EvalSection({ evals, slug, experiment }: { evals: Evals; slug: s
       </div>
     );
   }
-  const cells = ["A", "B", "C"] as const;
   return (
     <div data-section="evals-measured">
       <h3>Evaluation, measured: GSM8K-CoT exact match (strict) vs step <KindBadge kind="measured" /></h3>

@@ -1,3 +1,5 @@
+import type { Cell, TrainedCell } from "@subnet-review/core";
+
 /** "+0.1 pp" / "-0.5 pp". */
 export function formatPoints(delta: number): string {
   return `${delta > 0 ? "+" : delta < 0 ? "−" : "±"}${Math.abs(delta).toFixed(1)} pp`;
@@ -9,6 +11,6 @@ export const cellNames = {
   C: "C · ESFT-classic",
   full: "Full fine-tune",
   base: "Base",
-} as const;
+} as const satisfies Record<Cell | "base", string>;
 
-export const cellColors = { A: "var(--a)", B: "var(--b)", C: "var(--c)" } as const;
+export const cellColors = { A: "var(--a)", B: "var(--b)", C: "var(--c)" } as const satisfies Record<TrainedCell, string>;

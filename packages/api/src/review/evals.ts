@@ -1,12 +1,10 @@
 // Section 04's measured evals: for the training run of each cell (the runs view's latest per cell), GSM8K-CoT
 // strict exact match at every evaluated step, and the retention table (MMLU, ARC-Challenge, HellaSwag: base vs
 // each cell at its last evaluated step), as measured Figures beside the published ones.
-import { figure, type Figure } from "@subnet-review/core";
+import { figure, type Figure, type TrainedCell as Cell } from "@subnet-review/core";
 import type { Db, EvalResult } from "@subnet-review/db";
 import { HELLASWAG_SAMPLE_NOTE } from "@subnet-review/eval/tasks";
 import type { RunsView } from "./runs.ts";
-
-type Cell = "A" | "B" | "C";
 
 export interface EvalCurve {
   cell: Cell;

@@ -1,13 +1,13 @@
 // Section 04's measured part: the latest training run of each cell in the review's experiment, with its loss
 // curve and the figures the runner measured, beside core's memory estimate for the run's own shape.
-import { GB, GiB, countParameters, estimateMemory, figure, parseModelConfig, type Figure } from "@subnet-review/core";
+import { GB, GiB, countParameters, estimateMemory, figure, parseModelConfig, trainedCells, type Figure, type TrainedCell } from "@subnet-review/core";
 import type { Db, TrainingRun } from "@subnet-review/db";
 import { z } from "zod";
 
 export const MAX_CURVE_POINTS = 500;
 
 export interface RunCellView {
-  cell: "A" | "B" | "C";
+  cell: TrainedCell;
   runId: string;
   status: string;
   error: string | null;
@@ -127,7 +127,7 @@ function estimatedPeak(run: TrainingRun, spec: z.infer<typeof storedSpec>): Figu
       microBatch: spec.batch,
       seqLen: spec.seq,
       checkpointing: spec.activationCheckpointing,
-    })[run.cell as "A" | "B" | "C"];
+    })[run.cell as TrainedCell];
     const total = memory.figures.find((f) => f.id.endsWith(".totalGB"))!;
     return figure({
       id: `runs.${run.cell}.estimatedGiB`,
@@ -153,7 +153,7 @@ function cellView(run: TrainingRun, steps: { step: number; loss: number }[]): Ru
   const last = steps.at(-1);
   const onGpu = hw.success && hw.data.device === "cuda";
   return {
-    cell: run.cell as "A" | "B" | "C",
+    cell: run.cell as TrainedCell,
     runId: run.id,
     status: run.status,
     error: run.error,
@@ -251,7 +251,7 @@ export async function loadRunsView(db: Db, reviewExperimentId: number | null, re
   });
   const rows = await db.trainingRun.findMany({ where: { id: { in: [...shown.values()].map((r) => r.id) } } });
   const cells = await Promise.all(
-    (["A", "B", "C"] as const).flatMap((cell) => {
+    trainedCells.flatMap((cell) => {
       const run = rows.find((r) => r.cell === cell);
       if (!run) return [];
       return [db.trainingStep.findMany({ where: { runId: run.id }, orderBy: { step: "asc" }, select: { step: true, loss: true } }).then((steps) => cellView(run, steps))];

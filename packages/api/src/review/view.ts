@@ -5,8 +5,11 @@ import {
   figure,
   modelSizeFigures,
   parseModelConfig,
+  cells,
+  trainedCells,
   type Cell,
   type Figure,
+  type TrainedCell,
 } from "@subnet-review/core";
 import { reviewConstantsSchema, type Db, type Experiment, type ModelConfig, type ReportedFigure, type Review, type Subnet } from "@subnet-review/db";
 import { ReportedFigures } from "./reported.ts";
@@ -36,9 +39,6 @@ export interface CellMemoryView {
   /** our estimate beside the published peak and "Fits on", and what differs */
   compared: MemoryComparison;
 }
-
-/** The cells that train experts (the full fine-tune is only priced, not run). */
-export type TrainedCell = "A" | "B" | "C";
 
 export interface RetentionRow {
   benchmark: string;
@@ -134,7 +134,7 @@ export function buildReviewView(row: ReviewRow, chain: ChainWindow | null = null
     ...MEMORY_SHAPE,
     gpu: constants.gpu,
   });
-  const memoryCells = (["A", "B", "C", "full"] as const).map((cell): CellMemoryView => {
+  const memoryCells = cells.map((cell): CellMemoryView => {
     const m = memory[cell];
     const byId = (suffix: string) => {
       const f = m.figures.find((x) => x.id === `memory.${cell}.${suffix}`);
@@ -162,7 +162,6 @@ export function buildReviewView(row: ReviewRow, chain: ChainWindow | null = null
     };
   });
 
-  const trainedCells: readonly TrainedCell[] = ["A", "B", "C"];
   const retention = ["mmlu", "arc_challenge", "hellaswag"].flatMap((benchmark): RetentionRow[] => {
     const base = reported.get(`retention.${benchmark}.base`);
     if (!base) return [];

@@ -1,4 +1,5 @@
 import { TRPCError } from "@trpc/server";
+import { trainedCells } from "@subnet-review/core";
 import type { Db } from "@subnet-review/db";
 import { z } from "zod";
 import { int32 } from "../fields.ts";
@@ -14,7 +15,7 @@ const experimentName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, "lowercas
 
 export const runCreateInput = z.object({
   id: runId,
-  cell: z.enum(["A", "B", "C"]),
+  cell: z.enum(trainedCells),
   trainable: int32(0),
   kept: int32(0),
   /** the training forward's routing; optional for trainers that predate it */

@@ -5,7 +5,7 @@ import {
   formatFigure,
   parseModelConfig,
   shardSizes,
-  type Cell,
+  cells,
   type ParameterCensus,
 } from "@subnet-review/core";
 import { z } from "zod";
@@ -17,7 +17,6 @@ pnpm review memory --config FILE --trainable K --kept N [--gpu NAME] [--micro-ba
 pnpm review throughput --gpu-tokens-per-second R --multiplier M --cycle-blocks C --window-hours W [--block-seconds 12] [--json]`;
 
 const count = numberFlag.pipe(z.number().int("must be a whole number").nonnegative("must be 0 or more"));
-const cells: Cell[] = ["A", "B", "C", "full"];
 
 async function readCensus(path: string): Promise<ParameterCensus> {
   return countParameters(parseModelConfig(await readJsonFile(path, "--config")));

@@ -3,7 +3,7 @@
 // every cell, so the cells differ only in their training-time forward pass.
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { InputError } from "@subnet-review/core";
+import { InputError, trainedCells } from "@subnet-review/core";
 import { DEFAULT_PYTHON, launchWorker } from "../worker/launch.ts";
 import type { SelectSpecInput } from "../worker/messages.ts";
 import { checkRunInputs } from "./preflight.ts";
@@ -11,8 +11,6 @@ import type { ExperimentRef } from "./records.ts";
 import { prepareRunData, runTraining, type RunContext, type RunResult } from "./runner.ts";
 import { checkSelection, type ExpertSelection } from "./selection.ts";
 import type { RunSpec } from "./spec.ts";
-
-export const EXPERIMENT_CELLS = ["A", "B", "C"] as const;
 
 export interface ExperimentOptions extends Omit<RunContext, "id" | "selection" | "prepared" | "experiment"> {
   name: string;
@@ -82,7 +80,7 @@ export async function runExperiment(base: RunSpec, opts: ExperimentOptions): Pro
   const experiment: ExperimentRef = { name: opts.name, description: opts.description ?? describeExperiment(base, K) };
 
   const runs: RunResult[] = [];
-  for (const cell of EXPERIMENT_CELLS) {
+  for (const cell of trainedCells) {
     if (opts.signal?.aborted) break;
     runs.push(await runTraining({ ...base, cell }, { ...opts, python, outDir: dir, selection, prepared, experiment }));
   }

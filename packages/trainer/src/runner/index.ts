@@ -10,5 +10,5 @@ export { gpuPeakFlops, type GpuPeak } from "./gpu-peak.ts";
 export { summarizeSteps, type RunSummary } from "./summary.ts";
 export { progressLine } from "./progress.ts";
 export { runTraining, resumeRun, prepareRunData, recordsFromLog, stepRecord, type RunContext, type RunResult } from "./runner.ts";
-export { runExperiment, describeExperiment, EXPERIMENT_CELLS, type ExperimentOptions, type ExperimentResult } from "./experiment.ts";
+export { runExperiment, describeExperiment, type ExperimentOptions, type ExperimentResult } from "./experiment.ts";
 export { mergeAdapter, type MergeResult } from "./merge.ts";

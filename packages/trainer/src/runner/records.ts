@@ -1,5 +1,6 @@
 // What a run sends to the review's API. The CLI implements RunRecorder with the tRPC client (runs router);
 // the runner only needs these three calls, each idempotent so a replayed backlog never duplicates anything.
+import type { TrainedCell } from "@subnet-review/core";
 
 export interface ExperimentRef {
   name: string;
@@ -8,7 +9,7 @@ export interface ExperimentRef {
 
 export interface RunCreate {
   id: string;
-  cell: "A" | "B" | "C";
+  cell: TrainedCell;
   /** K trainable experts per MoE layer (the rounded mean when ESFT's count varies by layer). */
   trainable: number;
   /** N frozen resident experts per MoE layer (cell B; 0 for A and C). */

@@ -2,7 +2,7 @@
 // runs/<ID>/metrics.jsonl, stream records to the API, show progress, and record how the run ended.
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { InputError } from "@subnet-review/core";
+import { InputError, type TrainedCell } from "@subnet-review/core";
 import { ProgressWriter } from "@subnet-review/core/node";
 import { SftDataError } from "../data/examples.ts";
 import { prepareSftData } from "../data/prepare.ts";
@@ -46,7 +46,7 @@ export interface RunContext {
 
 export interface RunResult {
   id: string;
-  cell: "A" | "B" | "C";
+  cell: TrainedCell;
   dir: string;
   status: "completed" | "failed";
   error: string | null;

@@ -1,6 +1,6 @@
 // --trainable-experts: how the experts to train are chosen, as the worker's expert selection.
 import { readFile } from "node:fs/promises";
-import { InputError, type ModelConfig } from "@subnet-review/core";
+import { InputError, type ModelConfig, type TrainedCell } from "@subnet-review/core";
 import { z } from "zod";
 import { expertConfigSchema, type expertSelectionSchema } from "../worker/messages.ts";
 
@@ -75,7 +75,7 @@ export async function parseTrainableExperts(text: string, resolvePath: (p: strin
 }
 
 /** Checks a selection against the model before any worker starts: layers, ids and K + N within range. */
-export function checkSelection(selection: ExpertSelection, config: ModelConfig, cell: "A" | "B" | "C", kept: number): void {
+export function checkSelection(selection: ExpertSelection, config: ModelConfig, cell: TrainedCell, kept: number): void {
   const moe = config.moe;
   if (!moe) throw new InputError("--model", `${config.modelType} has no routed experts to train`);
   const E = moe.numExperts;

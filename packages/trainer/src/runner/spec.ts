@@ -1,4 +1,5 @@
 // The run spec a user gives (`pnpm review train` flags), validated with zod before anything runs.
+import { trainedCells, type TrainedCell } from "@subnet-review/core";
 import { z } from "zod";
 
 /** A number given as a number or as flag text ("500", "1e-5"); zod then checks its range. */
@@ -23,7 +24,7 @@ export const runFlagsSchema = z
     model: text("a local Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json)"),
     data: text("an SFT JSONL file (question/answer, prompt/response or chat messages)"),
     tokenizer: z.string().min(1).optional(),
-    cell: z.enum(["A", "B", "C"], { error: "must be A, B or C" }),
+    cell: z.enum(trainedCells, { error: "must be A, B or C" }),
     "trainable-experts": text('"top-k:K", "esft-gate:P", "esft-token:P", "subnet:PATH" (a subnet expert_assignment.json) or an ESFT expert-config JSON path'),
     kept: int(0, 4096, "N frozen resident experts per layer, cell B").default(0),
     routing: z.enum(ROUTING_MODES, { error: "must be subnet or renormalized" }).optional(),
@@ -61,7 +62,7 @@ export interface RunSpec {
   model: string;
   data: string;
   tokenizer: string;
-  cell: "A" | "B" | "C";
+  cell: TrainedCell;
   trainableExperts: string;
   kept: number;
   /** restricted routing of cells A and B (cell C routes naturally) */
@@ -87,7 +88,7 @@ export const runSpecSchema: z.ZodType<RunSpec> = z.object({
   model: z.string().min(1),
   data: z.string().min(1),
   tokenizer: z.string().min(1),
-  cell: z.enum(["A", "B", "C"]),
+  cell: z.enum(trainedCells),
   trainableExperts: z.string().min(1),
   kept: z.number().int().min(0),
   // run.json files written before these existed routed the renormalized way with the config's k

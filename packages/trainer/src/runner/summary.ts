@@ -1,5 +1,5 @@
 // A run's measured summary from its step messages: peak memory, tokens/s and MFU.
-import { countParameters, parseModelConfig, trainingFlopsPerToken } from "@subnet-review/core";
+import { countParameters, parseModelConfig, trainingFlopsPerToken, type TrainedCell } from "@subnet-review/core";
 import type { StepMessage } from "../worker/messages.ts";
 import { gpuPeakFlops } from "./gpu-peak.ts";
 
@@ -10,7 +10,7 @@ export interface RunSummary {
 }
 
 export interface SummaryContext {
-  cell: "A" | "B" | "C";
+  cell: TrainedCell;
   trainable: number;
   kept: number;
   seq: number;

@@ -1,5 +1,6 @@
 // Run specs sent to the Python worker and the NDJSON messages it writes back: the one definition of both.
 // worker/protocol.schema.json is emitted from these (protocol-schema.ts) and the worker validates against it.
+import { trainedCells } from "@subnet-review/core";
 import { z } from "zod";
 
 export const PROTOCOL_VERSION = 1;
@@ -20,7 +21,7 @@ export const trainSpecSchema = z
     model_dir: z.string().min(1),
     data: z.string().min(1).describe("the path of a packed-sequences descriptor (.json), see writePackedSequences"),
     output_dir: z.string().min(1),
-    cell: z.enum(["A", "B", "C"]),
+    cell: z.enum(trainedCells),
     experts: expertSelectionSchema,
     kept: z.number().int().nonnegative().default(0),
     steps: z.number().int().min(1),
@@ -109,7 +110,7 @@ const scoreTable = z.record(z.string(), z.array(z.number()));
 export const readyMessageSchema = z.object({
   type: z.literal("ready"),
   run: z.object({
-    cell: z.enum(["A", "B", "C"]),
+    cell: z.enum(trainedCells),
     start_step: count,
     steps: count,
     resumed_from: z.string().nullable(),
