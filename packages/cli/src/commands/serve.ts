@@ -1,15 +1,43 @@
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import type { Server as HttpServer } from "node:http";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { createApiServer, listen } from "@subnet-review/api";
 import { importPublishedReview, openDatabase } from "@subnet-review/db";
 import { z } from "zod";
 import { numberFlag, parseFlags, UsageError } from "../args.ts";
+import { reapOrphanWeb, startWeb } from "../webProcess.ts";
 
 export const serveUsage = `pnpm review serve [--api-port 4000] [--web-port 3000]   run the api and the built web app (embedded PGlite unless DATABASE_URL)`;
 
 const webDir = fileURLToPath(new URL("../../../../apps/web", import.meta.url));
-const port = numberFlag.pipe(z.number().int().min(0).max(65535, "a TCP port from 0 to 65535"));
+const nextBin = fileURLToPath(new URL("../../../../apps/web/node_modules/next/dist/bin/next", import.meta.url));
+/** Where serve records its web child, beside the embedded database's default folder. */
+const stateDir = fileURLToPath(new URL("../../../../.data", import.meta.url));
+const port = numberFlag.pipe(z.number().int().min(1, "a TCP port from 1 to 65535").max(65535, "a TCP port from 1 to 65535"));
+
+/** Fails with the flag's name when something already listens on the port, before anything is started. */
+async function ensurePortFree(value: number, flag: string): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once("error", (err: NodeJS.ErrnoException) =>
+      reject(err.code === "EADDRINUSE" ? new UsageError(`${flag}: 127.0.0.1:${value} is already in use (another \`review serve\`?)`) : err),
+    );
+    probe.listen(value, "127.0.0.1", () => probe.close(() => resolve()));
+  });
+}
+
+/** Stops accepting, lets requests in flight finish (up to `graceMs`), then closes what is left. */
+function closeApi(server: HttpServer, graceMs = 10_000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
 
 /** The zero-setup path: database (embedded by default), the reference review, the api and the web app. */
 export async function serveCommand(argv: string[]): Promise<void> {
@@ -21,33 +49,40 @@ export async function serveCommand(argv: string[]): Promise<void> {
   if (!existsSync(`${webDir}/.next/BUILD_ID`)) {
     throw new UsageError("the web app is not built: run `pnpm build` first (`pnpm start` does both)");
   }
+  const reaped = await reapOrphanWeb(stateDir, flags["web-port"]);
+  if (reaped) console.log(`stopped the web server (pid ${reaped}) a killed \`review serve\` left on port ${flags["web-port"]}`);
+  await ensurePortFree(flags["api-port"], "--api-port");
+  await ensurePortFree(flags["web-port"], "--web-port");
+
   const database = await openDatabase();
-  const { figures } = await importPublishedReview(database.db);
-  const server = createApiServer({ db: database.db });
-  const apiPort = await listen(server, flags["api-port"], "127.0.0.1");
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
-  console.log(`database: ${database.mode === "url" ? "DATABASE_URL" : `embedded PGlite (${database.mode})`}; reference review: ${figures} reported figures`);
-  console.log(`api:      ${apiUrl}/health`);
+  let api: HttpServer | null = null;
+  let web: Awaited<ReturnType<typeof startWeb>> | null = null;
+  // Shutdown order: the web app first (it calls the api), then the api drains, then the database closes, so no
+  // request is ever answered by a closed database.
+  const shutdown = async () => {
+    await web?.stop();
+    if (api) await closeApi(api);
+    await database.close();
+  };
+  let webExit: number | null = null;
+  try {
+    const { figures } = await importPublishedReview(database.db);
+    api = createApiServer({ db: database.db });
+    const apiPort = await listen(api, flags["api-port"], "127.0.0.1");
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    console.log(`database: ${database.mode === "url" ? "DATABASE_URL" : `embedded PGlite (${database.mode})`}; reference review: ${figures} reported figures`);
+    console.log(`api:      ${apiUrl}/health`);
+    web = await startWeb({ webDir, nextBin, port: flags["web-port"], apiUrl, stateDir });
+    console.log(`review:   http://127.0.0.1:${flags["web-port"]}/   (Ctrl-C stops everything)`);
 
-  const nextBin = fileURLToPath(new URL("../../../../apps/web/node_modules/next/dist/bin/next", import.meta.url));
-  const web = spawn(process.execPath, [nextBin, "start", "--port", String(flags["web-port"]), "--hostname", "127.0.0.1"], {
-    cwd: webDir,
-    env: { ...process.env, API_URL: apiUrl },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  console.log(`review:   http://127.0.0.1:${flags["web-port"]}/   (Ctrl-C stops everything)`);
-
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      web.kill("SIGTERM");
-      server.close();
-      void database.close().then(resolve);
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-    web.once("exit", (code) => {
-      if (code !== 0 && code !== null) console.error(`web exited with code ${code}`);
-      stop();
-    });
-  });
+    const stopSignals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+    let onSignal!: () => void;
+    const signalled = new Promise<void>((resolve) => (onSignal = resolve));
+    for (const s of stopSignals) process.once(s, onSignal);
+    webExit = await Promise.race([signalled.then(() => null), web.exited.then((code) => code ?? -1)]);
+    for (const s of stopSignals) process.off(s, onSignal);
+  } finally {
+    await shutdown();
+  }
+  if (webExit !== null) throw new Error(`the web app exited with code ${webExit}; everything was stopped`);
 }

@@ -1,0 +1,127 @@
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { z } from "zod";
+
+/** The Next server `review serve` runs: its own process group, stopped with the parent. */
+export interface WebProcess {
+  pid: number;
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+  /** SIGTERM to the whole group, SIGKILL after `graceMs`; resolves when it has exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+// Loaded into the Next process. Its stdin is a pipe from `review serve`, which ends when serve exits in any way,
+// kill -9 included; the web server then stops its whole group, so no orphan keeps the port.
+const exitWithParent = `data:text/javascript,${encodeURIComponent(
+  `process.stdin.on("end", () => process.kill(-process.pid, "SIGTERM")); process.stdin.on("error", () => undefined); process.stdin.resume();`,
+)}`;
+
+const recordSchema = z.object({ servePid: z.number().int().positive(), webPid: z.number().int().positive(), webStarted: z.string() });
+
+/** Where serve records its web child per port, so the next start can reap one a killed serve left behind. */
+function recordFile(stateDir: string, port: number): string {
+  return join(stateDir, `serve-web-${port}.json`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * When `pid` started, in clock ticks since boot (Linux /proc; field 22 of stat). With the pid it names one process:
+ * a reused pid has another start time, so it is never signalled. (Next renames its process title, so the command
+ * line cannot tell.)
+ */
+function startTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function waitForExit(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return true;
+    await sleep(50);
+  }
+  return !isAlive(pid);
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
+/**
+ * Stops the web server a killed `review serve` left on `port` (its serve process is dead, the Next process it
+ * recorded still runs). Returns the reaped pid, or null when there was none.
+ */
+export async function reapOrphanWeb(stateDir: string, port: number): Promise<number | null> {
+  let record: z.infer<typeof recordSchema>;
+  try {
+    record = recordSchema.parse(JSON.parse(await readFile(recordFile(stateDir, port), "utf8")));
+  } catch {
+    return null;
+  }
+  if (isAlive(record.servePid) && record.servePid !== process.pid) return null; // a live serve owns it
+  let reaped: number | null = null;
+  if (isAlive(record.webPid) && startTime(record.webPid) === record.webStarted) {
+    signalGroup(record.webPid, "SIGTERM");
+    if (!(await waitForExit(record.webPid, 5000))) {
+      signalGroup(record.webPid, "SIGKILL");
+      await waitForExit(record.webPid, 5000);
+    }
+    reaped = record.webPid;
+  }
+  await rm(recordFile(stateDir, port), { force: true });
+  return reaped;
+}
+
+/** Starts `next start` in its own process group, recorded under `stateDir` until it is stopped. */
+export async function startWeb(opts: { webDir: string; nextBin: string; port: number; apiUrl: string; stateDir: string }): Promise<WebProcess> {
+  const child = spawn(process.execPath, ["--import", exitWithParent, opts.nextBin, "start", "--port", String(opts.port), "--hostname", "127.0.0.1"], {
+    cwd: opts.webDir,
+    env: { ...process.env, API_URL: opts.apiUrl, NEXT_TELEMETRY_DISABLED: "1" },
+    stdio: ["pipe", "inherit", "inherit"],
+    detached: true,
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start the web app (${opts.nextBin})`);
+  child.stdin!.on("error", () => undefined);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  await mkdir(opts.stateDir, { recursive: true });
+  const file = recordFile(opts.stateDir, opts.port);
+  const webStarted = startTime(pid);
+  if (webStarted !== null) await writeFile(file, JSON.stringify({ servePid: process.pid, webPid: pid, webStarted } satisfies z.infer<typeof recordSchema>));
+  let stopping: Promise<void> | null = null;
+  return {
+    pid,
+    exited,
+    stop(graceMs = 10_000) {
+      stopping ??= (async () => {
+        signalGroup(pid, "SIGTERM");
+        const timer = setTimeout(() => signalGroup(pid, "SIGKILL"), graceMs);
+        await exited;
+        clearTimeout(timer);
+        signalGroup(pid, "SIGKILL"); // anything Next left in its group
+        await rm(file, { force: true });
+      })();
+      return stopping;
+    },
+  };
+}
