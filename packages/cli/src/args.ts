@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, readFile, stat } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { z } from "zod";
@@ -19,7 +20,7 @@ export function parseFlags<S extends z.ZodType>(
 ): z.infer<S> {
   let values: Record<string, unknown>;
   try {
-    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+    values = parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: false }).values;
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -30,6 +31,26 @@ export function parseFlags<S extends z.ZodType>(
     throw new UsageError(`${flag}: ${issue.message}`);
   }
   return parsed.data;
+}
+
+/**
+ * `--trainable -1` as `--trainable=-1`: node:util reads a value that starts with a dash as a missing value, so a
+ * negative number would get its "ambiguous" message instead of the flag's own "what is allowed".
+ */
+function joinNegativeValues(argv: string[], options: NonNullable<ParseArgsConfig["options"]>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const name = arg.startsWith("--") ? arg.slice(2) : null;
+    if (name !== null && options[name]?.type === "string" && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 /** A flag given as text that must be a number; zod then checks its range. */
@@ -43,11 +64,26 @@ export function userPath(path: string): string {
   return isAbsolute(path) ? path : resolve(process.env.INIT_CWD ?? process.cwd(), path);
 }
 
+/** The absolute path of a readable regular file given to `flag`, or a UsageError naming the flag. */
+export async function readableFile(path: string, flag: string): Promise<string> {
+  const absolute = userPath(path);
+  let problem: string | null = null;
+  try {
+    if ((await stat(absolute)).isFile()) await access(absolute, constants.R_OK);
+    else problem = "not a file";
+  } catch (err) {
+    problem = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  }
+  if (problem !== null) throw new UsageError(`${flag}: cannot read ${path} (${problem})`);
+  return absolute;
+}
+
 export async function readJsonFile(path: string, flag: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(userPath(path), "utf8");
+    text = await readFile(await readableFile(path, flag), "utf8");
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new UsageError(`${flag}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   try {

@@ -2,6 +2,7 @@ import { basename, join } from "node:path";
 import { ProgressWriter } from "@subnet-review/core/node";
 import {
   CompletionsHttpError,
+  EvalDataError,
   type EvalBackend,
   type EvalResult,
   MissingServerCapabilityError,
@@ -18,7 +19,7 @@ import {
 import { z } from "zod";
 import { createApiClient } from "../apiClient.ts";
 import { evalRecordRows, recordEvalRows } from "../evalRecords.ts";
-import { UsageError, numberFlag, parseFlags, userPath } from "../args.ts";
+import { UsageError, numberFlag, parseFlags, readableFile, userPath } from "../args.ts";
 
 export const evalUsage = `pnpm review eval --task TASK (--model DIR | --endpoint URL [--served-model NAME]) [--limit N] [--run ID --step S]
         [--api URL --token T] [--samples FILE] [--label NAME] [--device cuda|cpu] [--batch-size N] [--data-dir DIR] [--json]
@@ -112,8 +113,14 @@ async function scoreCommand(argv: string[]): Promise<void> {
       json: z.boolean().default(false),
     }),
   );
+  const files = { dataPath: await readableFile(flags.data, "--data"), predictionsPath: await readableFile(flags.predictions, "--predictions") };
   const started = performance.now();
-  const s = await scoreGsm8kPredictions({ dataPath: userPath(flags.data), predictionsPath: userPath(flags.predictions) });
+  const s = await scoreGsm8kPredictions(files).catch((err: unknown) => {
+    // A bad line or an empty file is the user's to fix: exit 2 naming the flag whose file it is.
+    const file = err instanceof EvalDataError ? err.file : (err as Error).message.split(":")[0];
+    const flag = file === files.dataPath ? "--data" : file === files.predictionsPath ? "--predictions" : null;
+    throw flag ? new UsageError(`${flag}: ${(err as Error).message}`) : err;
+  });
   const ms = performance.now() - started;
   process.stderr.write(`scored ${s.n} predictions in ${ms.toFixed(1)} ms${s.missing ? ` (${s.missing} questions of the data have none)` : ""}\n`);
   if (flags.json) {

@@ -7,26 +7,50 @@ export const tokenUsage = `pnpm review token create --name NAME [--json]   make 
 pnpm review token list [--json]                 list tokens (never their secrets)
 pnpm review token revoke --id ID                revoke a token`;
 
-export async function tokenCommand(argv: string[]): Promise<void> {
+// Token ids are Postgres integers (int4).
+const tokenId = numberFlag.pipe(z.number().int("a token id (see token list)").positive("a token id (see token list)").max(2_147_483_647, "a token id (see token list): at most 2147483647"));
+
+type TokenAction =
+  | { sub: "create"; name: string; json: boolean }
+  | { sub: "list"; json: boolean }
+  | { sub: "revoke"; id: number };
+
+/** The subcommand and its flags, checked before the database is opened. */
+function tokenAction(argv: string[]): TokenAction {
   const [sub, ...rest] = argv;
+  if (sub === "create") {
+    const flags = parseFlags(
+      rest,
+      { name: { type: "string" }, json: { type: "boolean" } },
+      z.object({ name: z.string({ error: "required: a name for the token" }).min(1, "a name is required").max(100, "at most 100 characters"), json: z.boolean().optional() }),
+    );
+    return { sub, name: flags.name, json: flags.json ?? false };
+  }
+  if (sub === "list") {
+    const flags = parseFlags(rest, { json: { type: "boolean" } }, z.object({ json: z.boolean().optional() }));
+    return { sub, json: flags.json ?? false };
+  }
+  if (sub === "revoke") {
+    const flags = parseFlags(rest, { id: { type: "string" } }, z.object({ id: z.string({ error: "required: a token id (see token list)" }).pipe(tokenId) }));
+    return { sub, id: flags.id };
+  }
+  throw new UsageError(`token: unknown subcommand ${JSON.stringify(sub ?? "")}; one of create, list, revoke`);
+}
+
+export async function tokenCommand(argv: string[]): Promise<void> {
+  const action = tokenAction(argv);
   const database = await openDatabase();
   try {
-    if (sub === "create") {
-      const flags = parseFlags(
-        rest,
-        { name: { type: "string" }, json: { type: "boolean" } },
-        z.object({ name: z.string().min(1, "a name is required").max(100, "at most 100 characters"), json: z.boolean().optional() }),
-      );
-      const token = await createApiToken(database.db, flags.name);
-      if (flags.json) console.log(JSON.stringify(token));
+    if (action.sub === "create") {
+      const token = await createApiToken(database.db, action.name);
+      if (action.json) console.log(JSON.stringify(token));
       else console.log(`token ${token.id} (${token.name}): ${token.secret}\nStore it now: only its hash is kept.`);
-    } else if (sub === "list") {
-      const flags = parseFlags(rest, { json: { type: "boolean" } }, z.object({ json: z.boolean().optional() }));
+    } else if (action.sub === "list") {
       const rows = await database.db.apiToken.findMany({
         orderBy: { id: "asc" },
         select: { id: true, name: true, prefix: true, createdAt: true, lastUsedAt: true, revokedAt: true },
       });
-      if (flags.json) console.log(JSON.stringify(rows));
+      if (action.json) console.log(JSON.stringify(rows));
       else
         console.log(
           formatTable(
@@ -34,12 +58,9 @@ export async function tokenCommand(argv: string[]): Promise<void> {
             rows.map((r) => [String(r.id), r.name, `${r.prefix}…`, r.createdAt.toISOString(), r.lastUsedAt?.toISOString() ?? "-", r.revokedAt?.toISOString() ?? "-"]),
           ),
         );
-    } else if (sub === "revoke") {
-      const flags = parseFlags(rest, { id: { type: "string" } }, z.object({ id: numberFlag.pipe(z.number().int().positive("a token id (see token list)")) }));
-      if (!(await revokeApiToken(database.db, flags.id))) throw new UsageError(`--id: no active token ${flags.id}`);
-      console.log(`token ${flags.id} revoked`);
     } else {
-      throw new UsageError(`token: unknown subcommand ${JSON.stringify(sub ?? "")}; one of create, list, revoke`);
+      if (!(await revokeApiToken(database.db, action.id))) throw new UsageError(`--id: no active token ${action.id}`);
+      console.log(`token ${action.id} revoked`);
     }
   } finally {
     await database.close();
