@@ -1,6 +1,7 @@
 // The run spec a user gives (`pnpm review train` flags), validated with zod before anything runs.
 import { trainedCells, type TrainedCell } from "@subnet-review/core";
 import { z } from "zod";
+import { ROUTING_MODES, TRAIN_DEFAULTS, type RoutingMode } from "../worker/messages.ts";
 
 /** A number given as a number or as flag text ("500", "1e-5"); zod then checks its range. */
 const NUMBER_TEXT = /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i;
@@ -11,10 +12,6 @@ const real = (min: number, max: number, what: string) =>
   num.pipe(z.number().gt(min, `must be greater than ${min} (${what})`).lte(max, `must be at most ${max} (${what})`));
 const text = (what: string) => z.string({ error: `is required: ${what}` }).min(1, `is required: ${what}`);
 
-/** Restricted routing of cells A and B (worker/routing.py): the subnet's (softmax over all experts, then the
- * allowed experts' probabilities as they are) or the softmax renormalised over the allowed experts. */
-export const ROUTING_MODES = ["subnet", "renormalized"] as const;
-export type RoutingMode = (typeof ROUTING_MODES)[number];
 export const routingHelp =
   "--routing subnet|renormalized (cells A and B; default subnet, as subnet 102's miners route) --top-k K (experts per token in training; default the model's num_experts_per_tok; the subnet's miners train with partial_topk = 1, its full model uses full_topk = 2)";
 
@@ -26,21 +23,21 @@ export const runFlagsSchema = z
     tokenizer: z.string().min(1).optional(),
     cell: z.enum(trainedCells, { error: "must be A, B or C" }),
     "trainable-experts": text('"top-k:K", "esft-gate:P", "esft-token:P", "subnet:PATH" (a subnet expert_assignment.json) or an ESFT expert-config JSON path'),
-    kept: int(0, 4096, "N frozen resident experts per layer, cell B").default(0),
+    kept: int(0, 4096, "N frozen resident experts per layer, cell B").default(TRAIN_DEFAULTS.kept),
     routing: z.enum(ROUTING_MODES, { error: "must be subnet or renormalized" }).optional(),
     "top-k": int(1, 4096, "experts per token in training; default the model's num_experts_per_tok").optional(),
     steps: int(1, 10_000_000, "optimizer steps"),
     batch: int(1, 65_536, "sequences per step").default(4),
     seq: int(2, 1 << 20, "tokens per sequence").default(2048),
-    lr: real(0, 1, "AdamW learning rate").default(1e-5),
-    "weight-decay": num.pipe(z.number().min(0).max(1)).default(0.1),
-    device: z.enum(["cuda", "cpu"], { error: "must be cuda or cpu" }).default("cuda"),
+    lr: real(0, 1, "AdamW learning rate").default(TRAIN_DEFAULTS.lr),
+    "weight-decay": num.pipe(z.number().min(0).max(1)).default(TRAIN_DEFAULTS.weight_decay),
+    device: z.enum(["cuda", "cpu"], { error: "must be cuda or cpu" }).default(TRAIN_DEFAULTS.device),
     dtype: z.enum(["bf16", "fp32"], { error: "must be bf16 or fp32" }).optional(),
     "optimizer-state": z.enum(["bf16", "fp32"], { error: "must be bf16 or fp32" }).optional(),
     "no-checkpointing": z.boolean().default(false),
-    "checkpoint-every": int(0, 10_000_000, "steps between resumable checkpoints; 0: only the final adapter").default(0),
-    "score-tokens": int(1, 1 << 30, "tokens scored for ESFT expert selection").default(131_072),
-    seed: int(0, 0xffffffff, "data order and stochastic rounding").default(0),
+    "checkpoint-every": int(0, 10_000_000, "steps between resumable checkpoints; 0: only the final adapter").default(TRAIN_DEFAULTS.checkpoint_every),
+    "score-tokens": int(1, 1 << 30, "tokens scored for ESFT expert selection").default(TRAIN_DEFAULTS.score_tokens),
+    seed: int(0, 0xffffffff, "data order and stochastic rounding").default(TRAIN_DEFAULTS.seed),
     python: z.string().min(1).optional(),
     out: z.string().min(1).default("runs"),
     "peak-tflops": real(0, 100_000, "the GPU's dense bf16 peak for MFU, if not in the built-in table").optional(),
@@ -121,7 +118,7 @@ export function runSpecFromFlags(f: RunFlags, resolvePath: (p: string) => string
     // a path keeps its text for run.json and is resolved here once
     trainableExperts: trainableExpertsText(f["trainable-experts"], resolvePath),
     kept: f.kept,
-    routingMode: f.routing ?? "subnet",
+    routingMode: f.routing ?? TRAIN_DEFAULTS.routing,
     topK: f["top-k"] ?? null,
     steps: f.steps,
     batch: f.batch,

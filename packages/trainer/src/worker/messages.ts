@@ -5,6 +5,23 @@ import { z } from "zod";
 
 export const PROTOCOL_VERSION = 1;
 
+/** Restricted routing of cells A and B (worker/routing.py): the subnet's (softmax over all experts, then the
+ * allowed experts' probabilities as they are) or the softmax renormalised over the allowed experts. */
+export const ROUTING_MODES = ["subnet", "renormalized"] as const;
+export type RoutingMode = (typeof ROUTING_MODES)[number];
+
+/** The defaults a run takes when not told otherwise, here and in the CLI's flags (runner/spec.ts). */
+export const TRAIN_DEFAULTS = {
+  kept: 0,
+  score_tokens: 131_072,
+  lr: 1e-5,
+  weight_decay: 0.1,
+  device: "cuda",
+  checkpoint_every: 0,
+  seed: 0,
+  routing: "subnet",
+} as const;
+
 const expertIds = z.array(z.number().int().nonnegative());
 /** ESFT's expert config: {"experts": {"<layer>": [ids]}}. */
 export const expertConfigSchema = z.object({ experts: z.record(z.string().regex(/^\d+$/), expertIds) });
@@ -23,27 +40,27 @@ export const trainSpecSchema = z
     output_dir: z.string().min(1),
     cell: z.enum(trainedCells),
     experts: expertSelectionSchema,
-    kept: z.number().int().nonnegative().default(0),
+    kept: z.number().int().nonnegative().default(TRAIN_DEFAULTS.kept),
     steps: z.number().int().min(1),
     batch_size: z.number().int().min(1),
-    score_tokens: z.number().int().min(1).default(131072),
-    lr: z.number().gt(0).lte(1).default(1e-5),
+    score_tokens: z.number().int().min(1).default(TRAIN_DEFAULTS.score_tokens),
+    lr: z.number().gt(0).lte(1).default(TRAIN_DEFAULTS.lr),
     betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.95]),
-    weight_decay: z.number().min(0).lte(1).default(0.1),
+    weight_decay: z.number().min(0).lte(1).default(TRAIN_DEFAULTS.weight_decay),
     grad_clip: z.number().gt(0).default(1.0),
     schedule: z.enum(["constant", "cosine"]).default("constant"),
     warmup_steps: z.number().int().nonnegative().default(0),
     optimizer_state_dtype: z.enum(["bf16", "fp32"]).default("bf16"),
     dtype: z.enum(["bf16", "fp32"]).default("bf16"),
-    device: z.enum(["cuda", "cpu"]).default("cuda"),
+    device: z.enum(["cuda", "cpu"]).default(TRAIN_DEFAULTS.device),
     activation_checkpointing: z.boolean().default(true),
     experts_impl: z.enum(["auto", "grouped_mm", "segments"]).default("auto"),
     ce_chunk_tokens: z.number().int().min(1).default(4096),
-    checkpoint_every: z.number().int().nonnegative().default(0).describe("0: only the final adapter"),
+    checkpoint_every: z.number().int().nonnegative().default(TRAIN_DEFAULTS.checkpoint_every).describe("0: only the final adapter"),
     resume: z.boolean().default(false),
-    seed: z.number().int().nonnegative().default(0),
+    seed: z.number().int().nonnegative().default(TRAIN_DEFAULTS.seed),
     /** restricted routing of cells A and B (worker/routing.py); cell C routes naturally */
-    routing: z.enum(["subnet", "renormalized"]).default("subnet"),
+    routing: z.enum(ROUTING_MODES).default(TRAIN_DEFAULTS.routing),
     top_k: z.number().int().min(1).nullable().default(null).describe("experts per token in training; null: the config's num_experts_per_tok"),
   })
   .strict()
@@ -64,11 +81,11 @@ export const selectSpecSchema = z
     data: z.string().min(1),
     experts: expertSelectionSchema,
     batch_size: z.number().int().min(1),
-    score_tokens: z.number().int().min(1).default(131072),
+    score_tokens: z.number().int().min(1).default(TRAIN_DEFAULTS.score_tokens),
     dtype: z.enum(["bf16", "fp32"]).default("bf16"),
-    device: z.enum(["cuda", "cpu"]).default("cuda"),
+    device: z.enum(["cuda", "cpu"]).default(TRAIN_DEFAULTS.device),
     experts_impl: z.enum(["auto", "grouped_mm", "segments"]).default("auto"),
-    seed: z.number().int().nonnegative().default(0),
+    seed: z.number().int().nonnegative().default(TRAIN_DEFAULTS.seed),
   })
   .strict();
 
