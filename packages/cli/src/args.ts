@@ -9,15 +9,39 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
+/** One flag as node:util parses it, with what `--help` shows for it: the value's placeholder and a line of help. */
+export type FlagSpec = NonNullable<ParseArgsConfig["options"]>[string] & { value?: string; help?: string };
+export type FlagSpecs = Record<string, FlagSpec>;
+
+/** A command's help: its usage text and the very flag declarations its parser takes. */
+export interface CommandHelp {
+  usage: string;
+  flags: FlagSpecs;
+}
+
+/** The usage text, then one line per declared flag, so every flag the command parses is in its help. */
+export function formatHelp(help: CommandHelp): string {
+  const rows = Object.entries(help.flags).map(([name, f]) => {
+    const left = `--${name}${f.type === "string" ? ` ${f.value ?? "VALUE"}` : ""}`;
+    const dflt = f.default === undefined ? "" : ` (default ${String(f.default)})`;
+    return [left, `${f.help ?? ""}${dflt}`] as const;
+  });
+  if (rows.length === 0) return help.usage;
+  const width = Math.max(...rows.map(([left]) => left.length)) + 2;
+  return `${help.usage}\n${rows.map(([left, text]) => `    ${left.padEnd(width)}${text}`.trimEnd()).join("\n")}`;
+}
+
+/** node:util's own option config: the help-only fields left out. */
+function parseArgsOptions(flags: FlagSpecs): NonNullable<ParseArgsConfig["options"]> {
+  return Object.fromEntries(Object.entries(flags).map(([name, { value: _value, help: _help, ...option }]) => [name, option]));
+}
+
 /**
  * Parses one command's flags with node:util and validates them with zod, so every bad flag is
  * reported as `--flag: what is allowed`.
  */
-export function parseFlags<S extends z.ZodType>(
-  argv: string[],
-  options: NonNullable<ParseArgsConfig["options"]>,
-  schema: S,
-): z.infer<S> {
+export function parseFlags<S extends z.ZodType>(argv: string[], flags: FlagSpecs, schema: S): z.infer<S> {
+  const options = parseArgsOptions(flags);
   let values: Record<string, unknown>;
   try {
     values = parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: false }).values;
