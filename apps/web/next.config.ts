@@ -28,6 +28,9 @@ const config: NextConfig = {
   ...(process.env.NEXT_OUTPUT_STANDALONE ? { output: "standalone" as const } : {}),
   outputFileTracingRoot: fileURLToPath(new URL("../..", import.meta.url)),
   poweredByHeader: false,
+  // The render cache lives in this server's memory: a restarted server renders afresh instead of serving pages
+  // rendered before it stopped (possibly over another database).
+  experimental: { isrFlushToDisk: false },
   // The build checks the app; the tests are checked by `pnpm typecheck`.
   typescript: { tsconfigPath: "tsconfig.build.json" },
 };

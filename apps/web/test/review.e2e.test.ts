@@ -162,6 +162,13 @@ describe("the review page", () => {
     const sizes = (await (await fetch(`${webUrl}/export/subnet-102-status-review/sizes.json`)).json()) as { rows: { id: string; value: number; published: number; agrees: boolean }[] };
     expect(sizes.rows.find((r) => r.id === "params.backbone")).toMatchObject({ value: 861_793_792, published: 861_900_000, agrees: false });
     expect((await fetch(`${webUrl}/export/subnet-102-status-review/nope.csv`)).status).toBe(404);
+    // a figure's provenance, as its panel fetches it
+    const backbone = (await (await fetch(`${webUrl}/figure/subnet-102-status-review/params.backbone`)).json()) as { value: number; inputs: Record<string, { value: number }> };
+    expect(backbone.value).toBe(861_793_792);
+    expect(backbone.inputs.total!.value - backbone.inputs.routedExperts!.value - backbone.inputs.sharedExperts!.value).toBe(861_793_792);
+    const missing = await fetch(`${webUrl}/figure/subnet-102-status-review/no.such.figure`);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toBe("id: no figure no.such.figure in review subnet-102-status-review");
   });
 
   it("answers an unknown review with a 404 that lists the reviews, serves a favicon and sets security headers", async () => {
@@ -216,6 +223,9 @@ describe("the review page", () => {
     const csv = await fetch(`${webUrl}/export/subnet-102-status-review/sizes.csv`);
     expect(csv.status).toBe(200);
     expect(csv.headers.get("x-data-as-of")).toMatch(/^\d{4}-/);
+    // a figure still opens its formula (fetched from this server's last good copy)
+    await page.locator('#sizes tr[data-row="params.backbone"] button.fig').click();
+    await expect(page.locator('#sizes tr[data-row="params.backbone"] .prov').textContent()).resolves.toContain("861,793,792");
     await page.screenshot({ path: `${shotsDir}/review-api-down.png` });
   });
 });

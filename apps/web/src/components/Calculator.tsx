@@ -12,7 +12,7 @@ import {
 } from "@subnet-review/core";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { cellNames } from "../lib/format";
-import { FigureValue } from "./FigureValue";
+import { FigureButton as FigureValue } from "./FigureButton";
 
 interface Inputs {
   configText: string;

@@ -5,6 +5,7 @@ import { CellsSection } from "./CellsSection";
 import { MarksLegend } from "./Compared";
 import { HashOpener } from "./HashOpener";
 import { MinersSection } from "./MinersSection";
+import { ReviewScope } from "./ReviewScope";
 import { SizesSection } from "./SizesSection";
 import { ThemeToggle } from "./ThemeToggle";
 import { ThroughputSection } from "./ThroughputSection";
@@ -18,6 +19,7 @@ export function ReviewPage({ view, asOf = null, problem = null, cyclesQuery = { 
   experiment?: string | undefined;
 }) {
   return (
+    <ReviewScope slug={view.slug} experiment={experiment}>
     <main>
       <HashOpener />
       {asOf ? (
@@ -40,5 +42,6 @@ export function ReviewPage({ view, asOf = null, problem = null, cyclesQuery = { 
       <LazyCalculator defaultConfig={view.model.config} trainable={view.shard.trainable} kept={view.shard.kept} gpu={view.cells.memoryAssumptions.gpu} />
       <footer>End of report · subnet {view.subnet.netuid} · model {view.model.name}</footer>
     </main>
+    </ReviewScope>
   );
 }
