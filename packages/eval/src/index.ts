@@ -56,7 +56,6 @@ export {
   type WorkerBackendOptions,
   type WorkerEvalBackend,
 } from "./worker-backend.ts";
-export { EVAL_PROTOCOL_VERSION, evalWorkerMessageSchema, evalWorkerRequestSchema, type EvalWorkerMessage } from "./worker-protocol.ts";
 export {
   evaluateMergedCheckpoint,
   evaluateMergedOptionsSchema,

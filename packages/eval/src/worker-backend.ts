@@ -3,18 +3,21 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { basename, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { type BpeTokenizer, DEFAULT_PYTHON, TRAINER_ROOT, loadTokenizer } from "@subnet-review/trainer";
+import {
+  type BpeTokenizer,
+  DEFAULT_PYTHON,
+  type EvalWorkerMessage,
+  type EvalWorkerModel,
+  type EvalWorkerRequest,
+  TRAINER_ROOT,
+  evalWorkerMessageSchema,
+  evalWorkerRequestSchema,
+  loadTokenizer,
+} from "@subnet-review/trainer";
 import { z } from "zod";
 import type { EvalBackend, RequestProgress } from "./backend.ts";
 import { describeZodError } from "./errors.ts";
 import type { GenerationRequest, LoglikelihoodRequest, LoglikelihoodResult } from "./requests.ts";
-import {
-  type EvalWorkerMessage,
-  type EvalWorkerModel,
-  type EvalWorkerRequest,
-  evalWorkerMessageSchema,
-  evalWorkerRequestSchema,
-} from "./worker-protocol.ts";
 
 export const workerBackendOptionsSchema = z.object({
   /** A DeepSeek-V2 family checkpoint directory (config.json + safetensors). */

@@ -80,7 +80,8 @@ def spec_default(command: str, key: str) -> Any:
     return _SPECS[command]["properties"][key]["default"]
 
 
-def _checked(schema: Dict[str, Any], raw: Any, where: str) -> Any:
+def checked(schema: Dict[str, Any], raw: Any, where: str) -> Any:
+    """The value with the schema's defaults filled in; raises SpecError naming the field and what is allowed."""
     try:
         return json_schema.validate(schema, raw, where)
     except json_schema.SchemaError as e:
@@ -90,7 +91,7 @@ def _checked(schema: Dict[str, Any], raw: Any, where: str) -> Any:
 def parse_expert_config(raw: Any, where: str) -> Dict[int, List[int]]:
     """ESFT's expert config: {"experts": {"<layer>": [expert ids]}}, as the explicit selection carries it."""
     explicit = next(b for b in json_schema.branches(_SPECS["train"]["properties"]["experts"]) if b["properties"]["method"].get("const") == "explicit")
-    experts = _checked({"type": "object", "properties": {"experts": explicit["properties"]["experts"]}, "required": ["experts"]}, raw, where)["experts"]
+    experts = checked({"type": "object", "properties": {"experts": explicit["properties"]["experts"]}, "required": ["experts"]}, raw, where)["experts"]
     return {int(layer): ids for layer, ids in experts.items()}
 
 
@@ -102,7 +103,7 @@ def _selection(raw: Dict[str, Any]) -> ExpertSelection:
 
 
 def parse_train_spec(raw: Dict[str, Any]) -> TrainSpec:
-    s = _checked(_SPECS["train"], raw, "spec")
+    s = checked(_SPECS["train"], raw, "spec")
     # the one rule the schema cannot carry (messages.ts's superRefine says the same)
     if s["cell"] == "B" and s["kept"] < 1:
         raise SpecError("spec.kept must be an integer >= 1 for cell B (the frozen resident experts per layer)")
@@ -114,7 +115,7 @@ def parse_train_spec(raw: Dict[str, Any]) -> TrainSpec:
 
 
 def parse_merge_spec(raw: Dict[str, Any]) -> MergeSpec:
-    s = _checked(_SPECS["merge"], raw, "spec")
+    s = checked(_SPECS["merge"], raw, "spec")
     return MergeSpec(base_dir=s["base_dir"], adapter_dir=s["adapter_dir"], output_dir=s["output_dir"])
 
 
@@ -123,7 +124,7 @@ def parse_select_spec(raw: Dict[str, Any]) -> TrainSpec:
 
     It takes the scoring subset of a train spec; the rest is fixed (cell A: the trainable experts alone).
     """
-    s = _checked(_SPECS["select"], raw, "spec")
+    s = checked(_SPECS["select"], raw, "spec")
     return parse_train_spec({**s, "command": "train", "output_dir": "-", "cell": "A", "steps": 1})
 
 
@@ -142,15 +143,17 @@ def parse_spec(text: str) -> Tuple[str, Any]:
 
 
 class Emitter:
-    """Writes one JSON message per line to stdout (nothing else may go to stdout), checked against the schema."""
+    """Writes one JSON message per line to stdout (nothing else may go to stdout), checked against the schema
+    (the training worker's messages by default; serve_eval's with schema "eval_message")."""
 
-    def __init__(self, stream: Any = None) -> None:
+    def __init__(self, stream: Any = None, schema: str = "message") -> None:
         self.stream = stream if stream is not None else sys.stdout
+        self.schema = SCHEMAS[schema]
 
     def emit(self, msg_type: str, **fields: Any) -> None:
         message = {"type": msg_type, **fields}
         try:
-            json_schema.validate(SCHEMAS["message"], message, "message")
+            json_schema.validate(self.schema, message, "message")
         except json_schema.SchemaError as e:
             raise ValueError(str(e)) from e
         line = json.dumps(message, separators=(",", ":"), allow_nan=False)

@@ -1,5 +1,6 @@
 // Run specs sent to the Python worker and the NDJSON messages it writes back: the one definition of both.
-// worker/protocol.schema.json is emitted from these (protocol-schema.ts) and the worker validates against it.
+// worker/protocol.schema.json is emitted from these (protocol-schema.ts) and the worker validates against it;
+// the evaluation worker's requests and messages are in eval-messages.ts.
 import { trainedCells } from "@subnet-review/core";
 import { z } from "zod";
 

@@ -10,14 +10,14 @@ import unittest
 from typing import List, Union
 
 from worker import json_schema
-from worker.protocol import ERROR_CODES, PROTOCOL_VERSION, SCHEMAS, Emitter, SpecError, parse_spec
+from worker.protocol import ERROR_CODES, PROTOCOL_VERSION, SCHEMAS, Emitter, SpecError, checked, parse_spec
 
 CASES = os.path.join(os.path.dirname(__file__), "..", "..", "test", "fixtures", "protocol-cases.json")
 
 
-def field(path: List[Union[str, int]]) -> str:
+def field(path: List[Union[str, int]], root: str = "spec") -> str:
     """A zod issue path as the worker's messages write it: spec.betas[1], spec.experts.method."""
-    return "spec" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+    return root + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
 
 
 class SharedCasesTest(unittest.TestCase):
@@ -39,6 +39,16 @@ class SharedCasesTest(unittest.TestCase):
                 with self.assertRaises(SpecError) as caught:
                     parse_spec(json.dumps(case["spec"]))
                 self.assertTrue(str(caught.exception).startswith(field(case["path"]) + " "), str(caught.exception))
+
+    def test_eval_requests_as_zod_judges_them(self) -> None:
+        for case in self.cases["eval_requests"]["valid"]:
+            with self.subTest(case["name"]):
+                self.assertEqual(checked(SCHEMAS["eval_request"], case["request"], "request"), case["parsed"])
+        for case in self.cases["eval_requests"]["invalid"]:
+            with self.subTest(case["name"]):
+                with self.assertRaises(SpecError) as caught:
+                    checked(SCHEMAS["eval_request"], case["request"], "request")
+                self.assertTrue(str(caught.exception).startswith(field(case["path"], "request") + " "), str(caught.exception))
 
 
 class SchemaFileTest(unittest.TestCase):
