@@ -1,8 +1,17 @@
 import { importPublishedReview, openDatabase, publishedReviewPath, readPublishedReview } from "@subnet-review/db";
 import { z } from "zod";
-import { parseFlags, readableFile, UsageError } from "../args.ts";
+import { parseFlags, readableFile, UsageError, type CommandHelp, type FlagSpecs } from "../args.ts";
 
-export const importUsage = `pnpm review import [--file REVIEW.json]            import a published review's figures (kind "reported")`;
+const importFlags = {
+  file: { type: "string", value: "REVIEW.json", help: "a published review (default: the subnet 102 status review in packages/db/seed)" },
+} satisfies FlagSpecs;
+
+export const importHelp: CommandHelp = {
+  usage: `pnpm review import [--file REVIEW.json]
+    import a published review's figures (kind "reported"); importing it again changes nothing`,
+  flags: importFlags,
+};
+export const importUsage = importHelp.usage;
 
 /** The review file's path once it reads and validates (with its model config), or a UsageError naming --file. */
 async function checkedReviewFile(file: string | undefined): Promise<string> {
@@ -17,7 +26,7 @@ async function checkedReviewFile(file: string | undefined): Promise<string> {
 }
 
 export async function importCommand(argv: string[]): Promise<void> {
-  const flags = parseFlags(argv, { file: { type: "string" } }, z.object({ file: z.string().min(1, "a path to a review JSON").optional() }));
+  const flags = parseFlags(argv, importFlags, z.object({ file: z.string().min(1, "a path to a review JSON").optional() }));
   const path = await checkedReviewFile(flags.file);
   const database = await openDatabase();
   try {

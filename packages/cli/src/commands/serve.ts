@@ -5,10 +5,20 @@ import { fileURLToPath } from "node:url";
 import { createApiServer, listen } from "@subnet-review/api";
 import { importPublishedReview, openDatabase } from "@subnet-review/db";
 import { z } from "zod";
-import { numberFlag, parseFlags, UsageError } from "../args.ts";
+import { numberFlag, parseFlags, UsageError, type CommandHelp, type FlagSpecs } from "../args.ts";
 import { reapOrphanWeb, startWeb } from "../webProcess.ts";
 
-export const serveUsage = `pnpm review serve [--api-port 4000] [--web-port 3000]   run the api and the built web app (embedded PGlite unless DATABASE_URL)`;
+const serveFlags = {
+  "api-port": { type: "string", default: "4000", value: "PORT", help: "the api's port on 127.0.0.1" },
+  "web-port": { type: "string", default: "3000", value: "PORT", help: "the review page's port on 127.0.0.1" },
+} satisfies FlagSpecs;
+
+export const serveHelp: CommandHelp = {
+  usage: `pnpm review serve [--api-port 4000] [--web-port 3000]
+    run the api and the built web app (embedded PGlite unless DATABASE_URL); Ctrl-C or SIGTERM stops all three`,
+  flags: serveFlags,
+};
+export const serveUsage = serveHelp.usage;
 
 const webDir = fileURLToPath(new URL("../../../../apps/web", import.meta.url));
 const nextBin = fileURLToPath(new URL("../../../../apps/web/node_modules/next/dist/bin/next", import.meta.url));
@@ -41,11 +51,7 @@ function closeApi(server: HttpServer, graceMs = 10_000): Promise<void> {
 
 /** The zero-setup path: database (embedded by default), the reference review, the api and the web app. */
 export async function serveCommand(argv: string[]): Promise<void> {
-  const flags = parseFlags(
-    argv,
-    { "api-port": { type: "string", default: "4000" }, "web-port": { type: "string", default: "3000" } },
-    z.object({ "api-port": port, "web-port": port }),
-  );
+  const flags = parseFlags(argv, serveFlags, z.object({ "api-port": port, "web-port": port }));
   if (!existsSync(`${webDir}/.next/BUILD_ID`)) {
     throw new UsageError("the web app is not built: run `pnpm build` first (`pnpm start` does both)");
   }

@@ -1,11 +1,19 @@
 import { createApiToken, openDatabase, revokeApiToken } from "@subnet-review/db";
 import { z } from "zod";
-import { numberFlag, parseFlags, UsageError } from "../args.ts";
+import { numberFlag, parseFlags, UsageError, type CommandHelp, type FlagSpec, type FlagSpecs } from "../args.ts";
 import { formatTable } from "../table.ts";
 
-export const tokenUsage = `pnpm review token create --name NAME [--json]   make an API write token (shown once)
-pnpm review token list [--json]                 list tokens (never their secrets)
-pnpm review token revoke --id ID                revoke a token`;
+const json = { type: "boolean", help: "print one JSON object" } satisfies FlagSpec;
+const createFlags = { name: { type: "string", value: "NAME", help: "what the token is for (1 to 100 characters)" }, json } satisfies FlagSpecs;
+const listFlags = { json } satisfies FlagSpecs;
+const revokeFlags = { id: { type: "string", value: "ID", help: "the token's id, as token list shows it" } } satisfies FlagSpecs;
+
+export const tokenHelp: CommandHelp[] = [
+  { usage: "pnpm review token create --name NAME [--json]\n    make an API write token (its secret is shown once; only its hash is kept)", flags: createFlags },
+  { usage: "pnpm review token list [--json]\n    list tokens (never their secrets)", flags: listFlags },
+  { usage: "pnpm review token revoke --id ID\n    revoke a token", flags: revokeFlags },
+];
+export const tokenUsage = tokenHelp.map((h) => h.usage).join("\n");
 
 // Token ids are Postgres integers (int4).
 const tokenId = numberFlag.pipe(z.number().int("a token id (see token list)").positive("a token id (see token list)").max(2_147_483_647, "a token id (see token list): at most 2147483647"));
@@ -21,17 +29,17 @@ function tokenAction(argv: string[]): TokenAction {
   if (sub === "create") {
     const flags = parseFlags(
       rest,
-      { name: { type: "string" }, json: { type: "boolean" } },
+      createFlags,
       z.object({ name: z.string({ error: "required: a name for the token" }).min(1, "a name is required").max(100, "at most 100 characters"), json: z.boolean().optional() }),
     );
     return { sub, name: flags.name, json: flags.json ?? false };
   }
   if (sub === "list") {
-    const flags = parseFlags(rest, { json: { type: "boolean" } }, z.object({ json: z.boolean().optional() }));
+    const flags = parseFlags(rest, listFlags, z.object({ json: z.boolean().optional() }));
     return { sub, json: flags.json ?? false };
   }
   if (sub === "revoke") {
-    const flags = parseFlags(rest, { id: { type: "string" } }, z.object({ id: z.string({ error: "required: a token id (see token list)" }).pipe(tokenId) }));
+    const flags = parseFlags(rest, revokeFlags, z.object({ id: z.string({ error: "required: a token id (see token list)" }).pipe(tokenId) }));
     return { sub, id: flags.id };
   }
   throw new UsageError(`token: unknown subcommand ${JSON.stringify(sub ?? "")}; one of create, list, revoke`);
