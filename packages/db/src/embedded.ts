@@ -20,8 +20,8 @@ export interface EmbeddedPostgres {
 /** This process owns the directory and serves it, or another live process does and this one is its client. */
 export type EmbeddedConnection = { mode: "embedded"; server: EmbeddedPostgres } | { mode: "shared"; url: string };
 
-/** Clients the socket server multiplexes onto the single PGlite session; pools are sized below this. */
-export const EMBEDDED_MAX_CONNECTIONS = 8;
+/** Clients the socket server multiplexes onto the single PGlite session: a pool of 3 per process, a few processes. */
+export const EMBEDDED_MAX_CONNECTIONS = 16;
 
 const serverFileSchema = z.object({ pid: z.number().int(), url: z.string(), socketDir: z.string() });
 type ServerFile = z.infer<typeof serverFileSchema>;
