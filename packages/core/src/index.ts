@@ -41,5 +41,6 @@ export {
 export { formatFigure, formatExact, type FormatOptions } from "./format.ts";
 export { formatDuration } from "./duration.ts";
 export { backoffDelayMs, retryAfterMs, type BackoffOptions } from "./backoff.ts";
+export { mulberry32 } from "./random.ts";
 export { modelSizeFigures, memoryFigures, throughputFigures } from "./review.ts";
 export { figureTransformer, serializeFigures, deserializeFigures, WireError, WIRE_MAX_DEPTH, WIRE_MAX_BIGINT_DIGITS } from "./wire.ts";

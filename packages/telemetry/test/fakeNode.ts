@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { blake2AsU8a, encodeAddress, xxhashAsU8a } from "@polkadot/util-crypto";
+import { mulberry32 } from "@subnet-review/core";
 import { WebSocketServer, type WebSocket } from "ws";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -47,17 +48,6 @@ function insertSorted<T>(list: Timed<T>[], entry: Timed<T>): void {
   list.splice(i, 0, entry);
 }
 
-/** Deterministic PRNG (mulberry32) so a seed gives the same chain. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface FakeSegment {
   fromBlock: number;
@@ -151,7 +141,7 @@ export class FakeChain {
       this.lastUpdates.set(uid, [{ block: registeredAt, value: registeredAt }]);
       if (uid < spec.validators) this.whitelist.push(encodeAddress(pubkey, 42));
     }
-    const random = prng(spec.seed);
+    const random = mulberry32(spec.seed); // a seed gives the same chain
     for (const cycle of this.cycles) this.generateCycle(cycle, random);
   }
 

@@ -19,7 +19,7 @@ export {
 } from "./template.ts";
 export { tokenizeExample, type TokenizedExample } from "./tokenize-example.ts";
 export { NoTargetsError, keepRowsWithTargets, packExamples, type PackOptions, type PackedSequences, type TrainableRows } from "./pack.ts";
-export { mulberry32, seededShuffle } from "./shuffle.ts";
+export { seededShuffle } from "./shuffle.ts";
 export {
   INPUT_IDS_FILE,
   LOSS_MASK_FILE,

@@ -1,0 +1,13 @@
+// A seeded pseudo-random generator, so a seed always gives the same sequence (data order, fake chains).
+
+/** mulberry32: uniform numbers in [0, 1) from a 32-bit seed. packages/trainer/src/data/FORMAT.md documents it. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
