@@ -228,13 +228,17 @@ def _gpu_mem(device: torch.device) -> Tuple[Optional[int], Optional[int]]:
     return int(torch.cuda.memory_allocated(device)), int(torch.cuda.max_memory_allocated(device))
 
 
-def run_select(spec: TrainSpec, out: Emitter) -> None:
-    """Resolves spec.experts to explicit ids per MoE layer (what run_train would train) without training."""
+def _run_inputs(spec: TrainSpec) -> Tuple[torch.device, torch.dtype, ModelConfig, PackedData]:
+    """The device, dtype, model config and data of a run, the selection checked against the model first."""
     device = resolve_device(spec.device)
-    dtype = DTYPES[spec.dtype]
     cfg = load_config(spec.model_dir)
     check_selection_fits(spec, cfg)
-    data = load_packed(spec.data, cfg.vocab_size)
+    return device, DTYPES[spec.dtype], cfg, load_packed(spec.data, cfg.vocab_size)
+
+
+def run_select(spec: TrainSpec, out: Emitter) -> None:
+    """Resolves spec.experts to explicit ids per MoE layer (what run_train would train) without training."""
+    device, dtype, cfg, data = _run_inputs(spec)
     scores: Optional[ExpertScores] = None
     if spec.experts.method != "explicit":
         scores = score_experts(cfg, _read_weights(spec.model_dir), data, spec, device, dtype)
@@ -246,11 +250,7 @@ def run_select(spec: TrainSpec, out: Emitter) -> None:
 
 
 def run_train(spec: TrainSpec, out: Emitter) -> None:
-    device = resolve_device(spec.device)
-    dtype = DTYPES[spec.dtype]
-    cfg = load_config(spec.model_dir)
-    check_selection_fits(spec, cfg)
-    data = load_packed(spec.data, cfg.vocab_size)
+    device, dtype, cfg, data = _run_inputs(spec)
     if spec.batch_size > data.num_sequences:
         raise WorkerError("bad_spec", f"spec.batch_size {spec.batch_size} exceeds the {data.num_sequences} sequences with a target in the data ({data.dropped_rows} without one left out)")
     state = _read_weights(spec.model_dir)
