@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 
 // `review serve` as `pnpm start` runs it, on the embedded database in a fresh folder: killed -9 and started again,
 // killed -9 with a web child that could not follow it, and stopped with SIGTERM while requests are coming in.
@@ -79,7 +79,12 @@ async function untilDead(pid: number, ms: number): Promise<boolean> {
 
 const unclean = /PGlite is closed|Unhandled|unhandled|Can't reach database server|EADDRINUSE/;
 
-describe.skipIf(!existsSync(join(webDir, ".next/BUILD_ID")))("review serve", () => {
+describe("review serve", () => {
+  beforeAll(() => {
+    // turbo builds the web app before these tests (packages/cli/turbo.json); run alone, they need `pnpm build`.
+    if (!existsSync(join(webDir, ".next/BUILD_ID"))) throw new Error("apps/web is not built: run `pnpm build` (turbo builds it before these tests)");
+  });
+
   it("killed -9 leaves no web server behind, starts again on the same ports and data, and stops cleanly on SIGTERM under load", async () => {
     const dataDir = join(await mkdtemp(join(tmpdir(), "serve-")), "data");
     const [apiPort, webPort] = [await freePort(), await freePort()];
