@@ -99,13 +99,18 @@ describe("the review page", () => {
       await expect(row.locator(".agree, .differ").count()).resolves.toBeGreaterThan(0);
       if ((await row.locator(".differ").count()) > 0) await expect(memory.locator(`tr[data-why-for="memory.${cell}"]`).textContent()).resolves.toMatch(/What differs is activations/);
     }
+    // priced for the shape the subnet's miners train with, ours agrees with the published Fits on for every row
+    await expect(page.locator("#memory + .cards + p.note").textContent()).resolves.toContain("micro-batch 1 × 4,096 tokens with activation checkpointing per decoder layer (the shape the subnet's miners train with");
     const c = memory.locator('tr[data-cell="C"]');
     await expect(c.locator('[data-published-fits="C"]').textContent()).resolves.toContain("single A6000 (just barely)");
-    await expect(c.textContent()).resolves.toContain("2 × RTX A6000 (ZeRO-3 / FSDP)");
-    await expect(memory.locator('tr[data-why-for="memory.C"] .why').textContent()).resolves.toMatch(/the published ~44 GB leaves 1\.8 GB .*at micro-batch \d+ or less it fits one/);
+    await expect(c.locator('td[data-label="Fits on, ours"]').textContent()).resolves.toBe("1 × RTX A6000");
+    await expect(memory.locator('[data-published-fits] .differ').count()).resolves.toBe(0);
+    await expect(memory.locator('tr[data-why-for="memory.C"] .why').textContent()).resolves.toMatch(/the published ~44 GB leaves 1\.8 GB above that for activations, ours are 4\.6 GB for micro-batch 1 × 4,096 tokens/);
+    await expect(memory.locator('tr[data-cell="B"] .agree').count()).resolves.toBe(1); // 28.8 GB within the published ~28–32 GB
+    await expect(memory.locator('tr[data-cell="full"] td[data-label="Fits on, ours"]').textContent()).resolves.toMatch(/^3 × RTX A6000 \(ZeRO-3 \/ FSDP\)/);
 
     // the published page's cards and takeaway, their numbers computed from the published figures (derived)
-    await expect(page.locator('[data-card="memory-ratio"]').textContent()).resolves.toMatch(/≈5\.1×.*published peaks ≈6\.0×.*derived/);
+    await expect(page.locator('[data-card="memory-ratio"]').textContent()).resolves.toMatch(/≈6\.0×.*published peaks ≈6\.0×.*derived/);
     await expect(page.locator('[data-card="peak-full"]').textContent()).resolves.toContain("published ~126 GB");
     await expect(page.locator('[data-card="peak-A"]').textContent()).resolves.toContain("published ~21 GB");
     const speed = await page.locator('[data-speedup="A"]').textContent();

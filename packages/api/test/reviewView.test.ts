@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { countParameters, estimateMemory, parseModelConfig } from "@subnet-review/core";
+import { compareMemory } from "../src/review/memory.ts";
+import { ReportedFigures } from "../src/review/reported.ts";
 import { startTestApi, type TestApi } from "../src/testing.ts";
 
 // The review view's explanations and choices, through the real api over the test database.
@@ -35,17 +38,32 @@ describe("review view", () => {
     const view = await api.client().review.bySlug.query({ slug: SLUG });
     const byCell = Object.fromEntries(view.cells.memory.map((m) => [m.cell, m.compared]));
     expect(byCell.B!.published).toMatchObject({ text: "~28–32 GB", fitsOn: "single A6000", fitsOne: true });
-    expect(byCell.C!).toMatchObject({ oursFitsOne: false, oursOnGpu: "2 × RTX A6000 (ZeRO-3 / FSDP)", agrees: false, published: { text: "~44 GB", fitsOn: "single A6000 (just barely)", fitsOne: true } });
+    // priced for the miners' own shape (1 × 4,096 tokens, checkpointing), ours fits where the published peaks fit
+    expect(view.cells.memoryAssumptions).toMatchObject({ microBatch: 1, seqLen: 4096, checkpointing: true, gpu: "RTX A6000" });
+    expect(byCell.C!).toMatchObject({ oursFitsOne: true, oursOnGpu: "1 × RTX A6000", agrees: false, published: { text: "~44 GB", fitsOn: "single A6000 (just barely)", fitsOne: true } });
+    expect(byCell.B!.agrees).toBe(true);
     const c = view.cells.memory.find((m) => m.cell === "C")!;
     // the activations the published peak leaves room for, from the published value and our states
     expect(byCell.C!.impliedActivations!.value).toBeCloseTo(44 - c.statesGB.value, 9);
-    expect(byCell.C!.maxMicroBatch).toBeGreaterThanOrEqual(1);
-    expect(byCell.C!.maxMicroBatch).toBeLessThan(view.cells.memoryAssumptions.microBatch);
-    expect(byCell.C!.why).toContain(`at micro-batch ${byCell.C!.maxMicroBatch} or less it fits one`);
+    expect(byCell.C!.why).toMatch(/^What differs is activations\./);
+    expect(byCell.C!.why).not.toContain("fits one");
     // the full fine-tune needs several of the review's GPUs in both
     expect(byCell.full!).toMatchObject({ oursFitsOne: false, published: { fitsOne: false } });
-    expect(byCell.full!.why).not.toContain("fits one");
     expect(view.cells.memoryRatio.published!.value).toBe(126 / 21);
+  });
+
+  it("says so where ours and the published peak disagree on fitting one GPU, with the largest micro-batch that fits", async () => {
+    const model = await api.db.modelConfig.findFirstOrThrow();
+    const census = countParameters(parseModelConfig(model.config));
+    const shape = { microBatch: 4, seqLen: 2048, checkpointing: true };
+    const memory = estimateMemory(census, { trainable: 8, kept: 16, ...shape, gpu: "RTX A6000" });
+    const reported = new ReportedFigures(await api.db.reportedFigure.findMany());
+    const states = memory.C.figures.find((f) => f.id === "memory.C.statesGB")!;
+    const c = compareMemory(census, memory.C, { trainable: 8, kept: 16 }, shape, reported, states);
+    expect(c).toMatchObject({ oursFitsOne: false, oursOnGpu: "2 × RTX A6000 (ZeRO-3 / FSDP)", published: { fitsOne: true } });
+    expect(c.maxMicroBatch).toBeGreaterThanOrEqual(1);
+    expect(c.maxMicroBatch).toBeLessThan(4);
+    expect(c.why).toContain(`where the published peak fits one (48 GB); at micro-batch ${c.maxMicroBatch} or less it fits one.`);
   });
 
   it("shows the latest completed experiment: a newer failed experiment or failed retry never replaces it; ?experiment picks one", async () => {

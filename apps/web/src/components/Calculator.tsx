@@ -80,10 +80,17 @@ function compute(i: Inputs) {
   return { census, sizes, memory };
 }
 
-export function Calculator({ defaultConfig, trainable, kept, gpu }: { defaultConfig: unknown; trainable: number; kept: number; gpu: string }) {
+/** `shape`: the review's memory table assumptions, the calculator's starting point. */
+export function Calculator({ defaultConfig, trainable, kept, shape }: {
+  defaultConfig: unknown;
+  trainable: number;
+  kept: number;
+  shape: { gpu: string; microBatch: number; seqLen: number; checkpointing: boolean };
+}) {
+  const { gpu, microBatch, seqLen, checkpointing } = shape;
   const defaults = useMemo<Inputs>(
-    () => ({ configText: JSON.stringify(defaultConfig, null, 1), trainable: String(trainable), kept: String(kept), gpu, microBatch: "4", seqLen: "2048", checkpointing: true }),
-    [defaultConfig, trainable, kept, gpu],
+    () => ({ configText: JSON.stringify(defaultConfig, null, 1), trainable: String(trainable), kept: String(kept), gpu, microBatch: String(microBatch), seqLen: String(seqLen), checkpointing }),
+    [defaultConfig, trainable, kept, gpu, microBatch, seqLen, checkpointing],
   );
   const [inputs, setInputs] = useState<Inputs>(defaults);
   // Read the URL after hydration (the server render has no URL state), then keep the URL in step with the inputs.

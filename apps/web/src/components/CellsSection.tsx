@@ -87,8 +87,8 @@ export function CellsSection({ view }: { view: ReviewView }) {
       </div>
       <p className="note">
         Ours, estimated by core: weights + gradients + AdamW states from the byte sizes, plus activations for micro-batch{" "}
-        {shape.microBatch} × {shape.seqLen.toLocaleString("en-US")} tokens{shape.checkpointing ? " with activation checkpointing per decoder layer" : " without activation checkpointing"},
-        on the review&apos;s GPU ({shape.gpu}). The published peaks and &ldquo;Fits on&rdquo; are shown beside them as published; where they differ the row says what differs.
+        {shape.microBatch} × {shape.seqLen.toLocaleString("en-US")} tokens{shape.checkpointing ? " with activation checkpointing per decoder layer" : " without activation checkpointing"}{" "}
+        ({shape.source}), on the review&apos;s GPU ({shape.gpu}). The published peaks and &ldquo;Fits on&rdquo; are shown beside them as published; where they differ the row says what differs.
       </p>
       <div className="table-wrap">
         <table data-table="memory" className="stack">

@@ -39,7 +39,7 @@ export function ReviewPage({ view, asOf = null, problem = null, cyclesQuery = { 
       <ThroughputSection view={view} />
       <MinersSection view={view} cyclesQuery={cyclesQuery} experiment={experiment} />
       <CellsSection view={view} />
-      <LazyCalculator defaultConfig={view.model.config} trainable={view.shard.trainable} kept={view.shard.kept} gpu={view.cells.memoryAssumptions.gpu} />
+      <LazyCalculator defaultConfig={view.model.config} trainable={view.shard.trainable} kept={view.shard.kept} shape={view.cells.memoryAssumptions} />
       <footer>End of report · subnet {view.subnet.netuid} · model {view.model.name}</footer>
     </main>
     </ReviewScope>

@@ -62,7 +62,7 @@ export interface ReviewView {
   miners: MinersView;
   cells: {
     steps: Figure | null;
-    memoryAssumptions: { microBatch: number; seqLen: number; checkpointing: boolean; gpu: string };
+    memoryAssumptions: { microBatch: number; seqLen: number; checkpointing: boolean; gpu: string; source: string };
     memory: CellMemoryView[];
     wallclock: { cell: TrainedCell; figure: Figure }[];
     gsm8k: { cell: TrainedCell; points: Figure[] }[];
@@ -78,9 +78,13 @@ export interface ReviewView {
   evals: EvalsView | null;
 }
 
-// The published review's activation assumptions are not printed; the memory table is shown for the trainer's
-// measured shape (esft-and-evals.md: 4 sequences × 2048 tokens, checkpointing per decoder layer).
-const MEMORY_SHAPE = { microBatch: 4, seqLen: 2048, checkpointing: true } as const;
+// The published review does not print its activation assumptions; the memory table is priced for the shape the
+// subnet's miners train with (Connito-AI/Connito: expert_groups/exp_math/config.yaml and connito/shared/config.py,
+// per_device_train_batch_size 1 × sequence_length 4096, batch 4 by gradient accumulation; connito/shared/model.py
+// enables gradient checkpointing).
+const MEMORY_SHAPE = { microBatch: 1, seqLen: 4096, checkpointing: true } as const;
+const MEMORY_SHAPE_SOURCE =
+  "the shape the subnet's miners train with (Connito's exp_math config: per-device batch 1 × sequence length 4,096, batch 4 by gradient accumulation; gradient checkpointing on)";
 
 type ReviewRow = Review & { subnet: Subnet; modelConfig: ModelConfig; experiment: Experiment | null; figures: ReportedFigure[] };
 
@@ -217,7 +221,7 @@ export function buildReviewView(row: ReviewRow, chain: ChainWindow | null = null
     miners,
     cells: {
       steps: reported.get("training.steps"),
-      memoryAssumptions: { ...MEMORY_SHAPE, gpu: constants.gpu },
+      memoryAssumptions: { ...MEMORY_SHAPE, gpu: constants.gpu, source: MEMORY_SHAPE_SOURCE },
       memory: memoryCells,
       wallclock: trainedCells.flatMap((cell) => {
         const f = reported.get(`wallclock.${cell}`);
