@@ -164,4 +164,19 @@ describe("review serve", () => {
     }
     expect(second.output()).not.toMatch(unclean);
   }, 300_000);
+
+  it("refuses a port that is taken, naming the flag, before opening anything", async () => {
+    const dataDir = join(await mkdtemp(join(tmpdir(), "serve-")), "data");
+    const taken = createServer();
+    const apiPort = await new Promise<number>((resolve) => taken.listen(0, "127.0.0.1", () => resolve((taken.address() as { port: number }).port)));
+    try {
+      const serve = startServe(dataDir, apiPort, await freePort());
+      expect(await serve.exited).toBe(2);
+      if (serve.child.stdout!.readable) await new Promise((resolve) => serve.child.once("close", resolve)); // all its output read
+      expect(serve.output().trim()).toBe(`review serve: --api-port: 127.0.0.1:${apiPort} is already in use (another \`review serve\`?)`);
+      expect(existsSync(dataDir)).toBe(false);
+    } finally {
+      taken.close();
+    }
+  }, 60_000);
 });
