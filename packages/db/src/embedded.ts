@@ -38,7 +38,7 @@ async function readServerFile(dataDir: string): Promise<ServerFile | null> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return null;
-    throw new Error(`cannot read ${serverFile(dataDir)} (${code}): the embedded database belongs to another user`);
+    throw new Error(`cannot read ${serverFile(dataDir)} (${code}): it belongs to another user`);
   }
   try {
     return serverFileSchema.parse(JSON.parse(text));
@@ -89,7 +89,7 @@ export async function connectEmbedded(
     if (announced && attempt.ownerPid !== null && announced.pid === attempt.ownerPid) return { mode: "shared", url: announced.url };
     if (Date.now() >= deadline) {
       const who = attempt.ownerPid === null ? "another process" : `process ${attempt.ownerPid}`;
-      throw new Error(`the embedded database in ${dataDir} is in use by ${who}, which is not serving it; stop that process, or set DATABASE_URL`);
+      throw new Error(`in use by ${who}, which is not serving it; stop that process, or set DATABASE_URL`);
     }
     await sleep(200);
   }
