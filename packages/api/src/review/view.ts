@@ -84,7 +84,7 @@ export interface ReviewView {
 // enables gradient checkpointing).
 const MEMORY_SHAPE = { microBatch: 1, seqLen: 4096, checkpointing: true } as const;
 const MEMORY_SHAPE_SOURCE =
-  "the shape the subnet's miners train with (Connito's exp_math config: per-device batch 1 × sequence length 4,096, batch 4 by gradient accumulation; gradient checkpointing on)";
+  "the shape the subnet's miners train with: Connito's exp_math config, per-device batch 1 × sequence length 4,096, batch 4 by gradient accumulation, gradient checkpointing on";
 
 type ReviewRow = Review & { subnet: Subnet; modelConfig: ModelConfig; experiment: Experiment | null; figures: ReportedFigure[] };
 
