@@ -1,3 +1,4 @@
+import { countParameters, estimateMemory, parseModelConfig } from "@subnet-review/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../src/testing.ts";
 import { downsampleLoss } from "../src/review/runs.ts";
@@ -75,9 +76,10 @@ describe("runs router", () => {
     expect(a.stepsPerPoint).toBe(3);
     expect(a.loss.at(-1)!.step).toBe(1234);
     expect(a).toMatchObject({ gpu: true, peakGiB: { value: 25, unit: "GiB", kind: "measured" }, mfu: { value: 27, unit: "percent", kind: "measured" }, wallclock: { value: 3600, kind: "measured" } });
-    // core's estimate for cell A at K=8, 4 × 2048, bf16, checkpointing: the same shape as the review's memory table
-    const table = view.cells.memory.find((m) => m.cell === "A")!;
-    expect(a.estimatedGiB!.value).toBeCloseTo((table.totalGB.value * 1e9) / 2 ** 30, 9);
+    // core's estimate for cell A at the run's own shape: K=8, 4 × 2048, bf16 weights and AdamW states, checkpointing
+    const census = countParameters(parseModelConfig(await liteConfig()));
+    const shape = { trainable: 8, kept: 0, bytesPerWeight: 2, bytesPerGrad: 2, bytesPerOptimizerState: 4, bytesPerActivation: 2, microBatch: 4, seqLen: 2048, checkpointing: true };
+    expect(a.estimatedGiB!.value).toBeCloseTo(estimateMemory(census, shape).A.totalGiB, 9);
     expect(a.estimatedGiB!.inputs.totalGB!.kind).toBe("estimated");
   });
 });
