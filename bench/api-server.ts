@@ -1,5 +1,5 @@
 // One server for bench/api.ts, in its own process so the load generator does not share its event loop.
-//   tsx bench/api-server.ts api    -> the real api (tRPC + Prisma + Postgres), prints its port
+//   tsx bench/api-server.ts api    -> the real api (tRPC + Prisma + Postgres), prints its port (API_CACHE_TTL_MS=0: no response cache)
 //   tsx bench/api-server.ts bare FILE -> a bare node:http server answering FILE's bytes as a constant
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -12,7 +12,10 @@ if (mode === "api") {
   await importPublishedReview(database.db);
   // API_CACHE_BYTES: bench/api-memory.ts compares the default bound with a practically unbounded cache.
   const cacheBytes = process.env.API_CACHE_BYTES ? Number(process.env.API_CACHE_BYTES) : undefined;
-  const port = await listen(createApiServer({ db: database.db, ...(cacheBytes ? { cacheBytes } : {}) }), 0, "127.0.0.1");
+  // API_CACHE_TTL_MS=0: no response cache (bench/api.ts's uncached path: every read reaches the router).
+  const cacheTtlMs = process.env.API_CACHE_TTL_MS ? Number(process.env.API_CACHE_TTL_MS) : undefined;
+  const server = createApiServer({ db: database.db, ...(cacheBytes ? { cacheBytes } : {}), ...(cacheTtlMs !== undefined ? { cacheTtlMs } : {}) });
+  const port = await listen(server, 0, "127.0.0.1");
   console.log(JSON.stringify({ port }));
 } else if (mode === "bare") {
   const body = readFileSync(process.argv[3]!);

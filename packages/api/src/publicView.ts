@@ -24,6 +24,16 @@ export function withoutPaths(text: string): string {
  * distinct object), so the copy weighs what the original does on the wire.
  */
 export function publicView<T>(value: T): T {
+  if (typeof value !== "object" || value === null) return walkPublic(value);
+  // A cached review view is answered many times over: its public copy is made once (both are never mutated).
+  let copy = publicCopies.get(value);
+  if (copy === undefined) publicCopies.set(value, (copy = walkPublic(value)));
+  return copy as T;
+}
+
+const publicCopies = new WeakMap<object, unknown>();
+
+function walkPublic<T>(value: T): T {
   const copies = new Map<object, unknown>();
   const walk = (x: unknown, key: string | null): unknown => {
     if (typeof x === "string") {

@@ -4,7 +4,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { int32 } from "../fields.ts";
 import { clearAllResponseCaches } from "../responseCache.ts";
-import { loadReviewView } from "../review/view.ts";
+import { cachedReviewView } from "../review/viewCache.ts";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
 
 const slug = z.string().regex(/^[a-z0-9-]{1,100}$/, "lowercase letters, digits and dashes, at most 100");
@@ -28,7 +28,7 @@ export const reviewRouter = createTRPCRouter({
 
   /** `experiment` picks the runs shown (default: the latest completed experiment). */
   bySlug: publicProcedure.input(z.object({ slug, experiment: experimentName.optional() })).query(async ({ ctx, input }) => {
-    const view = await loadReviewView(ctx.db, input.slug, input.experiment);
+    const view = await cachedReviewView(ctx.db, input.slug, input.experiment);
     if (!view) throw new TRPCError({ code: "NOT_FOUND", message: `no review ${input.slug}` });
     return view;
   }),
