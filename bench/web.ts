@@ -14,7 +14,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { createApiServer, listen } from "../packages/api/src/index.ts";
-import { importPublishedReview, openDatabase, readPublishedReview } from "../packages/db/src/index.ts";
+import { databaseEnvSchema, databaseOptions, importPublishedReview, openDatabase, readPublishedReview } from "../packages/db/src/index.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const webDir = join(here, "..", "apps", "web");
@@ -26,7 +26,7 @@ const port = await new Promise<number>((resolve) => {
     s.close(() => resolve(p));
   });
 });
-const database = await openDatabase();
+const database = await openDatabase(databaseOptions(databaseEnvSchema.parse(process.env))); // DATABASE_URL, else embedded
 await importPublishedReview(database.db);
 const api = createApiServer({ db: database.db });
 const apiPort = await listen(api, 0, "127.0.0.1");

@@ -1,13 +1,20 @@
 import { createApiServer, listen } from "@subnet-review/api";
-import { importPublishedReview, openDatabase } from "@subnet-review/db";
+import { databaseOptions, importPublishedReview, openDatabase } from "@subnet-review/db";
+import { parseApiEnv } from "./env.ts";
 
-// apps/api only hosts: configuration comes from the environment, the logic from @subnet-review/api.
-const port = Number(process.env.PORT ?? 4000);
-const host = process.env.HOST ?? "0.0.0.0";
+// apps/api only hosts: configuration comes from the environment (checked once, here), the logic from @subnet-review/api.
+let env;
+try {
+  env = parseApiEnv(process.env);
+} catch (err) {
+  console.error(`api: ${(err as Error).message}`);
+  process.exit(2);
+}
+const { PORT: port, HOST: host } = env;
 
-const database = await openDatabase();
+const database = await openDatabase(databaseOptions(env));
 const imported = await importPublishedReview(database.db);
-const server = createApiServer({ db: database.db, corsOrigin: process.env.CORS_ORIGIN });
+const server = createApiServer({ db: database.db, corsOrigin: env.CORS_ORIGIN });
 const bound = await listen(server, port, host);
 console.log(
   `api listening on http://${host}:${bound} (database: ${database.mode === "url" ? "DATABASE_URL" : `embedded PGlite (${database.mode})`}; reference review ${imported.figures} reported figures)`,

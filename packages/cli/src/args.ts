@@ -1,8 +1,11 @@
 import { constants } from "node:fs";
 import { access, readFile, stat } from "node:fs/promises";
-import { isAbsolute, resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { z } from "zod";
+import { userPath } from "./env.ts";
+
+// paths on the command line: resolved from where the user ran `pnpm review` (INIT_CWD in the CLI's environment)
+export { userPath };
 
 /** A usage or input problem: printed without a stack trace, exit code 2. */
 export class UsageError extends Error {
@@ -82,11 +85,6 @@ export const numberFlag = z
   .string()
   .regex(/^-?\d+(\.\d+)?(e[+-]?\d+)?$/i, "must be a number")
   .transform(Number);
-
-/** Paths on the command line are relative to where the user ran `pnpm review`, not the repo root. */
-export function userPath(path: string): string {
-  return isAbsolute(path) ? path : resolve(process.env.INIT_CWD ?? process.cwd(), path);
-}
 
 /** The absolute path of a readable regular file given to `flag`, or a UsageError naming the flag. */
 export async function readableFile(path: string, flag: string): Promise<string> {

@@ -1,5 +1,6 @@
 import { InputError } from "@subnet-review/core";
 import { UsageError } from "./args.ts";
+import { cliEnv } from "./env.ts";
 
 type Command = (argv: string[]) => Promise<void>;
 
@@ -45,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    cliEnv(); // a bad variable stops every command before it starts
     await (await load())(rest);
     return 0;
   } catch (err) {
@@ -54,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     console.error(`review ${name}: ${(err as Error).message}`);
-    if (process.env.DEBUG) console.error(err);
+    if (cliEnv().DEBUG) console.error(err);
     return 1;
   }
 }

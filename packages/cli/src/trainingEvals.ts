@@ -2,6 +2,7 @@ import { basename, dirname, join } from "node:path";
 import { ProgressWriter } from "@subnet-review/core/node";
 import {
   createWorkerBackend,
+  evalDataDir,
   evalProgressLine,
   evaluateMergedCheckpoint,
   runEval,
@@ -11,6 +12,7 @@ import {
 import { appendEvalLog, RunUploader, type EvalRecord, type RunRecorder, type UploaderOptions, type WorkerMessage } from "@subnet-review/trainer";
 import { z } from "zod";
 import { numberFlag, parseFlags, UsageError } from "./args.ts";
+import { cliEnv } from "./env.ts";
 import { evalRecordRows } from "./evalRecords.ts";
 
 export const trainingEvalUsage = `      [--eval-every N [--eval-tasks gsm8k_cot,mmlu,arc_challenge,hellaswag] [--eval-limit L] [--eval-data-dir DIR]]
@@ -100,7 +102,7 @@ export class TrainingEvals {
     const progress = new ProgressWriter(process.stderr);
     return {
       ...(this.flags["eval-limit"] ? { limit: this.flags["eval-limit"] } : {}),
-      ...(this.flags["eval-data-dir"] ? { dataDir: this.flags["eval-data-dir"] } : {}),
+      dataDir: this.flags["eval-data-dir"] ?? evalDataDir(cliEnv()),
       onProgress: (p: Parameters<typeof evalProgressLine>[0]) => progress.update(evalProgressLine(p), p.done === p.total),
     };
   }

@@ -7,7 +7,7 @@ import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startTestApi, type TestApi } from "@subnet-review/api/testing";
-import { defaultDataDir } from "@subnet-review/eval";
+import { testDataDir } from "@subnet-review/eval/testing";
 import { listen } from "@subnet-review/api";
 import { EVALS_FILE, TRAINER_ROOT, evalRecordKey, readEvalLog, resumeRun, runFlagsSchema, runSpecFromFlags, runTraining } from "@subnet-review/trainer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -38,7 +38,7 @@ beforeAll(async () => {
   execFileSync(python, ["-m", "worker.fixture", model, "--vocab-size", "514"], { cwd: TRAINER_ROOT });
   for (const f of ["tokenizer.json", "tokenizer_config.json"]) copyFileSync(join(TRAINER_ROOT, "fixtures/tiny-tokenizer", f), join(model, f));
   data = join(dir, "gsm8k-16.jsonl");
-  writeFileSync(data, `${readFileSync(join(defaultDataDir, "gsm8k/train.jsonl"), "utf8").split("\n").slice(0, 16).join("\n")}\n`);
+  writeFileSync(data, `${readFileSync(join(testDataDir, "gsm8k/train.jsonl"), "utf8").split("\n").slice(0, 16).join("\n")}\n`);
   proxy = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -170,7 +170,7 @@ describe("pnpm review train --eval-every", () => {
     expect(await storedEvals(result.id)).toEqual([]);
 
     gate.up = true;
-    const resumed = await resumeRun(result.dir, { recorder: apiRecorder(proxyUrl, token), drainMs: 30_000 });
+    const resumed = await resumeRun(result.dir, { python, recorder: apiRecorder(proxyUrl, token), drainMs: 30_000 });
     expect(resumed.synced).toBe(true);
     expect(await storedEvals(result.id)).toEqual(EXPECTED);
     expect([...gate.evalDeliveries.values()]).toEqual([1, 1, 1, 1, 1, 1]);

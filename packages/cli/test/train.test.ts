@@ -165,6 +165,7 @@ describe("pnpm review train", () => {
     let queuedWhileDown = 0;
     const result = await runTraining(spec({ steps: "8" }), {
       outDir: join(dir, "runs-down"),
+      python,
       recorder: apiRecorder(proxyUrl, token),
       uploader: { retryMs: 100, maxRetryMs: 200 },
       stderr: progressSink((line) => {
@@ -188,7 +189,7 @@ describe("pnpm review train", () => {
   it("leaves the backlog in metrics.jsonl when the API stays down, and --resume sends it later", async () => {
     gate.up = false;
     gate.delivered = [];
-    const result = await runTraining(spec({ steps: "3" }), { outDir: join(dir, "runs-offline"), recorder: apiRecorder(proxyUrl, token), uploader: { retryMs: 50 }, drainMs: 300, stderr: devNull() });
+    const result = await runTraining(spec({ steps: "3" }), { outDir: join(dir, "runs-offline"), python, recorder: apiRecorder(proxyUrl, token), uploader: { retryMs: 50 }, drainMs: 300, stderr: devNull() });
     expect(result).toMatchObject({ status: "completed", synced: false, backlog: 3 });
     expect(await open.db.trainingRun.findUnique({ where: { id: result.id } })).toBeNull();
     gate.up = true;
@@ -206,6 +207,7 @@ describe("pnpm review train", () => {
   it("records a killed worker as a failed run with the steps it finished, and --resume continues it from its checkpoint", async () => {
     const killed = await runTraining(spec({ steps: "30", "checkpoint-every": "2" }), {
       outDir: join(dir, "runs-killed"),
+      python,
       recorder: apiRecorder(apiUrl, token),
       stderr: devNull(),
       onMessage: (m, worker) => {
@@ -222,7 +224,7 @@ describe("pnpm review train", () => {
     expect(readMetricsLog(join(killed.dir, METRICS_FILE)).at(-1)).toMatchObject({ type: "run_end", status: "failed" });
     expect(existsSync(join(killed.dir, "adapter", "complete"))).toBe(false);
 
-    const resumed = await resumeRun(killed.dir, { recorder: apiRecorder(apiUrl, token), stderr: devNull() });
+    const resumed = await resumeRun(killed.dir, { python, recorder: apiRecorder(apiUrl, token), stderr: devNull() });
     expect(resumed.status).toBe("completed");
     const ready = readMetricsLog(join(killed.dir, METRICS_FILE)).filter((m) => m.type === "ready");
     expect(ready.map((m) => m.type === "ready" && m.run.start_step)).toEqual([0, 2]); // from the step-2 checkpoint
@@ -234,7 +236,7 @@ describe("pnpm review train", () => {
   });
 
   it("records a run that asks for a GPU on a machine without one as failed, with the worker's message", async () => {
-    const result = await runTraining(spec({ device: "cuda", steps: "2" }), { outDir: join(dir, "runs-nogpu"), recorder: apiRecorder(apiUrl, token), stderr: devNull() });
+    const result = await runTraining(spec({ device: "cuda", steps: "2" }), { outDir: join(dir, "runs-nogpu"), python, recorder: apiRecorder(apiUrl, token), stderr: devNull() });
     expect(result.status).toBe("failed");
     expect(result.error).toMatch(/worker error no_gpu: spec\.device is 'cuda' but torch sees no CUDA GPU/);
     const { row, steps } = await rowsOf(result.id);

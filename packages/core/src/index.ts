@@ -1,5 +1,5 @@
 export * from "./figure.ts";
-export { InputError } from "./errors.ts";
+export { InputError, parseOrThrow } from "./errors.ts";
 export {
   parseModelConfig,
   supportedModelTypes,

@@ -6,7 +6,7 @@ import { applyMigrations } from "./migrate.ts";
 export interface OpenDatabase {
   db: Db;
   url: string;
-  /** "url": DATABASE_URL or an explicit URL; "embedded": this process started PGlite; "shared": another process's PGlite. */
+  /** "url": a server's URL (DATABASE_URL in the apps); "embedded": this process started PGlite; "shared": another process's PGlite. */
   mode: "url" | "embedded" | "shared";
   close(): Promise<void>;
 }
@@ -17,19 +17,19 @@ export const defaultDataDir = fileURLToPath(new URL("../../../.data/pglite", imp
 const EMBEDDED_POOL = 3;
 
 /**
- * DATABASE_URL set: that server. Unset: embedded PGlite persisted under REVIEW_DATA_DIR (default .data/pglite),
+ * A URL: that server. None: embedded PGlite persisted under dataDir (default .data/pglite),
  * served on a unix socket only this user can reach, or the one another review process already serves from that
  * folder (one owner per folder).
  * Either way migrations are applied before the client is returned.
  */
-export async function openDatabase(opts: { url?: string; dataDir?: string } = {}): Promise<OpenDatabase> {
-  const url = opts.url || process.env.DATABASE_URL;
+export async function openDatabase(opts: { url?: string | undefined; dataDir?: string | undefined } = {}): Promise<OpenDatabase> {
+  const url = opts.url;
   if (url) {
     await applyMigrations(url);
     const db = createDb(url);
     return { db, url, mode: "url", close: () => db.$disconnect() };
   }
-  const dataDir = opts.dataDir ?? process.env.REVIEW_DATA_DIR ?? defaultDataDir;
+  const dataDir = opts.dataDir ?? defaultDataDir;
   let connection;
   try {
     connection = await connectEmbedded(dataDir, { prepare: (url) => applyMigrations(url) });

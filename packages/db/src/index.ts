@@ -1,5 +1,6 @@
 export { createDb, type Db } from "./client.ts";
 export { openDatabase, defaultDataDir, type OpenDatabase } from "./database.ts";
+export { databaseEnvSchema, databaseOptions, type DatabaseEnv } from "./env.ts";
 export { connectEmbedded, EMBEDDED_MAX_CONNECTIONS, type EmbeddedConnection, type EmbeddedPostgres } from "./embedded.ts";
 export { applyMigrations, readMigrations, migrationsDir, type Migration } from "./migrate.ts";
 export { importPublishedReview, readPublishedReview, publishedReviewSchema, publishedReviewPath, type PublishedReview } from "./published.ts";

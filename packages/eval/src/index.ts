@@ -46,7 +46,8 @@ export { loadPromptTokenizer, promptTokenizer, type PromptTokenizer } from "./le
 
 export { appendSamples, readSampleLog, sampleRecordSchema, type SampleRecord } from "./samples-log.ts";
 export { aggregateSamples, type AggregateMetrics, type MetricValue, type SubjectMetrics } from "./aggregate.ts";
-export { defaultDataDir, runEval, type EvalProgress, type EvalResult, type RunEvalOptions } from "./run-eval.ts";
+export { defaultDataDir, evalDataDir, evalEnvSchema, type EvalEnv } from "./env.ts";
+export { runEval, type EvalProgress, type EvalResult, type RunEvalOptions } from "./run-eval.ts";
 export { scoreGsm8kPredictions, gsm8kPredictionSchema, type Gsm8kPredictionScores } from "./score-predictions.ts";
 
 export {

@@ -1,16 +1,11 @@
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { EvalBackend } from "./backend.ts";
+import { defaultDataDir } from "./env.ts";
 import { aggregateSamples, type MetricValue, type SubjectMetrics } from "./aggregate.ts";
 import { scoreGsm8kCompletion } from "./gsm8k.ts";
 import { scoreMultipleChoice } from "./multiple-choice.ts";
 import { loglikelihoodRequest, truncateAtStop } from "./requests.ts";
 import { appendSamples, readSampleLog, type SampleRecord } from "./samples-log.ts";
 import { type ChoiceItem, type GenerationItem, type TaskName, loadEvalTask, taskNameSchema } from "./tasks/registry.ts";
-
-/** The data sets beside the repository (../shared/data), or EVAL_DATA_DIR / SHARED_DIR; the CLI passes its own. */
-export const defaultDataDir =
-  process.env.EVAL_DATA_DIR || join(process.env.SHARED_DIR || fileURLToPath(new URL("../../../../shared", import.meta.url)), "data");
 
 export interface EvalProgress {
   task: TaskName;

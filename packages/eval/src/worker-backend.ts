@@ -185,7 +185,7 @@ export async function createWorkerBackend(input: WorkerBackendOptions): Promise<
   const opts = parsed.data;
   const modelDir = resolve(opts.modelDir);
   const tokenizer = await loadTokenizer(resolve(opts.tokenizerDir ?? modelDir));
-  const worker = new WorkerProcess(opts.python ?? process.env.TRAINER_PYTHON ?? DEFAULT_PYTHON);
+  const worker = new WorkerProcess(opts.python ?? DEFAULT_PYTHON);
   let model: EvalWorkerModel;
   try {
     await worker.hello;

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { defaultDataDir, EvalDataError, loadArc, loadEvalTask, loadGsm8k, loadHellaswag, loadMmluCsv, parseCsv } from "../src/index.ts";
+import { EvalDataError, loadArc, loadEvalTask, loadGsm8k, loadHellaswag, loadMmluCsv, parseCsv } from "../src/index.ts";
+import { testDataDir } from "./tiny-model.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "eval-data-"));
 function file(name: string, text: string): string {
@@ -72,7 +73,7 @@ describe("line-numbered errors", () => {
 
 describe("ARC", () => {
   it("numeric labels: gold is the index of answerKey among the labels", async () => {
-    const docs = await loadArc(`${defaultDataDir}/arc/ARC-Challenge-Test.jsonl`);
+    const docs = await loadArc(`${testDataDir}/arc/ARC-Challenge-Test.jsonl`);
     expect(docs).toHaveLength(1172);
     const d = docs[44]!; // line 45, NYSEDREGENTS_2008_8_34, labels 1-4, answerKey "2"
     expect(d.id).toBe("NYSEDREGENTS_2008_8_34");
@@ -82,7 +83,7 @@ describe("ARC", () => {
     expect(docs.filter((x) => x.labels[0] === "1")).toHaveLength(22);
   });
   it("prompt is 'Question: {stem}\\nAnswer:' with the choice texts", async () => {
-    const task = await loadEvalTask("arc_challenge", { dataDir: defaultDataDir, limit: 1 });
+    const task = await loadEvalTask("arc_challenge", { dataDir: testDataDir, limit: 1 });
     const it0 = task.items[0]!;
     if (it0.kind !== "choice") throw new Error("expected a choice item");
     expect(it0.context).toBe(

@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { defaultDataDir, hellaswagDoc, hellaswagPreprocess, hellaswagRecordSchema, loadEvalTask, pyCapitalize } from "../src/index.ts";
+import { hellaswagDoc, hellaswagPreprocess, hellaswagRecordSchema, loadEvalTask, pyCapitalize } from "../src/index.ts";
+import { testDataDir } from "./tiny-model.ts";
 
-const FILE = `${defaultDataDir}/hellaswag/hellaswag_val_sample1000.jsonl`;
+const FILE = `${testDataDir}/hellaswag/hellaswag_val_sample1000.jsonl`;
 const lines = readFileSync(FILE, "utf8").split("\n");
 const record = (lineNo: number) => hellaswagRecordSchema.parse(JSON.parse(lines[lineNo - 1]!));
 
@@ -50,7 +51,7 @@ describe("real lines of the sample file", () => {
     ]);
   });
   it("the task carries the SAMPLE note and holds all 1,000 items", async () => {
-    const task = await loadEvalTask("hellaswag", { dataDir: defaultDataDir });
+    const task = await loadEvalTask("hellaswag", { dataDir: testDataDir });
     expect(task.items).toHaveLength(1000);
     expect(task.note).toMatch(/SAMPLE of 1,000 of the 10,042/);
   });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { defaultDataDir, loadEvalTask, loadMmlu, mmluPrompt } from "../src/index.ts";
+import { loadEvalTask, loadMmlu, mmluPrompt } from "../src/index.ts";
+import { testDataDir } from "./tiny-model.ts";
 
-const DATA = defaultDataDir;
+const DATA = testDataDir;
 
 // Written out by hand from dev/abstract_algebra_dev.csv (5 rows) and the first row of
 // test/abstract_algebra_test.csv, following the harness's mmlu default template.

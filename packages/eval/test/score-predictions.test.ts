@@ -2,9 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { defaultDataDir, EvalDataError, scoreGsm8kPredictions } from "../src/index.ts";
+import { EvalDataError, scoreGsm8kPredictions } from "../src/index.ts";
+import { testDataDir } from "./tiny-model.ts";
 
-const DATA = `${defaultDataDir}/gsm8k/test.jsonl`;
+const DATA = `${testDataDir}/gsm8k/test.jsonl`;
 const docs = readFileSync(DATA, "utf8").trim().split("\n").slice(0, 4).map((l) => JSON.parse(l) as { question: string; answer: string });
 const dir = mkdtempSync(join(tmpdir(), "eval-pred-"));
 const write = (name: string, rows: unknown[]): string => {

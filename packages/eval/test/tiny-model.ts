@@ -4,8 +4,11 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { TRAINER_ROOT } from "@subnet-review/trainer";
+import { evalDataDir, evalEnvSchema } from "../src/env.ts";
 
 export const python = process.env.TRAINER_PYTHON ?? "/usr/bin/python3";
+/** The data sets the tests read: EVAL_DATA_DIR / SHARED_DIR as the CLI resolves them, else ../shared/data. */
+export const testDataDir = evalDataDir(evalEnvSchema.parse(process.env));
 export const TINY_TOKENIZER_DIR = join(TRAINER_ROOT, "fixtures", "tiny-tokenizer");
 
 export function runPython(code: string): string {

@@ -10,7 +10,7 @@ import {
   readSampleLog,
   runEval,
 } from "../src/index.ts";
-import { runPython, writeTinyAdapter, writeTinyEvalModel } from "./tiny-model.ts";
+import { python, runPython, writeTinyAdapter, writeTinyEvalModel } from "./tiny-model.ts";
 
 const ARC = [
   { id: "a1", question: { stem: "Which is heavier?", choices: [{ text: "rock", label: "A" }, { text: "a feather", label: "B" }] }, answerKey: "A" },
@@ -37,7 +37,7 @@ beforeAll(async () => {
   mkdirSync(join(dataDir, "gsm8k"), { recursive: true });
   writeFileSync(join(dataDir, "arc", "ARC-Challenge-Test.jsonl"), ARC.map((l) => JSON.stringify(l)).join("\n") + "\n");
   writeFileSync(join(dataDir, "gsm8k", "test.jsonl"), GSM.map((l) => JSON.stringify(l)).join("\n") + "\n");
-  backend = await createWorkerBackend({ modelDir, device: "cpu", batchSize: 4 });
+  backend = await createWorkerBackend({ modelDir, device: "cpu", batchSize: 4, python });
 }, 120_000);
 afterAll(async () => {
   await backend?.close();
@@ -149,7 +149,7 @@ describe("evaluateMergedCheckpoint", () => {
     writeTinyAdapter(modelDir, adapterDir, 3);
     const out = await evaluateMergedCheckpoint({
       baseModelDir: modelDir, adapterDir, workDir: join(work, "merged-eval"), tasks: ["arc_challenge"], dataDir,
-      label: "run-x@step-5", device: "cpu", limit: 3,
+      label: "run-x@step-5", device: "cpu", limit: 3, python,
     });
     expect(out.merge.replaced).toBe(9); // 3 experts x gate/up/down
     const [arc] = out.results;

@@ -59,7 +59,7 @@ afterAll(() => {
 
 describe("launchWorker", () => {
   it("trains cell A on the CPU, streams validated messages, then merges the adapter", async () => {
-    const run = launchWorker(spec());
+    const run = launchWorker(spec(), { python });
     const seen: WorkerMessage[] = [];
     for await (const m of run.messages) seen.push(m);
     const outcome = await run.result;
@@ -80,7 +80,7 @@ describe("launchWorker", () => {
     }
 
     const merged = join(dir, "merged");
-    const merge = await launchWorker({ command: "merge", base_dir: modelDir, adapter_dir: outcome.done.result.adapter_dir, output_dir: merged }).result;
+    const merge = await launchWorker({ command: "merge", base_dir: modelDir, adapter_dir: outcome.done.result.adapter_dir, output_dir: merged }, { python }).result;
     expect(merge.done.command).toBe("merge");
     if (merge.done.command !== "merge") throw new Error("unreachable");
     expect(merge.done.result.replaced).toBe(2 * 2 * 3); // 2 MoE layers x 2 experts x gate/up/down
@@ -90,6 +90,7 @@ describe("launchWorker", () => {
   it("turns SIGKILL into a killed failure that keeps the steps' metrics", async () => {
     const s = spec({ steps: 100_000, checkpoint_every: 1_000 });
     const run = launchWorker(s, {
+      python,
       onMessage: (m) => {
         if (m.type === "step" && m.step === 2) run.kill("SIGKILL");
       },
@@ -114,7 +115,7 @@ describe("launchWorker", () => {
   });
 
   it("reports the worker's own validation as a typed error with its code", async () => {
-    const run = launchWorker(spec({ experts: { method: "explicit", experts: { "1": [0, 99] } } }));
+    const run = launchWorker(spec({ experts: { method: "explicit", experts: { "1": [0, 99] } } }), { python });
     const f = (await run.result.catch((e: unknown) => e)) as WorkerFailure;
     expect(f).toBeInstanceOf(WorkerFailure);
     expect(f.kind).toBe("error");

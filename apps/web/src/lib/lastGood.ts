@@ -3,21 +3,21 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { deserializeFigures, serializeFigures } from "@subnet-review/core";
 import { TRPCClientError } from "@trpc/client";
+import { webEnv } from "./env";
 import { api, type CycleDetail, type CycleRange, type ReviewList, type ReviewView } from "./api";
 
 // The last answer the api gave for each query, kept in memory and on disk, so the page can still be served (with
 // a "data as of" banner) while the api is down or too slow, and after this server restarts.
-const dir = process.env.WEB_CACHE_DIR ?? join(process.cwd(), ".next", "cache", "last-good");
 const memory = new Map<string, { at: string; data: unknown }>();
 
 function fileOf(key: string): string {
-  return join(dir, `${encodeURIComponent(key)}.json`);
+  return join(webEnv().cacheDir, `${encodeURIComponent(key)}.json`);
 }
 
 function remember(key: string, data: unknown, at: string): void {
   memory.set(key, { at, data });
   try {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(webEnv().cacheDir, { recursive: true });
     const file = fileOf(key);
     // Written whole, then renamed over the old copy: a crash never leaves half a file.
     writeFileSync(`${file}.tmp`, JSON.stringify({ at, data: serializeFigures(data) }));

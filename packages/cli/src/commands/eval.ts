@@ -8,7 +8,7 @@ import {
   MissingServerCapabilityError,
   createOpenAiCompletionsBackend,
   createWorkerBackend,
-  defaultDataDir,
+  evalDataDir,
   evalProgressLine,
   firstServedModel,
   loadPromptTokenizer,
@@ -20,6 +20,7 @@ import { z } from "zod";
 import { createApiClient } from "../apiClient.ts";
 import { evalRecordRows, recordEvalRows } from "../evalRecords.ts";
 import { UsageError, numberFlag, parseFlags, readableFile, userPath } from "../args.ts";
+import { cliEnv, workerPython } from "../env.ts";
 
 export const evalUsage = `pnpm review eval --task TASK (--model DIR | --endpoint URL [--served-model NAME]) [--limit N] [--run ID --step S]
         [--api URL --token T] [--samples FILE] [--label NAME] [--device cuda|cpu] [--batch-size N] [--data-dir DIR] [--json]
@@ -145,11 +146,11 @@ export async function evalCommand(argv: string[]): Promise<void> {
       label: flags.label ?? basename(modelDir),
       device: flags.device,
       ...(flags.tokenizer ? { tokenizerDir: userPath(flags.tokenizer) } : {}),
-      ...(flags.python ? { python: flags.python } : {}),
+      python: workerPython(flags.python),
       ...(flags.batchSize ? { batchSize: flags.batchSize } : {}),
     });
   } else {
-    const apiKey = flags.apiKey ?? (process.env.OPENAI_API_KEY || undefined);
+    const apiKey = flags.apiKey ?? cliEnv().OPENAI_API_KEY;
     const served = flags.servedModel ?? (await servedModelName(flags.endpoint!, apiKey));
     const tokenizer = flags.maxLength === undefined ? undefined : await loadPromptTokenizer(userPath(flags.tokenizer!)).catch((err: unknown) => {
       throw new UsageError(`--tokenizer: ${(err as Error).message}`);
@@ -173,7 +174,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
       task: flags.task,
       backend,
       samplesPath,
-      dataDir: flags.dataDir ? userPath(flags.dataDir) : defaultDataDir,
+      dataDir: flags.dataDir ? userPath(flags.dataDir) : evalDataDir(cliEnv()),
       ...(flags.limit ? { limit: flags.limit } : {}),
       onProgress: (p) => progress.update(evalProgressLine(p), p.done === p.total),
     });

@@ -1,5 +1,6 @@
 import { experimentFlagsSchema, runExperiment, runSpecFromFlags } from "@subnet-review/trainer";
 import { parseFlags, userPath } from "../args.ts";
+import { workerPython } from "../env.ts";
 import { splitEvalFlags, trainingEvalUsage } from "../trainingEvals.ts";
 import { apiRecorder, finishEvals, runFlagOptions, runRows, stopSignal, trainingEvals } from "./train.ts";
 
@@ -13,7 +14,7 @@ export async function experimentCommand(argv: string[]): Promise<void> {
   const { rest, evalFlags } = splitEvalFlags(argv);
   const flags = parseFlags(rest, { ...runFlagOptions, name: { type: "string" }, description: { type: "string" } }, experimentFlagsSchema);
   const spec = runSpecFromFlags(flags, userPath);
-  const python = flags.python ? (flags.python.includes("/") ? userPath(flags.python) : flags.python) : undefined;
+  const python = workerPython(flags.python);
   const recorder = flags.api && flags.token ? apiRecorder(flags.api, flags.token) : null;
   const evals = evalFlags ? trainingEvals(evalFlags, spec, userPath(flags.out), python, recorder) : null;
   const stop = stopSignal();
@@ -23,7 +24,7 @@ export async function experimentCommand(argv: string[]): Promise<void> {
       ...(flags.description ? { description: flags.description } : {}),
       outDir: userPath(flags.out),
       recorder,
-      ...(python ? { python } : {}),
+      python,
       signal: stop.signal,
       ...(evals ? { onMessage: evals.onMessage } : {}),
     });

@@ -1,6 +1,7 @@
-import { importPublishedReview, openDatabase, publishedReviewPath, readPublishedReview } from "@subnet-review/db";
+import { importPublishedReview, databaseOptions, openDatabase, publishedReviewPath, readPublishedReview } from "@subnet-review/db";
 import { z } from "zod";
 import { parseFlags, readableFile, UsageError, type CommandHelp, type FlagSpecs } from "../args.ts";
+import { cliEnv } from "../env.ts";
 
 const importFlags = {
   file: { type: "string", value: "REVIEW.json", help: "a published review (default: the subnet 102 status review in packages/db/seed)" },
@@ -28,7 +29,7 @@ async function checkedReviewFile(file: string | undefined): Promise<string> {
 export async function importCommand(argv: string[]): Promise<void> {
   const flags = parseFlags(argv, importFlags, z.object({ file: z.string().min(1, "a path to a review JSON").optional() }));
   const path = await checkedReviewFile(flags.file);
-  const database = await openDatabase();
+  const database = await openDatabase(databaseOptions(cliEnv()));
   try {
     const { reviewId, figures } = await importPublishedReview(database.db, path);
     console.log(`review ${reviewId}: ${figures} reported figures imported`);

@@ -1,5 +1,5 @@
 import { ProgressWriter } from "@subnet-review/core/node";
-import { openDatabase } from "@subnet-review/db";
+import { databaseOptions, openDatabase } from "@subnet-review/db";
 import {
   accountIdBytes,
   AmbiguousCycleRangeError,
@@ -18,6 +18,7 @@ import {
 } from "@subnet-review/telemetry";
 import { z } from "zod";
 import { numberFlag, parseFlags, readJsonFile, UsageError } from "../args.ts";
+import { cliEnv } from "../env.ts";
 
 export const ingestUsage = `pnpm review ingest --rpc URL --netuid 102 (--schedule FILE | --schedule-url URL | both)
     (--last N | --from-block A --to-block B | --from-cycle A --to-cycle B | --follow) [--follow]
@@ -185,7 +186,7 @@ export async function ingestCommand(argv: string[]): Promise<void> {
           : null;
 
   const rpc = new SubstrateRpc({ url: flags.rpc, requestsPerMinute: flags["requests-per-minute"] ?? null });
-  const database = await openDatabase();
+  const database = await openDatabase(databaseOptions(cliEnv()));
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once("SIGINT", onSignal);

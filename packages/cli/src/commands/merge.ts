@@ -1,6 +1,7 @@
 import { mergeAdapter } from "@subnet-review/trainer";
 import { z } from "zod";
 import { parseFlags, userPath } from "../args.ts";
+import { workerPython } from "../env.ts";
 
 export const mergeUsage = `pnpm review merge --base DIR --adapter DIR --out DIR [--python PATH]
                                                 a trained adapter + its base -> a full checkpoint (sharded safetensors + index)`;
@@ -16,6 +17,6 @@ export async function mergeCommand(argv: string[]): Promise<void> {
       python: z.string().min(1).optional(),
     }),
   );
-  const r = await mergeAdapter({ base: userPath(flags.base), adapter: userPath(flags.adapter), out: userPath(flags.out), ...(flags.python ? { python: userPath(flags.python) } : {}) });
+  const r = await mergeAdapter({ base: userPath(flags.base), adapter: userPath(flags.adapter), out: userPath(flags.out), python: workerPython(flags.python) });
   console.log(`merged into ${r.outputDir}: ${r.replaced} expert tensors replaced, ${r.copied} copied byte for byte, ${r.files} files`);
 }

@@ -3,9 +3,10 @@ import type { Server as HttpServer } from "node:http";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { createApiServer, listen } from "@subnet-review/api";
-import { importPublishedReview, openDatabase } from "@subnet-review/db";
+import { importPublishedReview, databaseOptions, openDatabase } from "@subnet-review/db";
 import { z } from "zod";
 import { numberFlag, parseFlags, UsageError, type CommandHelp, type FlagSpecs } from "../args.ts";
+import { cliEnv } from "../env.ts";
 import { reapOrphanWeb, startWeb } from "../webProcess.ts";
 
 const serveFlags = {
@@ -60,7 +61,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   await ensurePortFree(flags["api-port"], "--api-port");
   await ensurePortFree(flags["web-port"], "--web-port");
 
-  const database = await openDatabase();
+  const database = await openDatabase(databaseOptions(cliEnv()));
   let api: HttpServer | null = null;
   let web: Awaited<ReturnType<typeof startWeb>> | null = null;
   // Shutdown order: the web app first (it calls the api), then the api drains, then the database closes, so no

@@ -1,6 +1,7 @@
-import { createApiToken, openDatabase, revokeApiToken } from "@subnet-review/db";
+import { createApiToken, databaseOptions, openDatabase, revokeApiToken } from "@subnet-review/db";
 import { z } from "zod";
 import { numberFlag, parseFlags, UsageError, type CommandHelp, type FlagSpec, type FlagSpecs } from "../args.ts";
+import { cliEnv } from "../env.ts";
 import { formatTable } from "../table.ts";
 
 const json = { type: "boolean", help: "print one JSON object" } satisfies FlagSpec;
@@ -47,7 +48,7 @@ function tokenAction(argv: string[]): TokenAction {
 
 export async function tokenCommand(argv: string[]): Promise<void> {
   const action = tokenAction(argv);
-  const database = await openDatabase();
+  const database = await openDatabase(databaseOptions(cliEnv()));
   try {
     if (action.sub === "create") {
       const token = await createApiToken(database.db, action.name);

@@ -18,6 +18,7 @@ import { z } from "zod";
 import { createApiClient } from "../apiClient.ts";
 import { checkpointEveryFor, splitEvalFlags, TrainingEvals, trainingEvalUsage, type TrainingEvalFlags } from "../trainingEvals.ts";
 import { parseFlags, userPath } from "../args.ts";
+import { workerPython } from "../env.ts";
 import { formatTable } from "../table.ts";
 
 export const trainUsage = `pnpm review train --model DIR --data FILE --cell A|B|C --trainable-experts SEL --steps S [--kept N]
@@ -161,21 +162,21 @@ export async function trainCommand(argv: string[]): Promise<void> {
       );
       result = await resumeRun(userPath(flags.resume), {
         recorder: flags.api && flags.token ? apiRecorder(flags.api, flags.token) : null,
-        ...(flags.python ? { python: userPath(flags.python) } : {}),
+        python: workerPython(flags.python),
         signal: stop.signal,
       });
     } else {
       const { rest, evalFlags } = splitEvalFlags(argv);
       const flags = parseFlags(rest, { ...runFlagOptions, cell: { type: "string" }, experiment: { type: "string" } }, runFlagsSchema);
       const spec = runSpecFromFlags(flags, userPath);
-      const python = flags.python ? (flags.python.includes("/") ? userPath(flags.python) : flags.python) : undefined;
+      const python = workerPython(flags.python);
       const recorder = flags.api && flags.token ? apiRecorder(flags.api, flags.token) : null;
       const evals = evalFlags ? trainingEvals(evalFlags, spec, userPath(flags.out), python, recorder) : null;
       result = await runTraining(spec, {
         outDir: userPath(flags.out),
         experiment: flags.experiment ? { name: flags.experiment, description: `Training runs attached with \`pnpm review train --experiment ${flags.experiment}\`.` } : null,
         recorder,
-        ...(python ? { python } : {}),
+        python,
         signal: stop.signal,
         ...(evals ? { onMessage: evals.onMessage } : {}),
       });

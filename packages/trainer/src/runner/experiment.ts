@@ -4,7 +4,8 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { InputError, trainedCells } from "@subnet-review/core";
-import { DEFAULT_PYTHON, launchWorker } from "../worker/launch.ts";
+import { DEFAULT_PYTHON } from "../env.ts";
+import { launchWorker } from "../worker/launch.ts";
 import type { SelectSpecInput } from "../worker/messages.ts";
 import { checkRunInputs } from "./preflight.ts";
 import type { ExperimentRef } from "./records.ts";
@@ -44,7 +45,7 @@ export function describeExperiment(spec: RunSpec, K: number): string {
 export async function runExperiment(base: RunSpec, opts: ExperimentOptions): Promise<ExperimentResult> {
   if (!/^[a-z0-9][a-z0-9._-]{0,99}$/.test(opts.name)) throw new InputError("--name", "lowercase letters, digits, '.', '_' and '-', at most 100, starting with a letter or digit");
   if (base.kept < 1) throw new InputError("--kept", "an experiment runs cell B, which needs --kept N >= 1 frozen resident experts per layer");
-  const python = opts.python ?? process.env.TRAINER_PYTHON ?? DEFAULT_PYTHON;
+  const python = opts.python ?? DEFAULT_PYTHON;
   const checked = await checkRunInputs({ ...base, cell: "B" }, python);
   checkSelection(checked.selection, checked.config, "A", 0); // cell A routes only to the listed experts: every MoE layer needs some
   const dir = resolve(opts.outDir, `experiment-${opts.name}-${new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}`);

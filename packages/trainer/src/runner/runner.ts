@@ -8,7 +8,8 @@ import { SftDataError } from "../data/examples.ts";
 import { prepareSftData } from "../data/prepare.ts";
 import { NoTargetsError } from "../data/pack.ts";
 import type { PackedManifest } from "../data/packed-format.ts";
-import { DEFAULT_PYTHON, TRAINER_ROOT, WorkerFailure, launchWorker, type WorkerRun } from "../worker/launch.ts";
+import { DEFAULT_PYTHON } from "../env.ts";
+import { TRAINER_ROOT, WorkerFailure, launchWorker, type WorkerRun } from "../worker/launch.ts";
 import type { StepMessage, TrainSpecInput, WorkerMessage } from "../worker/messages.ts";
 import { readEvalLog } from "./eval-log.ts";
 import { METRICS_FILE, MetricsLog, readMetricsLog, type MetricsLine, type RunEnd } from "./metrics-log.ts";
@@ -160,7 +161,7 @@ function checkDataFits(spec: RunSpec, manifest: PackedManifest, vocabSize: numbe
 
 /** Starts a new run: everything about the inputs is checked, and the data prepared, before the worker starts. */
 export async function runTraining(spec: RunSpec, ctx: RunContext): Promise<RunResult> {
-  const python = ctx.python ?? process.env.TRAINER_PYTHON ?? DEFAULT_PYTHON;
+  const python = ctx.python ?? DEFAULT_PYTHON;
   const checked = await checkRunInputs(spec, python);
   const id = ctx.id ?? newRunId(spec.cell);
   const dir = resolve(ctx.outDir, id);
@@ -208,7 +209,7 @@ export async function resumeRun(dirInput: string, ctx: Omit<RunContext, "outDir"
   if (!existsSync(join(dir, "run.json"))) throw new InputError("--resume", `${dir} is not a run directory (no run.json)`);
   const run = readRunFile(dir);
   const lines = readMetricsLog(join(dir, METRICS_FILE));
-  const python = ctx.python ?? process.env.TRAINER_PYTHON ?? DEFAULT_PYTHON;
+  const python = ctx.python ?? DEFAULT_PYTHON;
   const past = recordsFromLog(lines);
   if (past.end?.status === "completed") return syncOnly(run, dir, lines, { ...ctx, outDir: "", python });
   return launchRun(run, dir, lines, true, { ...ctx, outDir: "", python });

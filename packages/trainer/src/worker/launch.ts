@@ -12,10 +12,10 @@ import {
   workerMessageSchema,
   workerSpecSchema,
 } from "./messages.ts";
+import { DEFAULT_PYTHON } from "../env.ts";
 
 /** packages/trainer: the worker runs as `python -m worker.main` from here. */
 export const TRAINER_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-export const DEFAULT_PYTHON = "/usr/bin/python3";
 
 export type FailureKind = "error" | "killed" | "crash" | "protocol" | "spawn";
 
@@ -49,7 +49,7 @@ export interface WorkerOutcome {
 }
 
 export interface LaunchOptions {
-  /** interpreter; default env TRAINER_PYTHON, else /usr/bin/python3 */
+  /** interpreter; default /usr/bin/python3 (the apps pass TRAINER_PYTHON) */
   python?: string;
   env?: NodeJS.ProcessEnv;
   onMessage?: (message: WorkerMessage) => void;
@@ -73,7 +73,7 @@ export function launchWorker(specInput: unknown, options: LaunchOptions = {}): W
   const parsed = workerSpecSchema.safeParse(specInput);
   if (!parsed.success) throw new Error(`invalid worker spec: ${formatIssues(parsed.error, "spec")}`);
   const spec: WorkerSpec = parsed.data;
-  const python = options.python ?? process.env.TRAINER_PYTHON ?? DEFAULT_PYTHON;
+  const python = options.python ?? DEFAULT_PYTHON;
   const child = spawn(python, ["-m", "worker.main"], {
     cwd: TRAINER_ROOT,
     env: { ...process.env, ...options.env, PYTHONUNBUFFERED: "1" },
