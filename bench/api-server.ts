@@ -4,11 +4,11 @@
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createApiServer, listen } from "../packages/api/src/index.ts";
-import { importPublishedReview, openDatabase } from "../packages/db/src/index.ts";
+import { databaseEnvSchema, databaseOptions, importPublishedReview, openDatabase } from "../packages/db/src/index.ts";
 
 const mode = process.argv[2];
 if (mode === "api") {
-  const database = await openDatabase();
+  const database = await openDatabase(databaseOptions(databaseEnvSchema.parse(process.env))); // DATABASE_URL, else embedded
   await importPublishedReview(database.db);
   // API_CACHE_BYTES: bench/api-memory.ts compares the default bound with a practically unbounded cache.
   const cacheBytes = process.env.API_CACHE_BYTES ? Number(process.env.API_CACHE_BYTES) : undefined;
