@@ -36,6 +36,7 @@ const web = spawn(process.execPath, [join(webDir, "node_modules/next/dist/bin/ne
   stdio: "ignore",
 });
 const base = `http://127.0.0.1:${port}`;
+const loadBefore = os.loadavg();
 try {
   let html = "";
   for (let i = 0; i < 120 && !html; i++) {
@@ -70,7 +71,8 @@ try {
   // The review's own URL, as a link to it is shared: rendered once and served from Next's cache (revalidated).
   const reviewUrl = `${base}/r/${(await readPublishedReview()).review.slug}`;
   const speed = seconds > 0 ? await pageVersusBare(reviewUrl, await (await fetch(reviewUrl)).text(), seconds) : null;
-  Object.assign(result, { speed });
+  const loadAverage = { before: loadBefore.map((x) => +x.toFixed(2)), after: os.loadavg().map((x) => +x.toFixed(2)), note: "1/5/15-minute load averages of the machine, shared with other work" };
+  Object.assign(result, { speed, loadAverage });
   const kb = (b: number) => `${(b / 1000).toFixed(1)} kB`;
   console.log(`HTML ${kb(result.htmlBytes)} (${kb(result.htmlGzipBytes)} gzip)`);
   console.log(`JS   ${files.length} scripts, ${kb(result.jsBytes)} (${kb(jsGzip)} gzip; ≤ 250 kB: ${result.pass ? "pass" : "FAIL"}; ≤ 120 kB: ${result.passIssue8 ? "pass" : "FAIL"})${skipped.length ? `; ${skipped.length} nomodule polyfill script(s) not counted` : ""}`);
@@ -80,6 +82,7 @@ try {
     console.log(line("page (next start) ", speed.page));
     console.log(line("bare node:http    ", speed.bare));
     console.log(`ratio ${speed.ratio.toFixed(3)} (target ≥ 0.3): ${speed.ratio >= 0.3 ? "pass" : "FAIL"}; ${speed.connections} connections, ${speed.seconds} s × 2 each, interleaved, ${speed.machine}`);
+    console.log(`load average before ${loadAverage.before.join(" ")}, after ${loadAverage.after.join(" ")}`);
   }
   mkdirSync(join(here, "results"), { recursive: true });
   writeFileSync(join(here, "results", "web.json"), `${JSON.stringify(result, null, 2)}\n`);
