@@ -27,6 +27,7 @@ let chain: FakeChain;
 let node: FakeNode;
 let owner: Server;
 let ownerUrl: string;
+let ownerAnswers524 = 0;
 let dir: string;
 
 beforeAll(async () => {
@@ -43,6 +44,7 @@ beforeAll(async () => {
   // The owner's schedule endpoint, in its real response shape: the schedule in force at the chain's finalized head.
   owner = createServer((_req, res) => {
     const phases = chain.finalized >= CHANGE ? P524 : P500;
+    if (phases === P524) ownerAnswers524++;
     const total = PHASE_NAMES.reduce((n, p) => n + phases[p], 0);
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ cycle_length: total, phases: PHASE_NAMES.map((name, index) => ({ index, name, length: phases[name] })) }));
   });
@@ -105,8 +107,10 @@ describe("review ingest", { timeout: 60_000 }, () => {
       expect(await what()).toBe(true);
     };
     await until(async () => (await stored()).length === 2);
+    ownerAnswers524 = 0;
     chain.head = chain.finalized = 50_200; // the owner now serves 524-block cycles
-    await new Promise((r) => setTimeout(r, 1000)); // a few polls read it at #50,200
+    // A second answer means the poll that first saw 524 has also read the head after it (#50,200), whatever the load.
+    await until(async () => ownerAnswers524 >= 2);
     chain.head = chain.finalized = 51_351;
     await until(async () => (await stored()).length === 4);
     child.kill("SIGINT");

@@ -103,14 +103,16 @@ async function scheduleFile(path: string): Promise<ScheduleHistory> {
 
 /**
  * The schedule history as of `finalized`: the file's (or what earlier polls built) and, with --schedule-url, the
- * owner's schedule appended as a segment from `finalized` when it differs from the one in force. The owner serves
- * only the schedule in force now, so it is never applied to blocks before it was read.
+ * owner's schedule appended as a segment when it differs from the one in force. The owner serves only the schedule
+ * in force now, so the segment starts at the finalized head read after its answer (`headAfter`): a change made
+ * between the poll's head and the owner's answer is never applied to blocks before it.
  */
-async function scheduleAt(flags: Flags, finalized: number, previous: ScheduleHistory | null): Promise<ScheduleHistory> {
+async function scheduleAt(flags: Flags, finalized: number, previous: ScheduleHistory | null, headAfter: () => Promise<number>): Promise<ScheduleHistory> {
   const history = previous ?? (flags.schedule ? await scheduleFile(flags.schedule) : null);
   if (!flags["schedule-url"]) return history!;
-  const observed = await fetchOwnerSchedule(flags["schedule-url"], finalized);
-  const segment = { ...observed, source: `${observed.source}, read at #${finalized}` };
+  const answer = await fetchOwnerSchedule(flags["schedule-url"], finalized);
+  const from = Math.max(finalized, await headAfter());
+  const segment = { ...answer, fromBlock: from, source: `${answer.source}, read at #${from}` };
   return history ? withObservedSegment(history, segment) : [segment];
 }
 
@@ -193,7 +195,8 @@ export async function ingestCommand(argv: string[]): Promise<void> {
   process.once("SIGTERM", onSignal);
   const progress = progressPrinter();
   try {
-    let schedule = await scheduleAt(flags, (await rpc.finalized()).number, null);
+    const headAfter = async () => (await rpc.finalized()).number;
+    let schedule = await scheduleAt(flags, await headAfter(), null, headAfter);
     const ingest = new TelemetryIngest({ rpc, store: new PgStore(database.db), netuid, schedule, validatorWhitelist: whitelist, onProgress: progress.onProgress });
     const runtime = await ingest.checkRuntime().catch((err: unknown) => {
       // Known before any read: the layout check names the spec version and what changed.
@@ -215,7 +218,7 @@ export async function ingestCommand(argv: string[]): Promise<void> {
       await ingest.follow({
         signal: stop.signal,
         pollMs: flags["poll-seconds"] * 1000,
-        schedule: async (finalized) => (schedule = await scheduleAt(flags, finalized, schedule)),
+        schedule: async (finalized) => (schedule = await scheduleAt(flags, finalized, schedule, headAfter)),
         onSummary: (s) => {
           progress.end();
           if (s.ingested + s.reingested > 0 || s.gaps.length > 0) for (const line of summaryLines(netuid, s)) console.log(line);
