@@ -3,7 +3,7 @@ import { dataVersionOf } from "./dataVersion.ts";
 import { loadReviewView, type ReviewView } from "./view.ts";
 
 /** Views kept per database client (slug × experiment); the least recently asked go first. */
-const MAX_VIEWS = 64;
+const MAX_VIEWS = 16;
 
 interface Built {
   version: string;
