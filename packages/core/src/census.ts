@@ -1,10 +1,11 @@
 import type { ModelConfig } from "./config.ts";
 import { InputError } from "./errors.ts";
 import { figure, type Figure, type Unit } from "./figure.ts";
+import { groupedNumber } from "./digits.ts";
 
 /** Integer in formula text: 2048, 10,944, 102,400. */
 export function n(v: number): string {
-  return Math.abs(v) >= 10_000 ? v.toLocaleString("en-US") : String(v);
+  return Math.abs(v) >= 10_000 ? groupedNumber(v) : String(v);
 }
 
 /** A config.json field as a computed figure ("config.json: n_routed_experts"). */

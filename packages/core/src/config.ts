@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { InputError, describeValue, parseOrThrow } from "./errors.ts";
 import { boolField, intField } from "./validate.ts";
+import { groupedNumber } from "./digits.ts";
 
 /** model_type values of Hugging Face config.json that core can count. */
 export const supportedModelTypes = [
@@ -244,7 +245,7 @@ function requireDenseWidth(width: number | undefined, denseLayers: number, log: 
   if (width === undefined)
     throw new InputError(
       "config.intermediate_size",
-      `required: an integer from 1 to ${L.intermediate.toLocaleString("en-US")} (width of the ${denseLayers} dense MLP layer(s))`,
+      `required: an integer from 1 to ${groupedNumber(L.intermediate)} (width of the ${denseLayers} dense MLP layer(s))`,
     );
   return log.take("intermediate_size", width);
 }
@@ -361,7 +362,7 @@ function parseQwenMoe(raw: unknown, modelType: "qwen2_moe" | "qwen3_moe"): Model
     if (c.shared_expert_intermediate_size === undefined)
       throw new InputError(
         "config.shared_expert_intermediate_size",
-        `required: an integer from 0 to ${L.intermediate.toLocaleString("en-US")} (shared expert width, 0 for none)`,
+        `required: an integer from 0 to ${groupedNumber(L.intermediate)} (shared expert width, 0 for none)`,
       );
     const sharedWidth = log.take("shared_expert_intermediate_size", c.shared_expert_intermediate_size);
     const hd = derivedHeadDim(log, c.head_dim, hiddenSize, numHeads);

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { groupedNumber } from "./digits.ts";
 
 /**
  * Thrown for any bad input to core. `field` is the path of the offending value, e.g.
@@ -27,7 +28,7 @@ export function describeValue(v: unknown): string {
 
 /** "an integer from 1 to 262,144" style wording for limits. */
 export function intRange(min: number, max: number): string {
-  return `an integer from ${min.toLocaleString("en-US")} to ${max.toLocaleString("en-US")}`;
+  return `an integer from ${groupedNumber(min)} to ${groupedNumber(max)}`;
 }
 
 /** Parse with zod; on failure throw InputError for the first issue, its path prefixed. */

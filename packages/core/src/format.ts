@@ -1,11 +1,5 @@
 import type { Figure } from "./figure.ts";
-
-const grouped = (v: number, decimals = 0) =>
-  v.toLocaleString("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
-
-function trimmed(v: number, maxDecimals: number): string {
-  return v.toLocaleString("en-US", { minimumFractionDigits: 0, maximumFractionDigits: maxDecimals });
-}
+import { groupedFixed, groupedNumber, groupedTrimmed } from "./digits.ts";
 
 function scaled(v: number, steps: [number, string][], decimals: number | undefined, base: (v: number) => string): string {
   for (const [div, suffix] of steps) {
@@ -31,29 +25,29 @@ export function formatFigure(f: Pick<Figure, "value" | "unit">, opts: FormatOpti
   if (!Number.isFinite(v)) return "—";
   switch (f.unit) {
     case "params":
-      return scaled(v, [[1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "K"]], d, (x) => grouped(x, d ?? 0));
+      return scaled(v, [[1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "K"]], d, (x) => groupedFixed(x, d ?? 0));
     case "GB":
       return `${v.toFixed(d ?? 1)} GB`;
     case "GiB":
       return `${v.toFixed(d ?? 1)} GiB`;
     case "bytes":
-      return Math.abs(v) < 1000 ? `${trimmed(v, d ?? 2)} B` : scaled(v, [[1e12, "TB"], [1e9, "GB"], [1e6, "MB"], [1e3, "kB"]], d ?? 1, String);
+      return Math.abs(v) < 1000 ? `${groupedTrimmed(v, d ?? 2)} B` : scaled(v, [[1e12, "TB"], [1e9, "GB"], [1e6, "MB"], [1e3, "kB"]], d ?? 1, String);
     case "tokens/s":
     case "tokens":
     case "blocks":
-      return grouped(v, d ?? 0);
+      return groupedFixed(v, d ?? 0);
     case "hours":
-      return grouped(v, d ?? (Math.abs(v) < 10 ? 3 : Math.abs(v) < 100 ? 2 : 1));
+      return groupedFixed(v, d ?? (Math.abs(v) < 10 ? 3 : Math.abs(v) < 100 ? 2 : 1));
     case "seconds":
-      return d === undefined ? trimmed(v, 1) : grouped(v, d);
+      return d === undefined ? groupedTrimmed(v, 1) : groupedFixed(v, d);
     case "count":
-      return d !== undefined ? grouped(v, d) : Number.isInteger(v) ? grouped(v) : grouped(v, 1);
+      return d !== undefined ? groupedFixed(v, d) : Number.isInteger(v) ? groupedFixed(v) : groupedFixed(v, 1);
     case "ratio":
-      return d === undefined ? trimmed(v, 2) : grouped(v, d);
+      return d === undefined ? groupedTrimmed(v, 2) : groupedFixed(v, d);
     case "percent":
       return `${v.toFixed(d ?? 1)}%`;
     case "FLOP":
-      return scaled(v, [[1e15, "PFLOP"], [1e12, "TFLOP"], [1e9, "GFLOP"], [1e6, "MFLOP"]].map(([a, b]) => [a as number, b as string]), d ?? 1, (x) => `${grouped(x)} FLOP`);
+      return scaled(v, [[1e15, "PFLOP"], [1e12, "TFLOP"], [1e9, "GFLOP"], [1e6, "MFLOP"]].map(([a, b]) => [a as number, b as string]), d ?? 1, (x) => `${groupedFixed(x)} FLOP`);
     default:
       return String(v);
   }
@@ -65,7 +59,7 @@ export function formatFigure(f: Pick<Figure, "value" | "unit">, opts: FormatOpti
  */
 export function formatExact(value: number): string {
   if (!Number.isFinite(value)) return "—";
-  if (Number.isInteger(value)) return value.toLocaleString("en-US");
+  if (Number.isInteger(value)) return groupedNumber(value);
   const magnitude = Math.floor(Math.log10(Math.abs(value)));
-  return value.toLocaleString("en-US", { maximumFractionDigits: Math.min(12, Math.max(2, 5 - magnitude)) });
+  return groupedTrimmed(value, Math.min(12, Math.max(2, 5 - magnitude)));
 }

@@ -1,5 +1,6 @@
 export * from "./figure.ts";
 export { InputError, parseOrThrow } from "./errors.ts";
+export { groupedFixed, groupedNumber, groupedTrimmed } from "./digits.ts";
 export {
   parseModelConfig,
   supportedModelTypes,

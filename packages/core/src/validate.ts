@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { describeValue, intRange } from "./errors.ts";
+import { groupedNumber } from "./digits.ts";
 
 type IssueLike = { input?: unknown };
 
@@ -17,7 +18,7 @@ export function intField(min: number, max: number, what?: string) {
 /** A finite number in (min, max] (or [min, max] with inclusiveMin). */
 export function numField(min: number, max: number, opts: { inclusiveMin?: boolean; what?: string } = {}) {
   const lo = opts.inclusiveMin ? `at least ${min}` : `greater than ${min}`;
-  const err = messenger(`a number ${lo} and at most ${max.toLocaleString("en-US")}${opts.what ? ` (${opts.what})` : ""}`);
+  const err = messenger(`a number ${lo} and at most ${groupedNumber(max)}${opts.what ? ` (${opts.what})` : ""}`);
   const base = z.number({ error: err });
   return (opts.inclusiveMin ? base.min(min, { error: err }) : base.gt(min, { error: err })).max(max, { error: err });
 }
