@@ -3,6 +3,7 @@ import {
   estimateMemory,
   estimateThroughput,
   formatFigure,
+  groupedNumber,
   parseModelConfig,
   shardSizes,
   cells,
@@ -62,7 +63,7 @@ export async function censusCommand(argv: string[]): Promise<void> {
   }
   const f = census.figures;
   console.log(`${census.modelType}: ${census.moeLayers} MoE layers × ${census.routedExpertsPerLayer} routed experts, top-${census.expertsPerToken}\n`);
-  console.log(formatTable(["part", "parameters", "exact", "how it's computed"], Object.values(f).map((x) => [x.label, formatFigure(x), x.value.toLocaleString("en-US"), x.formula])));
+  console.log(formatTable(["part", "parameters", "exact", "how it's computed"], Object.values(f).map((x) => [x.label, formatFigure(x), groupedNumber(x.value), x.formula])));
   if (shard) {
     console.log(`\nK=${flags.trainable} trainable, N=${flags.kept ?? 0} kept per MoE layer\n`);
     console.log(formatTable(["cell", "trainable", "resident (GPU)", "parked (CPU)"], cells.map((c) => [c, ...[shard[c].trainable, shard[c].resident, shard[c].parked].map((v) => formatFigure({ value: v, unit: "params" }))])));
