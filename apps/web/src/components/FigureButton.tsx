@@ -9,7 +9,6 @@ import { ReviewScopeContext } from "./ReviewScope";
 /** What the page needs to show a figure before it is opened; its formula and inputs are fetched on opening. */
 export interface FigureRef {
   id: string;
-  label: string;
   text: string;
   kind: DisplayKind;
 }

@@ -10,6 +10,6 @@ export { KindBadge } from "./KindBadge";
  * read alike.
  */
 export function FigureValue({ figure, showKind = false, decimals }: { figure: Figure; showKind?: boolean; decimals?: number }) {
-  const figureRef = { id: figure.id, label: figure.label, text: formatFigure(figure, decimals === undefined ? {} : { decimals }), kind: kindOf(figure) };
+  const figureRef = { id: figure.id, text: formatFigure(figure, decimals === undefined ? {} : { decimals }), kind: kindOf(figure) };
   return <FigureButton figureRef={figureRef} showKind={showKind} />;
 }
