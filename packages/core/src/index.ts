@@ -26,6 +26,7 @@ export {
   GiB,
   type MemoryOptions,
   type CellMemory,
+  type CellMemoryFigures,
   type ActivationOptions,
   type ActivationEstimate,
 } from "./memory.ts";
@@ -35,6 +36,7 @@ export {
   BLOCK_SECONDS,
   type ThroughputInputs,
   type ThroughputEstimate,
+  type ThroughputFigures,
   type FigureInput,
   type FlopsOptions,
   type TrainingFlops,
@@ -43,5 +45,5 @@ export { formatFigure, formatExact, type FormatOptions } from "./format.ts";
 export { formatDuration } from "./duration.ts";
 export { backoffDelayMs, retryAfterMs, type BackoffOptions } from "./backoff.ts";
 export { mulberry32 } from "./random.ts";
-export { modelSizeFigures, memoryFigures, throughputFigures } from "./review.ts";
+export { modelSizeFigures, modelSizes, memoryFigures, throughputFigures, type ModelSizes } from "./review.ts";
 export { figureTransformer, serializeFigures, deserializeFigures, WireError, WIRE_MAX_DEPTH, WIRE_MAX_BIGINT_DIGITS } from "./wire.ts";

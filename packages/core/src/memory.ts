@@ -159,7 +159,23 @@ export interface CellMemory {
   gpusNeeded: number | null;
   /** The same for every catalog GPU, by name. */
   gpusNeededBy: Record<string, number | null>;
+  /** The figures by name: callers read `figure.totalGB`, never search `figures` by id. */
+  figure: CellMemoryFigures;
+  /** The same figures in table order (gpusNeeded last, when a number). */
   figures: Figure[];
+}
+
+/** A cell's memory figures, each with its formula and inputs. */
+export interface CellMemoryFigures {
+  weightsGB: Figure;
+  gradsGB: Figure;
+  optimizerGB: Figure;
+  /** weights + gradients + optimizer state */
+  statesGB: Figure;
+  activationsGB: Figure;
+  totalGB: Figure;
+  /** null when activations alone exceed one GPU */
+  gpusNeeded: Figure | null;
 }
 
 /** Smallest n with states / n + activations ≤ memory; null when activations alone do not fit. */
@@ -272,6 +288,7 @@ export function estimateMemory(census: ParameterCensus, opts: MemoryOptions): Re
       gpu: gpu.name,
       gpusNeeded: need,
       gpusNeededBy,
+      figure: { weightsGB: fW, gradsGB: fG, optimizerGB: fO, statesGB: fS, activationsGB: fA, totalGB: fT, gpusNeeded: fN },
       figures: fN ? [fW, fG, fO, fS, fA, fT, fN] : [fW, fG, fO, fS, fA, fT],
     };
   }

@@ -3,7 +3,7 @@ import { isModelConfig, type ModelConfig } from "./config.ts";
 import { InputError } from "./errors.ts";
 import type { Figure } from "./figure.ts";
 import { estimateMemory, type MemoryOptions } from "./memory.ts";
-import { shardFigures } from "./shardFigures.ts";
+import { shardFigures, type ShardFigures } from "./shardFigures.ts";
 import { cells, shardSizes, type ShardOptions } from "./shards.ts";
 import { estimateThroughput, type ThroughputInputs } from "./throughput.ts";
 
@@ -19,14 +19,30 @@ function censusOf(x: ModelConfig | ParameterCensus): ParameterCensus {
  * Dense models: total, embeddings, attention, dense MLP, activated per token.
  */
 export function modelSizeFigures(config: ModelConfig | ParameterCensus, opts: ShardOptions): Figure[] {
+  return modelSizes(config, opts).figures;
+}
+
+/** Section 01 as modelSizeFigures lists it, with the census's and the shard's figures by name (the same objects). */
+export interface ModelSizes {
+  figures: Figure[];
+  census: ParameterCensus["figures"];
+  /** null for a dense model (no shard) */
+  shard: ShardFigures | null;
+}
+
+export function modelSizes(config: ModelConfig | ParameterCensus, opts: ShardOptions): ModelSizes {
   const c = censusOf(config);
   const f = c.figures;
   if (c.routedExpertsPerLayer === 0) {
     shardSizes(c, opts); // validates trainable = kept = 0
-    return [f.total, f.embeddings, f.attention, f.denseFfn, f.activePerToken];
+    return { figures: [f.total, f.embeddings, f.attention, f.denseFfn, f.activePerToken], census: f, shard: null };
   }
   const sf = shardFigures(c, opts);
-  return [f.total, f.routedExperts, f.perExpert, f.sharedExperts, f.backbone, f.activePerToken, sf.trainable, sf.residentOf.A, sf.residentOf.B, sf.residentOf.C, sf.parkedA];
+  return {
+    figures: [f.total, f.routedExperts, f.perExpert, f.sharedExperts, f.backbone, f.activePerToken, sf.trainable, sf.residentOf.A, sf.residentOf.B, sf.residentOf.C, sf.parkedA],
+    census: f,
+    shard: sf,
+  };
 }
 
 /** The memory table: for cells A, B, C and full fine-tune, memory before activations, activations, and total. */
@@ -34,8 +50,8 @@ export function memoryFigures(config: ModelConfig | ParameterCensus, opts: Memor
   const m = estimateMemory(censusOf(config), opts);
   const rows: Figure[] = [];
   for (const cell of cells) {
-    const byId = (suffix: string) => m[cell].figures.find((f) => f.id === `memory.${cell}.${suffix}`)!;
-    rows.push(byId("statesGB"), byId("activationsGB"), byId("totalGB"));
+    const f = m[cell].figure;
+    rows.push(f.statesGB, f.activationsGB, f.totalGB);
   }
   return rows;
 }

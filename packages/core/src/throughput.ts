@@ -31,8 +31,23 @@ export interface ThroughputEstimate {
   hoursPerRound: number;
   tokensPerRound: number;
   rounds: number;
+  /** The figures by name: callers read `figure.tokensPerSecond`, never search `figures` by id. */
+  figure: ThroughputFigures;
   /** Section 02 rows, in order: per-GPU rate, multiplier, tokens/s, cycle blocks, block seconds, hours/round, tokens/round, window hours, rounds. */
   figures: Figure[];
+}
+
+/** Section 02's figures, each with its formula and inputs. */
+export interface ThroughputFigures {
+  gpuTokensPerSecond: Figure;
+  multiplier: Figure;
+  tokensPerSecond: Figure;
+  cycleBlocks: Figure;
+  blockSeconds: Figure;
+  hoursPerRound: Figure;
+  tokensPerRound: Figure;
+  windowHours: Figure;
+  rounds: Figure;
 }
 
 function toFigure(field: string, x: unknown, schema: z.ZodType<number>, make: (v: number) => Figure): Figure {
@@ -108,7 +123,18 @@ export function estimateThroughput(inputs: ThroughputInputs): ThroughputEstimate
     kind: "computed",
     inputs: { windowHours: fWindow, hoursPerRound: fHours },
   });
-  return { tokensPerSecond, hoursPerRound, tokensPerRound, rounds, figures: [fRate, fMult, fTps, fBlocks, fSec, fHours, fTpr, fWindow, fRounds] };
+  const named: ThroughputFigures = {
+    gpuTokensPerSecond: fRate,
+    multiplier: fMult,
+    tokensPerSecond: fTps,
+    cycleBlocks: fBlocks,
+    blockSeconds: fSec,
+    hoursPerRound: fHours,
+    tokensPerRound: fTpr,
+    windowHours: fWindow,
+    rounds: fRounds,
+  };
+  return { tokensPerSecond, hoursPerRound, tokensPerRound, rounds, figure: named, figures: Object.values(named) };
 }
 
 export interface FlopsOptions {

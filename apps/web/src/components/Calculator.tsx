@@ -167,7 +167,7 @@ export function Calculator({ defaultConfig, trainable, kept, shape }: {
               <tbody>
                 {cells.map((cell) => {
                   const m = result.memory[cell];
-                  const total = m.figures.find((f) => f.id === `memory.${cell}.totalGB`)!;
+                  const total = m.figure.totalGB;
                   return (
                     <tr key={cell} data-cell={cell}>
                       <td>{cellNames[cell]}</td>

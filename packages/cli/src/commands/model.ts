@@ -132,8 +132,7 @@ export async function memoryCommand(argv: string[]): Promise<void> {
       }),
     ),
   );
-  const activations = memory.A.figures.find((x) => x.id === "memory.A.activationsGB");
-  if (activations) console.log(`\nactivations: ${activations.formula}`);
+  console.log(`\nactivations: ${memory.A.figure.activationsGB.formula}`);
 }
 
 export async function throughputCommand(argv: string[]): Promise<void> {
