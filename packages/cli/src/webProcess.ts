@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { processIsAlive } from "@subnet-review/core/node";
 import { z } from "zod";
 
 /** The Next server `review serve` runs: its own process group, stopped with the parent. */
@@ -27,15 +28,6 @@ function recordFile(stateDir: string, port: number): string {
   return join(stateDir, `serve-web-${port}.json`);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * When `pid` started, in clock ticks since boot (Linux /proc; field 22 of stat). With the pid it names one process:
  * a reused pid has another start time, so it is never signalled. (Next renames its process title, so the command
@@ -53,10 +45,10 @@ function startTime(pid: number): string | null {
 async function waitForExit(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    if (!isAlive(pid)) return true;
+    if (!processIsAlive(pid)) return true;
     await sleep(50);
   }
-  return !isAlive(pid);
+  return !processIsAlive(pid);
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
@@ -78,9 +70,9 @@ export async function reapOrphanWeb(stateDir: string, port: number): Promise<num
   } catch {
     return null;
   }
-  if (isAlive(record.servePid) && record.servePid !== process.pid) return null; // a live serve owns it
+  if (processIsAlive(record.servePid) && record.servePid !== process.pid) return null; // a live serve owns it
   let reaped: number | null = null;
-  if (isAlive(record.webPid) && startTime(record.webPid) === record.webStarted) {
+  if (processIsAlive(record.webPid) && startTime(record.webPid) === record.webStarted) {
     signalGroup(record.webPid, "SIGTERM");
     if (!(await waitForExit(record.webPid, 5000))) {
       signalGroup(record.webPid, "SIGKILL");

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { open, readFile, realpath, unlink } from "node:fs/promises";
 import { connect, createServer, type Server } from "node:net";
 import { join } from "node:path";
+import { processIsAlive } from "@subnet-review/core/node";
 import { z } from "zod";
 
 /** Held by the one process that may open a PGlite data directory. */
@@ -65,15 +66,6 @@ function ownerPidIn(reply: string): number | null {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 async function lockWithPidFile(dir: string): Promise<LockAttempt> {
   const path = join(dir, "owner.lock");
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -86,7 +78,7 @@ async function lockWithPidFile(dir: string): Promise<LockAttempt> {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     }
     const pid = Number((await readFile(path, "utf8").catch(() => "")).trim());
-    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) return { ownerPid: pid };
+    if (Number.isInteger(pid) && pid > 0 && processIsAlive(pid)) return { ownerPid: pid };
     await unlink(path).catch(() => undefined);
   }
   return { ownerPid: null };

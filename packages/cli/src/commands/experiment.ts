@@ -1,8 +1,7 @@
-import { experimentFlagsSchema, runExperiment, runSpecFromFlags } from "@subnet-review/trainer";
+import { experimentFlagsSchema, runExperiment } from "@subnet-review/trainer";
 import { parseFlags, userPath } from "../args.ts";
-import { workerPython } from "../env.ts";
 import { splitEvalFlags, trainingEvalUsage } from "../trainingEvals.ts";
-import { apiRecorder, finishEvals, runFlagOptions, runRows, stopSignal, trainingEvals } from "./train.ts";
+import { finishEvals, runFlagOptions, runRows, runSetup, stopSignal } from "./train.ts";
 
 export const experimentUsage = `pnpm review experiment --model DIR --data FILE --trainable-experts SEL --kept N --steps S --name NAME
       [--description TEXT] [--routing subnet|renormalized --top-k K] [train's other flags] [--api URL --token T]
@@ -13,10 +12,7 @@ ${trainingEvalUsage}`;
 export async function experimentCommand(argv: string[]): Promise<void> {
   const { rest, evalFlags } = splitEvalFlags(argv);
   const flags = parseFlags(rest, { ...runFlagOptions, name: { type: "string" }, description: { type: "string" } }, experimentFlagsSchema);
-  const spec = runSpecFromFlags(flags, userPath);
-  const python = workerPython(flags.python);
-  const recorder = flags.api && flags.token ? apiRecorder(flags.api, flags.token) : null;
-  const evals = evalFlags ? trainingEvals(evalFlags, spec, userPath(flags.out), python, recorder) : null;
+  const { spec, python, recorder, evals } = runSetup(flags, evalFlags);
   const stop = stopSignal();
   try {
     const result = await runExperiment(spec, {

@@ -8,6 +8,7 @@ import {
   type EvalRecord,
   type RunCreate,
   type RunFinish,
+  type RunFlags,
   type RunRecorder,
   type RunResult,
   type RunSpec,
@@ -141,6 +142,15 @@ export function trainingEvals(flags: TrainingEvalFlags, spec: RunSpec, outDir: s
   return evals;
 }
 
+/** What train and experiment derive from their flags alike: the spec, the worker's Python, the API recorder, evals. */
+export function runSetup(flags: RunFlags, evalFlags: TrainingEvalFlags | null) {
+  const spec = runSpecFromFlags(flags, userPath);
+  const python = workerPython(flags.python);
+  const recorder = flags.api && flags.token ? apiRecorder(flags.api, flags.token) : null;
+  const evals = evalFlags ? trainingEvals(evalFlags, spec, userPath(flags.out), python, recorder) : null;
+  return { spec, python, recorder, evals };
+}
+
 export async function finishEvals(evals: TrainingEvals, api: string | undefined): Promise<void> {
   const { recorded, unsent } = await evals.finish();
   process.stderr.write(api ? `recorded ${recorded} eval metrics at ${api}\n` : "evals kept in each run's evals.jsonl (no --api)\n");
@@ -168,10 +178,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     } else {
       const { rest, evalFlags } = splitEvalFlags(argv);
       const flags = parseFlags(rest, { ...runFlagOptions, cell: { type: "string" }, experiment: { type: "string" } }, runFlagsSchema);
-      const spec = runSpecFromFlags(flags, userPath);
-      const python = workerPython(flags.python);
-      const recorder = flags.api && flags.token ? apiRecorder(flags.api, flags.token) : null;
-      const evals = evalFlags ? trainingEvals(evalFlags, spec, userPath(flags.out), python, recorder) : null;
+      const { spec, python, recorder, evals } = runSetup(flags, evalFlags);
       result = await runTraining(spec, {
         outDir: userPath(flags.out),
         experiment: flags.experiment ? { name: flags.experiment, description: `Training runs attached with \`pnpm review train --experiment ${flags.experiment}\`.` } : null,
