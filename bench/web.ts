@@ -3,7 +3,9 @@
 // counted. Targets: page JS ≤ 250 kB gzip (the bench's first target) and ≤ 120 kB gzip (issue 8).
 // Then requests/s of the page under `next start` against a bare node:http server (bench/api-server.ts bare) sending
 // the same HTML, interleaved (bare, page, bare, page) for BENCH_SECONDS each (default 5; 0 skips it). Target
-// (issue 8): the page ≥ 0.3 × the bare server.
+// (issue 8): the page ≥ 0.3 × the bare server. On a small machine the bare rate is autocannon's own limit: it
+// decodes every body into a string, ~6× slower for this page's non-ASCII text than for ASCII bytes of the same size
+// (bench/results/web-framework-floor.json), so the ratio compares Next's cost per response with the client's.
 //   pnpm --filter @subnet-review/web build && pnpm exec tsx bench/web.ts
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
