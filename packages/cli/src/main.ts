@@ -1,37 +1,12 @@
 import { InputError } from "@subnet-review/core";
-import { UsageError } from "./args.ts";
+import { formatHelp, UsageError } from "./args.ts";
+import { commandHelps, commandLoader, commandNames } from "./commands.ts";
 import { cliEnv } from "./env.ts";
 
-type Command = (argv: string[]) => Promise<void>;
-
-// Each command loads only its own module: `census` needs neither the database client nor the trainer.
-const commands: Record<string, () => Promise<Command>> = {
-  census: async () => (await import("./commands/model.ts")).censusCommand,
-  memory: async () => (await import("./commands/model.ts")).memoryCommand,
-  throughput: async () => (await import("./commands/model.ts")).throughputCommand,
-  token: async () => (await import("./commands/token.ts")).tokenCommand,
-  serve: async () => (await import("./commands/serve.ts")).serveCommand,
-  import: async () => (await import("./commands/import.ts")).importCommand,
-  ingest: async () => (await import("./commands/ingest.ts")).ingestCommand,
-  train: async () => (await import("./commands/train.ts")).trainCommand,
-  experiment: async () => (await import("./commands/experiment.ts")).experimentCommand,
-  merge: async () => (await import("./commands/merge.ts")).mergeCommand,
-  eval: async () => (await import("./commands/eval.ts")).evalCommand,
-};
-
-async function usage(): Promise<string> {
-  const texts = await Promise.all([
-    import("./commands/model.ts").then((m) => m.modelUsage),
-    import("./commands/serve.ts").then((m) => m.serveUsage),
-    import("./commands/import.ts").then((m) => m.importUsage),
-    import("./commands/token.ts").then((m) => m.tokenUsage),
-    import("./commands/ingest.ts").then((m) => m.ingestUsage),
-    import("./commands/train.ts").then((m) => m.trainUsage),
-    import("./commands/experiment.ts").then((m) => m.experimentUsage),
-    import("./commands/merge.ts").then((m) => m.mergeUsage),
-    import("./commands/eval.ts").then((m) => m.evalUsage),
-  ]);
-  return `usage: pnpm review <command> [flags]\n\n${texts.join("\n")}`;
+/** Help generated from the flag declarations the commands parse: every command's, or one command's. */
+async function usage(name?: string, sub?: string): Promise<string> {
+  const text = (await commandHelps(name, sub)).map(formatHelp).join("\n\n");
+  return name ? text : `usage: pnpm review <command> [flags]   (pnpm review <command> --help: one command)\n\n${text}`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -40,10 +15,15 @@ async function main(argv: string[]): Promise<number> {
     console.log(await usage());
     return name ? 0 : 2;
   }
-  const load = commands[name];
+  const load = commandLoader(name);
   if (!load) {
-    console.error(`review: unknown command ${JSON.stringify(name)}; one of ${Object.keys(commands).join(", ")}\n\n${await usage()}`);
+    console.error(`review: unknown command ${JSON.stringify(name)}; one of ${commandNames.join(", ")} (pnpm review help lists their flags)`);
     return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    const sub = rest[0] !== undefined && !rest[0].startsWith("-") ? rest[0] : undefined;
+    console.log(await usage(name, sub));
+    return 0;
   }
   try {
     cliEnv(); // a bad variable stops every command before it starts

@@ -11,13 +11,21 @@ import {
 } from "@subnet-review/eval";
 import { appendEvalLog, RunUploader, type EvalRecord, type RunRecorder, type UploaderOptions, type WorkerMessage } from "@subnet-review/trainer";
 import { z } from "zod";
-import { numberFlag, parseFlags, UsageError } from "./args.ts";
+import { numberFlag, parseFlags, UsageError, type FlagSpecs } from "./args.ts";
 import { cliEnv } from "./env.ts";
 import { evalRecordRows } from "./evalRecords.ts";
 
 export const trainingEvalUsage = `      [--eval-every N [--eval-tasks gsm8k_cot,mmlu,arc_challenge,hellaswag] [--eval-limit L] [--eval-data-dir DIR]]
-                                                evaluate the base model (step 0), every N steps and the final adapter,
-                                                merged into the full model with natural routing`;
+    evaluate the base model (step 0), every N steps and the final adapter,
+    merged into the full model with natural routing`;
+
+/** The --eval-* flags of train and experiment, as parsed and as their help shows them. */
+export const trainingEvalFlags = {
+  "eval-every": { type: "string", value: "N", help: "evaluate the base model (step 0), every N steps and the final adapter, merged with natural routing" },
+  "eval-tasks": { type: "string", value: "TASKS", help: `comma-separated: ${taskNames.join(", ")} (default gsm8k_cot)` },
+  "eval-limit": { type: "string", value: "L", help: "documents per task (default all)" },
+  "eval-data-dir": { type: "string", value: "DIR", help: "where the data sets are (default ../shared/data beside the repository)" },
+} satisfies FlagSpecs;
 
 const evalFlagsSchema = z.object({
   "eval-every": numberFlag.pipe(z.number().int("must be a whole number of steps").min(1, "must be at least 1 step")),
@@ -42,7 +50,7 @@ export function splitEvalFlags(argv: string[]): { rest: string[]; evalFlags: Tra
     else mine.push(arg, argv[++i] ?? "");
   }
   if (mine.length === 0) return { rest, evalFlags: null };
-  const flags = parseFlags(mine, { "eval-every": { type: "string" }, "eval-tasks": { type: "string" }, "eval-limit": { type: "string" }, "eval-data-dir": { type: "string" } }, evalFlagsSchema);
+  const flags = parseFlags(mine, trainingEvalFlags, evalFlagsSchema);
   return { rest, evalFlags: flags };
 }
 

@@ -1,22 +1,9 @@
-import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { runReview } from "./runReview.ts";
 
-const run = promisify(execFile);
-const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const config = fileURLToPath(new URL("../../db/seed/deepseek-v2-lite.config.json", import.meta.url));
-
-/** Runs `review <args>` as a user would, returning exit code, stdout and stderr. */
-async function review(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run("node", ["--import", "tsx", main, ...args], { env: { ...process.env, DATABASE_URL: "" } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const review = (...args: string[]) => runReview(args);
 
 describe("review census", () => {
   it("prints the exact DeepSeek-V2-Lite census and the shard per cell as one JSON object", async () => {

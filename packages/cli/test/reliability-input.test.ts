@@ -1,17 +1,14 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { createTestDatabase } from "@subnet-review/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runReview } from "./runReview.ts";
 
 // The CLI's bad-input classes: each exits 2 with one line naming the flag and what is allowed, on stderr only,
 // with no stack trace and no database or library internals.
 
-const run = promisify(execFile);
-const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const config = fileURLToPath(new URL("../../db/seed/deepseek-v2-lite.config.json", import.meta.url));
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -29,15 +26,7 @@ afterAll(async () => {
   await database.drop();
 });
 
-async function review(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run("node", ["--import", "tsx", main, ...args], { env: { ...process.env, DATABASE_URL: database.url } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const review = (...args: string[]) => runReview(args, { DATABASE_URL: database.url });
 
 const internals = /\n\s+at |prisma|Prisma|invocation|ENOENT: no such file|SQL|Unhandled/;
 

@@ -19,19 +19,19 @@ import {
 import { z } from "zod";
 import { createApiClient } from "../apiClient.ts";
 import { evalRecordRows, recordEvalRows } from "../evalRecords.ts";
-import { UsageError, numberFlag, parseFlags, readableFile, userPath } from "../args.ts";
+import { UsageError, numberFlag, parseFlags, readableFile, userPath, type CommandHelp, type FlagSpecs } from "../args.ts";
 import { cliEnv, workerPython } from "../env.ts";
 
-export const evalUsage = `pnpm review eval --task TASK (--model DIR | --endpoint URL [--served-model NAME]) [--limit N] [--run ID --step S]
+const evalRunUsage = `pnpm review eval --task TASK (--model DIR | --endpoint URL [--served-model NAME]) [--limit N] [--run ID --step S]
         [--api URL --token T] [--samples FILE] [--label NAME] [--device cuda|cpu] [--batch-size N] [--data-dir DIR] [--json]
         with --endpoint: [--api-key KEY] [--concurrency N] [--max-length N --tokenizer DIR]
-                                                run ${taskNames.join(", ")} on a checkpoint (PyTorch worker) or an OpenAI-compatible
-                                                server; resumes from its samples file; stores the result through the API or prints it.
-                                                --api-key (or OPENAI_API_KEY) goes with every request; --batch-size is prompts per
-                                                request (4), --concurrency requests in flight (8); --max-length cuts prompts' starts
-                                                to the model's context, counted with the served model's tokenizer.json (--tokenizer)
-pnpm review eval score --task gsm8k_cot --data FILE --predictions FILE [--json]
-                                                score given generations (JSONL: question, completion): strict, flexible, n`;
+    run ${taskNames.join(", ")} on a checkpoint (PyTorch worker) or an OpenAI-compatible
+    server; resumes from its samples file; stores the result through the API or prints it.
+    --api-key (or OPENAI_API_KEY) goes with every request; --batch-size is prompts per
+    request (4), --concurrency requests in flight (8); --max-length cuts prompts' starts
+    to the model's context, counted with the served model's tokenizer.json (--tokenizer)`;
+const evalScoreUsage = `pnpm review eval score --task gsm8k_cot --data FILE --predictions FILE [--json]
+    score given generations (JSONL: question, completion): strict, flexible, n`;
 
 const positiveInt = (what: string) => numberFlag.pipe(z.number().int(`must be an integer`).min(1, `must be >= 1 (${what})`));
 
@@ -72,12 +72,39 @@ const runFlagsSchema = z
   });
 
 const runOptions = {
-  task: { type: "string" }, model: { type: "string" }, endpoint: { type: "string" }, "served-model": { type: "string" },
-  tokenizer: { type: "string" }, limit: { type: "string" }, run: { type: "string" }, step: { type: "string" },
-  api: { type: "string" }, token: { type: "string" }, samples: { type: "string" }, label: { type: "string" },
-  device: { type: "string" }, "batch-size": { type: "string" }, "data-dir": { type: "string" }, python: { type: "string" },
-  "api-key": { type: "string" }, concurrency: { type: "string" }, "max-length": { type: "string" }, json: { type: "boolean" },
-} as const;
+  task: { type: "string", value: "TASK", help: `one of ${taskNames.join(", ")}` },
+  model: { type: "string", value: "DIR", help: "a local checkpoint, evaluated by the PyTorch worker" },
+  endpoint: { type: "string", value: "URL", help: "an OpenAI-compatible completions server instead of --model" },
+  "served-model": { type: "string", value: "NAME", help: "the model name the server serves (default: the first of GET /v1/models)" },
+  tokenizer: { type: "string", value: "DIR", help: "a tokenizer.json directory: the worker's (default: --model), or the served model's for --max-length" },
+  limit: { type: "string", value: "N", help: "the first N documents only" },
+  run: { type: "string", value: "ID", help: "the training run the checkpoint belongs to (with --step)" },
+  step: { type: "string", value: "S", help: "the run's step of the checkpoint" },
+  api: { type: "string", value: "URL", help: "the API's base URL: the result is stored there (with --token)" },
+  token: { type: "string", value: "T", help: "an API write token (pnpm review token create)" },
+  samples: { type: "string", value: "FILE", help: "the per-document samples file it resumes from (default evals/<label>/<task>.jsonl)" },
+  label: { type: "string", value: "NAME", help: "the model's name in the results (default: the checkpoint's folder or the served model)" },
+  device: { type: "string", value: "cuda|cpu", help: "the worker's device (default cuda)" },
+  "batch-size": { type: "string", value: "N", help: "sequences per worker batch, or prompts per request with --endpoint (4)" },
+  "data-dir": { type: "string", value: "DIR", help: "where the data sets are (default ../shared/data beside the repository, or EVAL_DATA_DIR)" },
+  python: { type: "string", value: "PATH", help: "the Python with torch that runs the worker (default TRAINER_PYTHON or /usr/bin/python3)" },
+  "api-key": { type: "string", value: "KEY", help: "the server's bearer key, sent with every request (default OPENAI_API_KEY)" },
+  concurrency: { type: "string", value: "N", help: "requests in flight with --endpoint (8)" },
+  "max-length": { type: "string", value: "N", help: "the served model's context in tokens: longer prompts lose their start (with --tokenizer)" },
+  json: { type: "boolean", help: "print one JSON object" },
+} as const satisfies FlagSpecs;
+
+const scoreOptions = {
+  task: { type: "string", value: "gsm8k_cot", help: "the generation task scored (gsm8k_cot)" },
+  data: { type: "string", value: "FILE", help: "the GSM8K JSONL (question, answer)" },
+  predictions: { type: "string", value: "FILE", help: "a JSONL of {question, completion}" },
+  json: { type: "boolean", help: "print one JSON object" },
+} as const satisfies FlagSpecs;
+
+export const evalHelp: CommandHelp[] = [
+  { usage: evalRunUsage, flags: runOptions },
+  { usage: evalScoreUsage, flags: scoreOptions },
+];
 
 async function servedModelName(endpoint: string, apiKey: string | undefined): Promise<string> {
   try {
@@ -106,7 +133,7 @@ function printResult(r: EvalResult): void {
 async function scoreCommand(argv: string[]): Promise<void> {
   const flags = parseFlags(
     argv,
-    { task: { type: "string" }, data: { type: "string" }, predictions: { type: "string" }, json: { type: "boolean" } },
+    scoreOptions,
     z.object({
       task: z.literal("gsm8k_cot", { error: "is required and must be gsm8k_cot (the generation task)" }),
       data: z.string({ error: "is required: the GSM8K JSONL (question, answer)" }).min(1),

@@ -1,17 +1,25 @@
 import { experimentFlagsSchema, runExperiment } from "@subnet-review/trainer";
-import { parseFlags, userPath } from "../args.ts";
-import { splitEvalFlags, trainingEvalUsage } from "../trainingEvals.ts";
+import { parseFlags, userPath, type CommandHelp, type FlagSpecs } from "../args.ts";
+import { splitEvalFlags, trainingEvalFlags, trainingEvalUsage } from "../trainingEvals.ts";
 import { finishEvals, runFlagOptions, runRows, runSetup, stopSignal } from "./train.ts";
 
-export const experimentUsage = `pnpm review experiment --model DIR --data FILE --trainable-experts SEL --kept N --steps S --name NAME
+const experimentUsage = `pnpm review experiment --model DIR --data FILE --trainable-experts SEL --kept N --steps S --name NAME
       [--description TEXT] [--routing subnet|renormalized --top-k K] [train's other flags] [--api URL --token T]
-                                                cells A, B and C on the same data, experts and seed, as one experiment;
-                                                --routing applies to A and B (C routes naturally), --top-k to all three
+    cells A, B and C on the same data, experts and seed, as one experiment;
+    --routing applies to A and B (C routes naturally), --top-k to all three
 ${trainingEvalUsage}`;
+
+const experimentFlags = {
+  ...runFlagOptions,
+  name: { type: "string", value: "NAME", help: "the experiment's name: lowercase letters, digits, '.', '_' and '-'" },
+  description: { type: "string", value: "TEXT", help: "what the experiment compares, shown with it" },
+} as const satisfies FlagSpecs;
+
+export const experimentHelp: CommandHelp = { usage: experimentUsage, flags: { ...experimentFlags, ...trainingEvalFlags } };
 
 export async function experimentCommand(argv: string[]): Promise<void> {
   const { rest, evalFlags } = splitEvalFlags(argv);
-  const flags = parseFlags(rest, { ...runFlagOptions, name: { type: "string" }, description: { type: "string" } }, experimentFlagsSchema);
+  const flags = parseFlags(rest, experimentFlags, experimentFlagsSchema);
   const { spec, python, recorder, evals } = runSetup(flags, evalFlags);
   const stop = stopSignal();
   try {

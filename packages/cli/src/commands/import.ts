@@ -12,7 +12,6 @@ export const importHelp: CommandHelp = {
     import a published review's figures (kind "reported"); importing it again changes nothing`,
   flags: importFlags,
 };
-export const importUsage = importHelp.usage;
 
 /** The review file's path once it reads and validates (with its model config), or a UsageError naming --file. */
 async function checkedReviewFile(file: string | undefined): Promise<string> {

@@ -17,30 +17,35 @@ import {
   type ScheduleHistory,
 } from "@subnet-review/telemetry";
 import { z } from "zod";
-import { numberFlag, parseFlags, readJsonFile, UsageError } from "../args.ts";
+import { numberFlag, parseFlags, readJsonFile, UsageError, type CommandHelp, type FlagSpecs } from "../args.ts";
 import { cliEnv } from "../env.ts";
 
-export const ingestUsage = `pnpm review ingest --rpc URL --netuid 102 (--schedule FILE | --schedule-url URL | both)
+const ingestFlags = {
+  rpc: { type: "string", value: "URL", help: "the Subtensor node's JSON-RPC endpoint (ws://, wss://, http:// or https://)" },
+  netuid: { type: "string", value: "N", help: "the subnet (102)" },
+  schedule: { type: "string", value: "FILE", help: "the schedule history: a JSON array of { fromBlock, phases, source } segments (packages/telemetry/schedules/subnet-102.json; format in its README)" },
+  "schedule-url": { type: "string", value: "URL", help: "the owner's phase service; its schedule applies from the block it is read at on (not to history); with --follow it is read again every poll" },
+  last: { type: "string", value: "N", help: "the last N completed cycles, walking back across schedule changes" },
+  "from-block": { type: "string", value: "A", help: "with --to-block B: every whole completed cycle with a block in A..B" },
+  "to-block": { type: "string", value: "B", help: "the end of --from-block's range" },
+  "from-cycle": { type: "string", value: "A", help: "with --to-cycle B: cycle indexes (block // length) within one schedule; refused when the range exists under two schedules (name blocks instead)" },
+  "to-cycle": { type: "string", value: "B", help: "the end of --from-cycle's range" },
+  follow: { type: "boolean", help: "keep up with the finalized head until Ctrl-C; fills every gap after the checkpoint" },
+  whitelist: { type: "string", value: "FILE", help: "JSON array of validator hotkeys (connito/sn_owner/validator_whitelist.json); a whitelisted hotkey with weights older than 448 blocks counts as a miner" },
+  "requests-per-minute": { type: "string", value: "R", help: "at most R JSON-RPC calls a minute (each call inside a batch counts: what public nodes meter); HTTP requests / WebSocket frames are ~10x fewer" },
+  "poll-seconds": { type: "string", value: "S", help: "how often --follow polls (default 12)" },
+} satisfies FlagSpecs;
+
+export const ingestHelp: CommandHelp = {
+  usage: `pnpm review ingest --rpc URL --netuid 102 (--schedule FILE | --schedule-url URL | both)
     (--last N | --from-block A --to-block B | --from-cycle A --to-cycle B | --follow) [--follow]
     [--whitelist FILE] [--requests-per-minute R] [--poll-seconds 12]
-                                                read subnet activity per cycle from a Subtensor node (finalized
-                                                blocks only) into the database: for each whole cycle, the miners
-                                                that committed in MinerCommit1/MinerCommit2 and the miners the
-                                                subnet's validators accept, with each hotkey's reason
-    --schedule FILE          the schedule history: a JSON array of { fromBlock, phases, source } segments
-                             (packages/telemetry/schedules/subnet-102.json; format in its README)
-    --schedule-url URL       the owner's phase service; its schedule applies from the block it is read at
-                             on (not to history); with --follow it is read again every poll
-    --last N                 the last N completed cycles, walking back across schedule changes
-    --from-block A --to-block B   every whole completed cycle with a block in A..B
-    --from-cycle A --to-cycle B   cycle indexes (block // length) within one schedule; refused when the
-                             range exists under two schedules (name blocks instead)
-    --follow                 keep up with the finalized head until Ctrl-C; fills every gap after the checkpoint
-    --whitelist FILE         JSON array of validator hotkeys (connito/sn_owner/validator_whitelist.json);
-                             a whitelisted hotkey with weights older than 448 blocks counts as a miner
-    --requests-per-minute R  at most R JSON-RPC calls a minute (each call inside a batch counts: what public
-                             nodes meter); HTTP requests / WebSocket frames are ~10x fewer
-    --poll-seconds S         how often --follow polls (default 12)`;
+    read subnet activity per cycle from a Subtensor node (finalized
+    blocks only) into the database: for each whole cycle, the miners
+    that committed in MinerCommit1/MinerCommit2 and the miners the
+    subnet's validators accept, with each hotkey's reason`,
+  flags: ingestFlags,
+};
 
 const wholeNumber = (min: number, what: string) => numberFlag.pipe(z.number().int("must be a whole number").min(min, what));
 const pair = (f: Record<string, unknown>, a: string, b: string) => [f[a] !== undefined, f[b] !== undefined] as const;
@@ -141,27 +146,9 @@ function summaryLines(netuid: number, s: IngestSummary): string[] {
 }
 
 export async function ingestCommand(argv: string[]): Promise<void> {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    console.log(ingestUsage);
-    return;
-  }
   const flags = parseFlags(
     argv,
-    {
-      rpc: { type: "string" },
-      netuid: { type: "string" },
-      "from-cycle": { type: "string" },
-      "to-cycle": { type: "string" },
-      "from-block": { type: "string" },
-      "to-block": { type: "string" },
-      last: { type: "string" },
-      follow: { type: "boolean" },
-      "requests-per-minute": { type: "string" },
-      schedule: { type: "string" },
-      "schedule-url": { type: "string" },
-      whitelist: { type: "string" },
-      "poll-seconds": { type: "string" },
-    },
+    ingestFlags,
     flagsSchema,
   );
   const netuid = flags.netuid!;

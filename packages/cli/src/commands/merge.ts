@@ -1,15 +1,25 @@
 import { mergeAdapter } from "@subnet-review/trainer";
 import { z } from "zod";
-import { parseFlags, userPath } from "../args.ts";
+import { parseFlags, userPath, type CommandHelp, type FlagSpecs } from "../args.ts";
 import { workerPython } from "../env.ts";
 
-export const mergeUsage = `pnpm review merge --base DIR --adapter DIR --out DIR [--python PATH]
-                                                a trained adapter + its base -> a full checkpoint (sharded safetensors + index)`;
+const mergeFlags = {
+  base: { type: "string", value: "DIR", help: "the base checkpoint the run trained (config.json, *.safetensors)" },
+  adapter: { type: "string", value: "DIR", help: "the run's adapter directory (runs/<ID>/adapter)" },
+  out: { type: "string", value: "DIR", help: "where to write the merged checkpoint" },
+  python: { type: "string", value: "PATH", help: "the Python with torch that runs the worker (default TRAINER_PYTHON or /usr/bin/python3)" },
+} satisfies FlagSpecs;
+
+export const mergeHelp: CommandHelp = {
+  usage: `pnpm review merge --base DIR --adapter DIR --out DIR [--python PATH]
+    a trained adapter + its base -> a full checkpoint (sharded safetensors + index)`,
+  flags: mergeFlags,
+};
 
 export async function mergeCommand(argv: string[]): Promise<void> {
   const flags = parseFlags(
     argv,
-    { base: { type: "string" }, adapter: { type: "string" }, out: { type: "string" }, python: { type: "string" } },
+    mergeFlags,
     z.object({
       base: z.string({ error: "is required: the base checkpoint directory" }).min(1),
       adapter: z.string({ error: "is required: a run's adapter directory (runs/<ID>/adapter)" }).min(1),

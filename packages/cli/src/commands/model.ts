@@ -10,12 +10,58 @@ import {
   type ParameterCensus,
 } from "@subnet-review/core";
 import { z } from "zod";
-import { numberFlag, parseFlags, readJsonFile } from "../args.ts";
+import { numberFlag, parseFlags, readJsonFile, type CommandHelp, type FlagSpec, type FlagSpecs } from "../args.ts";
 import { formatTable } from "../table.ts";
 
-export const modelUsage = `pnpm review census --config FILE [--trainable K --kept N] [--json]
-pnpm review memory --config FILE --trainable K --kept N [--gpu NAME] [--micro-batch B --seq S] [--checkpointing] [--json]
-pnpm review throughput --gpu-tokens-per-second R --multiplier M --cycle-blocks C --window-hours W [--block-seconds 12] [--json]`;
+const configFlag = { type: "string", value: "FILE", help: "the model's Hugging Face config.json" } satisfies FlagSpec;
+const jsonFlag = { type: "boolean", help: "print one JSON object" } satisfies FlagSpec;
+
+const censusFlags = {
+  config: configFlag,
+  trainable: { type: "string", value: "K", help: "trainable routed experts per MoE layer: adds the shard sizes per cell" },
+  kept: { type: "string", value: "N", help: "frozen routed experts kept resident per MoE layer (cell B; with --trainable)" },
+  json: jsonFlag,
+} satisfies FlagSpecs;
+
+const memoryFlags = {
+  config: configFlag,
+  trainable: { type: "string", value: "K", help: "trainable routed experts per MoE layer" },
+  kept: { type: "string", value: "N", help: "frozen routed experts kept resident per MoE layer (default 0)" },
+  gpu: { type: "string", value: "NAME", help: 'the GPU to count GPUs of, e.g. "RTX A6000" (default "H100 80GB")' },
+  "micro-batch": { type: "string", value: "B", help: "sequences per step per GPU, for activations (default 2)" },
+  seq: { type: "string", value: "S", help: "tokens per sequence, for activations (default 2048)" },
+  checkpointing: { type: "boolean", help: "activation checkpointing per decoder layer" },
+  "bytes-weight": { type: "string", value: "BYTES", help: "bytes per resident weight (default 2: bf16)" },
+  "bytes-grad": { type: "string", value: "BYTES", help: "bytes per gradient (default 2)" },
+  "bytes-optimizer": { type: "string", value: "BYTES", help: "optimizer-state bytes per trainable parameter (default 4)" },
+  json: jsonFlag,
+} satisfies FlagSpecs;
+
+const throughputFlags = {
+  "gpu-tokens-per-second": { type: "string", value: "R", help: "training tokens a second on one miner's GPU" },
+  multiplier: { type: "string", value: "M", help: "the review's multiplier: network tokens a second = per-GPU rate × M" },
+  "cycle-blocks": { type: "string", value: "C", help: "blocks per cycle (one round of training)" },
+  "block-seconds": { type: "string", value: "S", help: "seconds per block (default 12)" },
+  "window-hours": { type: "string", value: "W", help: "the window the rounds are counted over, in hours" },
+  json: jsonFlag,
+} satisfies FlagSpecs;
+
+export const censusHelp: CommandHelp = {
+  usage: `pnpm review census --config FILE [--trainable K --kept N] [--json]
+    count the model's parameters by part (exact), and the shard per cell with --trainable`,
+  flags: censusFlags,
+};
+export const memoryHelp: CommandHelp = {
+  usage: `pnpm review memory --config FILE --trainable K [--kept N] [--gpu NAME] [--micro-batch B --seq S] [--checkpointing]
+      [--bytes-weight 2 --bytes-grad 2 --bytes-optimizer 4] [--json]
+    GPU memory per cell: weights, gradients, optimizer state, activations, and the GPUs it fits on`,
+  flags: memoryFlags,
+};
+export const throughputHelp: CommandHelp = {
+  usage: `pnpm review throughput --gpu-tokens-per-second R --multiplier M --cycle-blocks C --window-hours W [--block-seconds 12] [--json]
+    the network's training throughput: tokens a second, hours and tokens per round, rounds in the window`,
+  flags: throughputFlags,
+};
 
 const count = numberFlag.pipe(z.number().int("must be a whole number").nonnegative("must be 0 or more"));
 
@@ -26,7 +72,7 @@ async function readCensus(path: string): Promise<ParameterCensus> {
 export async function censusCommand(argv: string[]): Promise<void> {
   const flags = parseFlags(
     argv,
-    { config: { type: "string" }, trainable: { type: "string" }, kept: { type: "string" }, json: { type: "boolean" } },
+    censusFlags,
     z
       .object({ config: z.string({ error: "required: a Hugging Face config.json" }), trainable: count.optional(), kept: count.optional(), json: z.boolean().optional() })
       .refine((f) => f.kept === undefined || f.trainable !== undefined, { path: ["trainable"], message: "required with --kept" }),
@@ -73,19 +119,7 @@ export async function censusCommand(argv: string[]): Promise<void> {
 export async function memoryCommand(argv: string[]): Promise<void> {
   const flags = parseFlags(
     argv,
-    {
-      config: { type: "string" },
-      trainable: { type: "string" },
-      kept: { type: "string" },
-      gpu: { type: "string" },
-      "micro-batch": { type: "string" },
-      seq: { type: "string" },
-      checkpointing: { type: "boolean" },
-      "bytes-weight": { type: "string" },
-      "bytes-grad": { type: "string" },
-      "bytes-optimizer": { type: "string" },
-      json: { type: "boolean" },
-    },
+    memoryFlags,
     z.object({
       config: z.string({ error: "required: a Hugging Face config.json" }),
       trainable: count,
@@ -139,14 +173,7 @@ export async function throughputCommand(argv: string[]): Promise<void> {
   const positive = numberFlag.pipe(z.number().positive("must be greater than 0"));
   const flags = parseFlags(
     argv,
-    {
-      "gpu-tokens-per-second": { type: "string" },
-      multiplier: { type: "string" },
-      "cycle-blocks": { type: "string" },
-      "block-seconds": { type: "string" },
-      "window-hours": { type: "string" },
-      json: { type: "boolean" },
-    },
+    throughputFlags,
     z.object({
       "gpu-tokens-per-second": positive,
       multiplier: positive,

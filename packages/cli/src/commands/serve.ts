@@ -19,7 +19,6 @@ export const serveHelp: CommandHelp = {
     run the api and the built web app (embedded PGlite unless DATABASE_URL); Ctrl-C or SIGTERM stops all three`,
   flags: serveFlags,
 };
-export const serveUsage = serveHelp.usage;
 
 const webDir = fileURLToPath(new URL("../../../../apps/web", import.meta.url));
 const nextBin = fileURLToPath(new URL("../../../../apps/web/node_modules/next/dist/bin/next", import.meta.url));

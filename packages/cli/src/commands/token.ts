@@ -14,7 +14,6 @@ export const tokenHelp: CommandHelp[] = [
   { usage: "pnpm review token list [--json]\n    list tokens (never their secrets)", flags: listFlags },
   { usage: "pnpm review token revoke --id ID\n    revoke a token", flags: revokeFlags },
 ];
-export const tokenUsage = tokenHelp.map((h) => h.usage).join("\n");
 
 // Token ids are Postgres integers (int4).
 const tokenId = numberFlag.pipe(z.number().int("a token id (see token list)").positive("a token id (see token list)").max(2_147_483_647, "a token id (see token list): at most 2147483647"));

@@ -1,5 +1,4 @@
 import { basename, join } from "node:path";
-import type { ParseArgsConfig } from "node:util";
 import {
   resumeRun,
   runFlagsSchema,
@@ -17,55 +16,72 @@ import {
 import { taskNameSchema } from "@subnet-review/eval";
 import { z } from "zod";
 import { createApiClient } from "../apiClient.ts";
-import { checkpointEveryFor, splitEvalFlags, TrainingEvals, trainingEvalUsage, type TrainingEvalFlags } from "../trainingEvals.ts";
-import { parseFlags, userPath } from "../args.ts";
+import { checkpointEveryFor, splitEvalFlags, TrainingEvals, trainingEvalFlags, trainingEvalUsage, type TrainingEvalFlags } from "../trainingEvals.ts";
+import { parseFlags, userPath, type CommandHelp, type FlagSpecs } from "../args.ts";
 import { workerPython } from "../env.ts";
 import { formatTable } from "../table.ts";
 
-export const trainUsage = `pnpm review train --model DIR --data FILE --cell A|B|C --trainable-experts SEL --steps S [--kept N]
+const trainRunUsage = `pnpm review train --model DIR --data FILE --cell A|B|C --trainable-experts SEL --steps S [--kept N]
       [--routing subnet|renormalized --top-k K]
       [--batch 4 --seq 2048 --lr 1e-5 --device cuda|cpu --dtype bf16|fp32 --no-checkpointing --checkpoint-every N
        --seed 0 --python PATH --out runs --tokenizer DIR --peak-tflops T] [--api URL --token T [--experiment NAME]]
-                                                train one cell; SEL: top-k:K | esft-gate:P | esft-token:P |
-                                                subnet:expert_assignment.json (the subnet's shard) | expert_cfg.json;
-                                                --routing (cells A and B; default subnet): the subnet's restricted router
-                                                (softmax over all experts, the allowed ones' probabilities unrenormalised)
-                                                or the softmax renormalised over the resident experts; cell C routes naturally;
-                                                --top-k: experts per token in training (default the model's
-                                                num_experts_per_tok; the subnet's miners train with partial_topk = 1,
-                                                its full model uses full_topk = 2); clamped where a layer has fewer resident experts;
-                                                --experiment attaches the run to a review's experiment (section 04)
-${trainingEvalUsage}
-pnpm review train --resume RUN_DIR [--api URL --token T] [--python PATH]
-                                                continue a run from its last checkpoint, or send its backlog to the API`;
+    train one cell; SEL: top-k:K | esft-gate:P | esft-token:P |
+    subnet:expert_assignment.json (the subnet's shard) | expert_cfg.json;
+    --routing (cells A and B; default subnet): the subnet's restricted router
+    (softmax over all experts, the allowed ones' probabilities unrenormalised)
+    or the softmax renormalised over the resident experts; cell C routes naturally;
+    --top-k: experts per token in training (default the model's
+    num_experts_per_tok; the subnet's miners train with partial_topk = 1,
+    its full model uses full_topk = 2); clamped where a layer has fewer resident experts;
+    --experiment attaches the run to a review's experiment (section 04)
+${trainingEvalUsage}`;
 
-/** Flags shared by train and experiment (node:util parseArgs config). */
+/** Flags shared by train and experiment: parsed by node:util, shown by --help. */
 export const runFlagOptions = {
-  model: { type: "string" },
-  data: { type: "string" },
-  tokenizer: { type: "string" },
-  "trainable-experts": { type: "string" },
-  kept: { type: "string" },
-  routing: { type: "string" },
-  "top-k": { type: "string" },
-  steps: { type: "string" },
-  batch: { type: "string" },
-  seq: { type: "string" },
-  lr: { type: "string" },
-  "weight-decay": { type: "string" },
-  device: { type: "string" },
-  dtype: { type: "string" },
-  "optimizer-state": { type: "string" },
-  "no-checkpointing": { type: "boolean" },
-  "checkpoint-every": { type: "string" },
-  "score-tokens": { type: "string" },
-  seed: { type: "string" },
-  python: { type: "string" },
-  out: { type: "string" },
-  "peak-tflops": { type: "string" },
-  api: { type: "string" },
-  token: { type: "string" },
-} as const satisfies NonNullable<ParseArgsConfig["options"]>;
+  model: { type: "string", value: "DIR", help: "a local Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.json)" },
+  data: { type: "string", value: "FILE", help: "an SFT JSONL file (question/answer, prompt/response or chat messages)" },
+  tokenizer: { type: "string", value: "DIR", help: "the tokenizer's directory (default: --model)" },
+  "trainable-experts": { type: "string", value: "SEL", help: "top-k:K | esft-gate:P | esft-token:P | subnet:expert_assignment.json | an ESFT expert_cfg.json" },
+  kept: { type: "string", value: "N", help: "frozen routed experts kept resident per layer (cell B)" },
+  routing: { type: "string", value: "subnet|renormalized", help: "the router of cells A and B (default subnet)" },
+  "top-k": { type: "string", value: "K", help: "experts per token in training (default the model's num_experts_per_tok)" },
+  steps: { type: "string", value: "S", help: "optimizer steps" },
+  batch: { type: "string", value: "B", help: "sequences per step (default 4)" },
+  seq: { type: "string", value: "T", help: "tokens per sequence (default 2048)" },
+  lr: { type: "string", value: "LR", help: "AdamW learning rate" },
+  "weight-decay": { type: "string", value: "WD", help: "AdamW weight decay, 0 to 1" },
+  device: { type: "string", value: "cuda|cpu", help: "where the worker trains (default cuda)" },
+  dtype: { type: "string", value: "bf16|fp32", help: "weights and compute (default bf16 on cuda, fp32 on cpu)" },
+  "optimizer-state": { type: "string", value: "bf16|fp32", help: "AdamW's moments (default: --dtype)" },
+  "no-checkpointing": { type: "boolean", help: "no activation checkpointing (faster, more memory)" },
+  "checkpoint-every": { type: "string", value: "N", help: "steps between resumable checkpoints; 0: only the final adapter" },
+  "score-tokens": { type: "string", value: "T", help: "tokens scored to pick experts for top-k and ESFT selections" },
+  seed: { type: "string", value: "N", help: "data order and stochastic rounding" },
+  python: { type: "string", value: "PATH", help: "the Python with torch that runs the worker (default TRAINER_PYTHON or /usr/bin/python3)" },
+  out: { type: "string", value: "DIR", help: "where runs are written (default runs)" },
+  "peak-tflops": { type: "string", value: "T", help: "the GPU's dense bf16 peak for MFU, if not in the built-in table" },
+  api: { type: "string", value: "URL", help: "the API's base URL: steps and results are sent as they come" },
+  token: { type: "string", value: "T", help: "an API write token (pnpm review token create)" },
+} as const satisfies FlagSpecs;
+
+const trainRunFlags = {
+  ...runFlagOptions,
+  cell: { type: "string", value: "A|B|C", help: "A in-place ESFT, B frozen-kept, C ESFT-classic" },
+  experiment: { type: "string", value: "NAME", help: "attach the run to this experiment (with --api)" },
+} as const satisfies FlagSpecs;
+
+const trainResumeFlags = {
+  resume: { type: "string", value: "RUN_DIR", help: "the run's directory (runs/<id>)" },
+  api: runFlagOptions.api,
+  token: runFlagOptions.token,
+  python: runFlagOptions.python,
+} as const satisfies FlagSpecs;
+
+export const trainHelp: CommandHelp[] = [
+  { usage: trainRunUsage, flags: { ...trainRunFlags, ...trainingEvalFlags } },
+  { usage: `pnpm review train --resume RUN_DIR [--api URL --token T] [--python PATH]
+    continue a run from its last checkpoint, or send its backlog to the API`, flags: trainResumeFlags },
+];
 
 // A hung API must not hold a finished run forever: each call gives up after this and is retried.
 const CALL_TIMEOUT_MS = 15_000;
@@ -167,7 +183,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     if (argv.includes("--resume")) {
       const flags = parseFlags(
         argv,
-        { resume: { type: "string" }, api: { type: "string" }, token: { type: "string" }, python: { type: "string" } },
+        trainResumeFlags,
         z.object({ resume: z.string().min(1), api: z.url({ error: "must be the API's base URL" }).optional(), token: z.string().min(1).optional(), python: z.string().min(1).optional() }),
       );
       result = await resumeRun(userPath(flags.resume), {
@@ -177,7 +193,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       });
     } else {
       const { rest, evalFlags } = splitEvalFlags(argv);
-      const flags = parseFlags(rest, { ...runFlagOptions, cell: { type: "string" }, experiment: { type: "string" } }, runFlagsSchema);
+      const flags = parseFlags(rest, trainRunFlags, runFlagsSchema);
       const { spec, python, recorder, evals } = runSetup(flags, evalFlags);
       result = await runTraining(spec, {
         outDir: userPath(flags.out),
