@@ -37,9 +37,15 @@ async function ensurePortFree(value: number, flag: string): Promise<void> {
   });
 }
 
-/** Stops accepting, lets requests in flight finish (up to `graceMs`), then closes what is left. */
+/**
+ * Stops accepting, lets requests in flight finish (up to `graceMs`), then closes what is left. Answers given while
+ * draining say `Connection: close`, so keep-alive clients move off instead of holding the server open.
+ */
 function closeApi(server: HttpServer, graceMs = 10_000): Promise<void> {
   return new Promise((resolve) => {
+    server.on("request", (_req, res) => {
+      if (!res.headersSent) res.setHeader("connection", "close");
+    });
     const timer = setTimeout(() => server.closeAllConnections(), graceMs);
     server.close(() => {
       clearTimeout(timer);
