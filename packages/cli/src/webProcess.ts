@@ -107,7 +107,10 @@ export async function startWeb(opts: { webDir: string; nextBin: string; port: nu
     stop(graceMs = 10_000) {
       stopping ??= (async () => {
         signalGroup(pid, "SIGTERM");
-        const timer = setTimeout(() => signalGroup(pid, "SIGKILL"), graceMs);
+        const timer = setTimeout(() => {
+          console.error(`the web app did not stop within ${graceMs / 1000} s of SIGTERM (requests still coming in?); killed`);
+          signalGroup(pid, "SIGKILL");
+        }, graceMs);
         await exited;
         clearTimeout(timer);
         signalGroup(pid, "SIGKILL"); // anything Next left in its group
