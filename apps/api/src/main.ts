@@ -1,4 +1,4 @@
-import { createApiServer, listen } from "@subnet-review/api";
+import { createApiServer, drainAndClose, listen } from "@subnet-review/api";
 import { databaseOptions, importPublishedReview, openDatabase } from "@subnet-review/db";
 import { parseApiEnv } from "./env.ts";
 
@@ -20,9 +20,10 @@ console.log(
   `api listening on http://${host}:${bound} (database: ${database.mode === "url" ? "DATABASE_URL" : `embedded PGlite (${database.mode})`}; reference review ${imported.figures} reported figures)`,
 );
 
+// Drain first, then close the database: a request in flight is answered, never failed by a closed database.
 async function shutdown(signal: string): Promise<void> {
-  console.log(`api: ${signal}, closing`);
-  server.close();
+  console.log(`api: ${signal}, draining`);
+  await drainAndClose(server);
   await database.close();
   process.exit(0);
 }

@@ -1,5 +1,5 @@
 export { appRouter, type AppRouter } from "./root.ts";
-export { createApiServer, listen, type ApiServerOptions } from "./server.ts";
+export { createApiServer, drainAndClose, listen, type ApiServerOptions } from "./server.ts";
 export { createContext, createCallerFactory, type Context } from "./trpc.ts";
 export type { ReviewView, ComparedFigure, CellMemoryView, RetentionRow } from "./review/view.ts";
 export type { RunsView, RunCellView } from "./review/runs.ts";

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import type { Server as HttpServer } from "node:http";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
-import { createApiServer, listen } from "@subnet-review/api";
+import { createApiServer, drainAndClose, listen } from "@subnet-review/api";
 import { importPublishedReview, databaseOptions, openDatabase } from "@subnet-review/db";
 import { z } from "zod";
 import { numberFlag, parseFlags, UsageError, type CommandHelp, type FlagSpecs } from "../args.ts";
@@ -37,24 +37,6 @@ async function ensurePortFree(value: number, flag: string): Promise<void> {
   });
 }
 
-/**
- * Stops accepting, lets requests in flight finish (up to `graceMs`), then closes what is left. Answers given while
- * draining say `Connection: close`, so keep-alive clients move off instead of holding the server open.
- */
-function closeApi(server: HttpServer, graceMs = 10_000): Promise<void> {
-  return new Promise((resolve) => {
-    server.on("request", (_req, res) => {
-      if (!res.headersSent) res.setHeader("connection", "close");
-    });
-    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-    server.close(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
-}
-
 /** The zero-setup path: database (embedded by default), the reference review, the api and the web app. */
 export async function serveCommand(argv: string[]): Promise<void> {
   const flags = parseFlags(argv, serveFlags, z.object({ "api-port": port, "web-port": port }));
@@ -73,7 +55,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   // request is ever answered by a closed database.
   const shutdown = async () => {
     await web?.stop();
-    if (api) await closeApi(api);
+    if (api) await drainAndClose(api);
     await database.close();
   };
   let webExit: number | null = null;
