@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { initTRPC, TRPCError } from "@trpc/server";
-import { deserializeFigures, figureTransformer, WireError } from "@subnet-review/core";
+import { deserializeFigures, figureTransformer, InputError, WireError } from "@subnet-review/core";
 import { findActiveToken, type Db } from "@subnet-review/db";
 import { z, ZodError } from "zod";
 import { FieldError, nulCharacterPath } from "./fields.ts";
@@ -130,3 +130,11 @@ export const protectedProcedure = checkedProcedure.use(async ({ ctx, next }) => 
 });
 
 export { z };
+
+/** Core's InputError becomes a BAD_REQUEST naming the field; anything else is rethrown as it is. */
+export function badInput(err: unknown, prefix = ""): never {
+  if (err instanceof InputError) {
+    throw new TRPCError({ code: "BAD_REQUEST", message: `${prefix}${err.message}`, cause: err });
+  }
+  throw err;
+}

@@ -1,7 +1,7 @@
 import { formatFigure } from "@subnet-review/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../src/testing.ts";
-import { clearReviewViews } from "../src/routers/review.ts";
+import { clearAllResponseCaches } from "../src/responseCache.ts";
 
 let api: TestApi;
 let token: string;
@@ -52,7 +52,7 @@ describe("evals router", () => {
         result({ runId: "run-C", step: 500, task: "hellaswag", metric: "acc", value: 0.522, n: 1000 }),
       ],
     });
-    clearReviewViews();
+    clearAllResponseCaches();
     const view = await client().review.bySlug.query({ slug: SLUG });
     const evals = view.evals!;
     expect(evals.gsm8k.map((c) => [c.cell, c.points.map((p) => [p.step, p.figure.value])])).toEqual([

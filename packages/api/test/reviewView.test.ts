@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countParameters, estimateMemory, parseModelConfig } from "@subnet-review/core";
-import { compareMemory } from "../src/review/memory.ts";
-import { ReportedFigures } from "../src/review/reported.ts";
+import { compareMemory } from "../src/view/memory.ts";
+import { ReportedFigures } from "../src/view/reported.ts";
 import { startTestApi, type TestApi } from "../src/testing.ts";
 
 // The review view's explanations and choices, through the real api over the test database.

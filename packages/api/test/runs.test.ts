@@ -1,7 +1,7 @@
 import { countParameters, estimateMemory, parseModelConfig } from "@subnet-review/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../src/testing.ts";
-import { downsampleLoss } from "../src/review/runs.ts";
+import { downsampleLoss } from "../src/view/runs.ts";
 
 let api: TestApi;
 let token: string;

@@ -3,7 +3,7 @@ import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../src/testing.ts";
 import type { AppRouter } from "../src/index.ts";
-import { clearReviewViews } from "../src/routers/review.ts";
+import { clearAllResponseCaches } from "../src/responseCache.ts";
 
 // Chain cycles as the ingest writes them (packages/telemetry PgStore), read back through the API and the review view.
 const SLUG = "subnet-102-status-review";
@@ -45,7 +45,7 @@ async function ingestCycles() {
     });
   }
   await api.db.telemetryCheckpoint.create({ data: { netuid: 102, lastCycle: FIRST + MINERS.length - 1, lastBlock: (FIRST + MINERS.length) * 524 - 1, scheduleKey: "0:20/300/12/12/90/10/56/12/12" } });
-  clearReviewViews();
+  clearAllResponseCaches();
 }
 
 describe("section 03 and telemetry.cycles", () => {
@@ -83,12 +83,12 @@ describe("section 03 and telemetry.cycles", () => {
 
   it("uses the review's own cycle window when it names one", async () => {
     await api.db.review.update({ where: { slug: SLUG }, data: { cycleFrom: FIRST + 1, cycleTo: FIRST + 2 } });
-    clearReviewViews();
+    clearAllResponseCaches();
     const view = await client.review.bySlug.query({ slug: SLUG });
     expect(view.miners.series.map((p) => p.cycle)).toEqual([FIRST + 1, FIRST + 2]);
     expect(view.miners.measuredAverage?.value).toBe(220);
     await api.db.review.update({ where: { slug: SLUG }, data: { cycleFrom: null, cycleTo: null } });
-    clearReviewViews();
+    clearAllResponseCaches();
   });
 
   it("telemetry.cycles answers a range or the last N, oldest first, with the checkpoint", async () => {

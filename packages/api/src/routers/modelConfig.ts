@@ -1,7 +1,6 @@
 import { countParameters, parseModelConfig } from "@subnet-review/core";
 import { z } from "zod";
-import { createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
-import { badInput } from "./review.ts";
+import { badInput, createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
 
 export const modelConfigRouter = createTRPCRouter({
   list: publicProcedure.query(({ ctx }) =>

@@ -1,22 +1,13 @@
-import { InputError, countParameters, parseModelConfig, shardSizes } from "@subnet-review/core";
+import { countParameters, parseModelConfig, shardSizes } from "@subnet-review/core";
 import { reviewConstantsSchema } from "@subnet-review/db";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { int32 } from "../fields.ts";
-import { clearAllResponseCaches } from "../responseCache.ts";
-import { cachedReviewView } from "../review/viewCache.ts";
-import { createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
+import { cachedReviewView } from "../view/viewCache.ts";
+import { badInput, createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
 
 const slug = z.string().regex(/^[a-z0-9-]{1,100}$/, "lowercase letters, digits and dashes, at most 100");
 const experimentName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, "an experiment name: lowercase letters, digits, '.', '_' and '-', at most 100");
-
-/** Core's InputError becomes a BAD_REQUEST naming the field. */
-export function badInput(err: unknown, prefix = ""): never {
-  if (err instanceof InputError) {
-    throw new TRPCError({ code: "BAD_REQUEST", message: `${prefix}${err.message}`, cause: err });
-  }
-  throw err;
-}
 
 export const reviewRouter = createTRPCRouter({
   list: publicProcedure.query(({ ctx }) =>
@@ -76,8 +67,3 @@ export const reviewRouter = createTRPCRouter({
       return { id: row.id, slug: row.slug };
     }),
 });
-
-/** Drops cached public responses, for writes that reach the database other than through the api's mutations. */
-export function clearReviewViews(): void {
-  clearAllResponseCaches();
-}

@@ -260,7 +260,7 @@ function publishedWindow(reported: ReportedFigures): Figure | null {
 
 /**
  * Loads a review and everything measured that belongs to it. Each measured part (chain cycles, runs, evals)
- * has its own loader module under src/review/ and adds its field to the view here.
+ * has its own loader module under src/view/ and adds its field to the view here.
  */
 export async function loadReviewView(db: Db, slug: string, experiment?: string): Promise<ReviewView | null> {
   const row = await db.review.findUnique({
