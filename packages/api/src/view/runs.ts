@@ -128,7 +128,7 @@ function estimatedPeak(run: TrainingRun, spec: z.infer<typeof storedSpec>): Figu
       seqLen: spec.seq,
       checkpointing: spec.activationCheckpointing,
     })[run.cell as TrainedCell];
-    const total = memory.figures.find((f) => f.id.endsWith(".totalGB"))!;
+    const total = memory.figure.totalGB;
     return figure({
       id: `runs.${run.cell}.estimatedGiB`,
       label: `Cell ${run.cell} peak memory, estimated for this run's shape`,

@@ -3,11 +3,12 @@ import {
   estimateMemory,
   estimateThroughput,
   figure,
-  modelSizeFigures,
+  modelSizes,
   parseModelConfig,
   cells,
   trainedCells,
   type Cell,
+  type CellMemoryFigures,
   type Figure,
   type TrainedCell,
 } from "@subnet-review/core";
@@ -22,16 +23,11 @@ import { measuredTakeaway, reportedTakeaway, ratioFigure, type Takeaway } from "
 
 export type { ComparedFigure, Difference } from "./differences.ts";
 
-export interface CellMemoryView {
+/** A cell's memory row: core's figures (gpusNeeded as a count) beside the published peak. */
+export interface CellMemoryView extends Omit<CellMemoryFigures, "gpusNeeded"> {
   cell: Cell;
   trainable: Figure;
   resident: Figure;
-  weightsGB: Figure;
-  gradsGB: Figure;
-  optimizerGB: Figure;
-  statesGB: Figure;
-  activationsGB: Figure;
-  totalGB: Figure;
   fitsOn: string[];
   gpusNeeded: number | null;
   gpu: string;
@@ -95,24 +91,23 @@ export function buildReviewView(row: ReviewRow, chain: ChainWindow | null = null
   const config = parseModelConfig(row.modelConfig.config);
   const census = countParameters(config);
   const shard = { trainable: row.trainable, kept: row.kept };
-  const sizes = new Map(modelSizeFigures(census, shard).map((f) => [f.id, f]));
-  const pick = (id: string): Figure => {
-    const f = sizes.get(id) ?? census.figures[id.replace(/^params\./, "") as keyof typeof census.figures];
-    if (!f) throw new Error(`core returned no figure ${id}`);
-    return f;
-  };
+  const sizes = modelSizes(census, shard);
+  const params = sizes.census;
+  const shardFigs = sizes.shard;
+  if (!shardFigs) throw new Error(`a review needs an MoE model: ${row.modelConfig.name} has no routed experts to shard`);
 
-  const sizeRows: [string, string][] = [
-    ["params.total", "model.params.total"],
-    ["shard.A.resident", "model.params.held"],
-    ["params.backbone", "model.params.backbone"],
-    ["params.sharedExperts", "model.params.shared"],
-    ["shard.trainable", "model.params.trainable"],
-    ["params.perExpert", "model.params.perExpert"],
-    ["params.moeLayers", "model.moeLayers"],
-    ["params.routedExpertsPerLayer", "model.routedExpertsPerLayer"],
+  // each row: core's figure beside the published one of that name
+  const sizeRows: [Figure, string][] = [
+    [params.total, "model.params.total"],
+    [shardFigs.residentOf.A, "model.params.held"],
+    [params.backbone, "model.params.backbone"],
+    [params.sharedExperts, "model.params.shared"],
+    [shardFigs.trainable, "model.params.trainable"],
+    [params.perExpert, "model.params.perExpert"],
+    [params.moeLayers, "model.moeLayers"],
+    [params.routedExpertsPerLayer, "model.routedExpertsPerLayer"],
   ];
-  const shown = new Set(sizeRows.map(([id]) => id));
+  const shown = new Set(sizeRows.map(([f]) => f));
 
   const source = row.source;
   const estimatedInput = (id: string, label: string, value: number, unit: Figure["unit"], why: string) =>
@@ -127,8 +122,9 @@ export function buildReviewView(row: ReviewRow, chain: ChainWindow | null = null
     // Ingested cycles measure the window (so rounds counted follow the chain); otherwise the published constant.
     windowHours: miners.windowHours ?? publishedWindow(reported) ?? figure({ id: "throughput.windowHours", label: "Window", value: constants.windowHours, unit: "hours", formula: constants.windowHoursNote ?? "hours in the review window", kind: "reported", source }),
   });
-  const tp = new Map(throughput.figures.map((f) => [f.id, f]));
-  const tpRow = (id: string) => compare(tp.get(id)!, reported.get(id));
+  const tp = throughput.figure;
+  // the published figure has core's id
+  const tpRow = (f: Figure) => compare(f, reported.get(f.id));
 
   const memory = estimateMemory(census, {
     ...shard,
@@ -140,29 +136,23 @@ export function buildReviewView(row: ReviewRow, chain: ChainWindow | null = null
   });
   const memoryCells = cells.map((cell): CellMemoryView => {
     const m = memory[cell];
-    const byId = (suffix: string) => {
-      const f = m.figures.find((x) => x.id === `memory.${cell}.${suffix}`);
-      if (!f) throw new Error(`core returned no memory figure ${cell}.${suffix}`);
-      return f;
-    };
-    const weightsGB = byId("weightsGB");
-    const gradsGB = byId("gradsGB");
+    const f = m.figure;
     return {
       cell,
       // The parameter counts are the inputs core priced the memory from.
-      trainable: gradsGB.inputs.trainable!,
-      resident: weightsGB.inputs.resident!,
-      weightsGB,
-      gradsGB,
-      optimizerGB: byId("optimizerGB"),
-      statesGB: byId("statesGB"),
-      activationsGB: byId("activationsGB"),
-      totalGB: byId("totalGB"),
+      trainable: f.gradsGB.inputs.trainable!,
+      resident: f.weightsGB.inputs.resident!,
+      weightsGB: f.weightsGB,
+      gradsGB: f.gradsGB,
+      optimizerGB: f.optimizerGB,
+      statesGB: f.statesGB,
+      activationsGB: f.activationsGB,
+      totalGB: f.totalGB,
       fitsOn: m.fitsOn,
       gpusNeeded: m.gpusNeeded,
       gpu: m.gpu,
       publishedPeak: reported.withPrefix(`memory.${cell}.peakGB`),
-      compared: compareMemory(census, m, shard, MEMORY_SHAPE, reported, byId("statesGB")),
+      compared: compareMemory(census, m, shard, MEMORY_SHAPE, reported, f.statesGB),
     };
   });
 
@@ -203,19 +193,19 @@ export function buildReviewView(row: ReviewRow, chain: ChainWindow | null = null
     experiment: row.experiment ? { name: row.experiment.name, description: row.experiment.description } : null,
     sizes: {
       cards: {
-        full: pick("params.total"),
-        held: pick("shard.A.resident"),
-        trainable: pick("shard.trainable"),
-        expertsPerLayer: pick("params.routedExpertsPerLayer"),
-        moeLayers: pick("params.moeLayers"),
+        full: params.total,
+        held: shardFigs.residentOf.A,
+        trainable: shardFigs.trainable,
+        expertsPerLayer: params.routedExpertsPerLayer,
+        moeLayers: params.moeLayers,
         sharedPerLayer: config.moe?.sharedCount ?? 0,
       },
-      rows: sizeRows.map(([id, key]) => compare(pick(id), reported.get(key))),
-      more: [...sizes.values()].filter((f) => !shown.has(f.id)),
+      rows: sizeRows.map(([f, key]) => compare(f, reported.get(key))),
+      more: sizes.figures.filter((f) => !shown.has(f)),
     },
     throughput: {
-      headline: tpRow("throughput.tokensPerSecond"),
-      rows: ["throughput.tokensPerSecond", "throughput.hoursPerRound", "throughput.tokensPerRound", "throughput.rounds"].map(tpRow),
+      headline: tpRow(tp.tokensPerSecond),
+      rows: [tp.tokensPerSecond, tp.hoursPerRound, tp.tokensPerRound, tp.rounds].map(tpRow),
       windowNote: miners.windowHours ? `measured, ${miners.windowHours.formula}` : publishedWindow(reported) ? `derived: ${publishedWindow(reported)!.formula}` : (constants.windowHoursNote ?? null),
     },
     miners,
@@ -230,7 +220,7 @@ export function buildReviewView(row: ReviewRow, chain: ChainWindow | null = null
       gsm8k: trainedCells.map((cell) => ({ cell, points: reported.withPrefix(`gsm8k.${cell}.`) })),
       retention,
       memoryRatio: {
-        ours: ratioFigure("memory.ratio.fullOverA", "Full fine-tune memory / cell A memory, estimated", memory.full.figures.find((f) => f.id === "memory.full.totalGB")!, memory.A.figures.find((f) => f.id === "memory.A.totalGB")!),
+        ours: ratioFigure("memory.ratio.fullOverA", "Full fine-tune memory / cell A memory, estimated", memory.full.figure.totalGB, memory.A.figure.totalGB),
         published: (() => {
           const full = reported.withPrefix("memory.full.peakGB").at(-1);
           const a = reported.withPrefix("memory.A.peakGB").at(-1);
