@@ -14,7 +14,7 @@ import { openDatabase } from "../packages/db/src/index.ts";
 import { createTestDatabase } from "../packages/db/src/testing.ts";
 import { ingestProgressLine, PgStore, SubstrateRpc, TelemetryIngest } from "../packages/telemetry/src/index.ts";
 import { expectedMiners } from "../packages/telemetry/test/expected.ts";
-import { FakeChain, FakeNode, type FakePhases } from "../packages/telemetry/test/fakeNode.ts";
+import { FakeChain, FakeNode, type FakePhases } from "../packages/telemetry/test/fake-node.ts";
 
 const CYCLES = 150;
 const LATENCY_MS = 100;

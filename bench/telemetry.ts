@@ -9,9 +9,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cycleKeyId, SubstrateRpc, TelemetryIngest, type Checkpoint, type CycleBlockHashes, type CycleKey, type CycleRecord, type TelemetryStore } from "../packages/telemetry/src/index.ts";
-import { blockHashesOf } from "../packages/telemetry/src/memoryStore.ts";
+import { blockHashesOf } from "../packages/telemetry/src/memory-store.ts";
 import { expectedMiners } from "../packages/telemetry/test/expected.ts";
-import { FakeChain, FakeNode, type FakePhases } from "../packages/telemetry/test/fakeNode.ts";
+import { FakeChain, FakeNode, type FakePhases } from "../packages/telemetry/test/fake-node.ts";
 
 const CYCLES = 150;
 const LATENCY_MS = 100;

@@ -1,5 +1,5 @@
 import { evalsRouter } from "./routers/evals.ts";
-import { modelConfigRouter } from "./routers/modelConfig.ts";
+import { modelConfigRouter } from "./routers/model-config.ts";
 import { reviewRouter } from "./routers/review.ts";
 import { runsRouter } from "./routers/runs.ts";
 import { telemetryRouter } from "./routers/telemetry.ts";

@@ -4,7 +4,7 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { serializeFigures } from "@subnet-review/core";
 import type { Db } from "@subnet-review/db";
-import { ResponseCache, type CachedResponse } from "./responseCache.ts";
+import { ResponseCache, type CachedResponse } from "./response-cache.ts";
 import { appRouter } from "./root.ts";
 import { createContext, INTERNAL_ERROR } from "./trpc.ts";
 

@@ -4,8 +4,8 @@ import { deserializeFigures, figureTransformer, InputError, WireError } from "@s
 import { findActiveToken, type Db } from "@subnet-review/db";
 import { z, ZodError } from "zod";
 import { FieldError, nulCharacterPath } from "./fields.ts";
-import { publicView } from "./publicView.ts";
-import { clearAllResponseCaches } from "./responseCache.ts";
+import { publicView } from "./public-view.ts";
+import { clearAllResponseCaches } from "./response-cache.ts";
 
 export interface Context {
   db: Db;
@@ -90,7 +90,7 @@ const refuseNulCharacters = t.middleware(async ({ getRawInput, next }) => {
 
 const checkedProcedure = t.procedure.use(refuseNulCharacters);
 
-/** Reads are public; an anonymous reader gets them without machine paths or raw error text (see publicView.ts). */
+/** Reads are public; an anonymous reader gets them without machine paths or raw error text (see public-view.ts). */
 export const publicProcedure = checkedProcedure.use(async ({ ctx, next }) => {
   const result = await next();
   if (!result.ok || (await holdsToken(ctx))) return result;

@@ -1,7 +1,7 @@
 import { formatFigure } from "@subnet-review/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../src/testing.ts";
-import { clearAllResponseCaches } from "../src/responseCache.ts";
+import { clearAllResponseCaches } from "../src/response-cache.ts";
 
 let api: TestApi;
 let token: string;

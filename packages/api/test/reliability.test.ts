@@ -5,7 +5,7 @@ import { serializeFigures } from "@subnet-review/core";
 import { createDb } from "@subnet-review/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INT32_MAX } from "../src/fields.ts";
-import { HIDDEN_ERROR } from "../src/publicView.ts";
+import { HIDDEN_ERROR } from "../src/public-view.ts";
 import { createApiServer, listen, MAX_BATCH_CALLS, type FailureLog } from "../src/server.ts";
 import { startTestApi, type TestApi } from "../src/testing.ts";
 

@@ -3,7 +3,7 @@ import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApi, type TestApi } from "../src/testing.ts";
 import type { AppRouter } from "../src/index.ts";
-import { clearAllResponseCaches } from "../src/responseCache.ts";
+import { clearAllResponseCaches } from "../src/response-cache.ts";
 
 // Chain cycles as the ingest writes them (packages/telemetry PgStore), read back through the API and the review view.
 const SLUG = "subnet-102-status-review";

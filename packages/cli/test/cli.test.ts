@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { runReview } from "./runReview.ts";
+import { runReview } from "./run-review.ts";
 
 const config = fileURLToPath(new URL("../../db/seed/deepseek-v2-lite.config.json", import.meta.url));
 const review = (...args: string[]) => runReview(args);

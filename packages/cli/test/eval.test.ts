@@ -9,7 +9,7 @@ import { createApiToken, openDatabase, type OpenDatabase } from "@subnet-review/
 import { createTestDatabase } from "@subnet-review/db/testing";
 import { writeTinyEvalModel } from "@subnet-review/eval/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiClient } from "../src/apiClient.ts";
+import { createApiClient } from "../src/api-client.ts";
 
 // `review eval` as a user runs it: a child process, the PyTorch worker on the CPU, results through a real API on Postgres.
 const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));

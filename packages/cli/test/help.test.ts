@@ -3,14 +3,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { commandHelps, commandNames } from "../src/commands.ts";
-import { runReview } from "./runReview.ts";
+import { runReview } from "./run-review.ts";
 
 const srcDir = fileURLToPath(new URL("../src", import.meta.url));
 const review = (...args: string[]) => runReview(args);
 
 /** Every flag name the CLI's sources declare for node:util (`name: { type: "string" }`), wherever it is declared. */
 async function declaredFlagNames(): Promise<string[]> {
-  const files = [...(await readdir(join(srcDir, "commands"))).map((f) => join(srcDir, "commands", f)), join(srcDir, "trainingEvals.ts")];
+  const files = [...(await readdir(join(srcDir, "commands"))).map((f) => join(srcDir, "commands", f)), join(srcDir, "training-evals.ts")];
   const names = new Set<string>();
   for (const file of files) {
     const text = await readFile(file, "utf8");

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTestDatabase } from "@subnet-review/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runReview } from "./runReview.ts";
+import { runReview } from "./run-review.ts";
 
 // The CLI's bad-input classes: each exits 2 with one line naming the flag and what is allowed, on stderr only,
 // with no stack trace and no database or library internals.

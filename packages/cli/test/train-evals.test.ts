@@ -12,7 +12,7 @@ import { listen } from "@subnet-review/api";
 import { EVALS_FILE, TRAINER_ROOT, evalRecordKey, readEvalLog, resumeRun, runFlagsSchema, runSpecFromFlags, runTraining } from "@subnet-review/trainer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiRecorder } from "../src/commands/train.ts";
-import { splitEvalFlags, TrainingEvals } from "../src/trainingEvals.ts";
+import { splitEvalFlags, TrainingEvals } from "../src/training-evals.ts";
 
 // Eval during training, end to end: the CLI trains the tiny DeepSeek-V2-shaped model with the real worker on the
 // CPU and evaluates the base model, a checkpoint and the final adapter (merged, natural routing) on ARC-Challenge.

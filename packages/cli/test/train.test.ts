@@ -11,7 +11,7 @@ import { createApiToken, importPublishedReview, openDatabase, type OpenDatabase 
 import { createTestDatabase } from "@subnet-review/db/testing";
 import { METRICS_FILE, TRAINER_ROOT, readMetricsLog, resumeRun, runFlagsSchema, runSpecFromFlags, runTraining, type RunSpec } from "@subnet-review/trainer";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createApiClient } from "../src/apiClient.ts";
+import { createApiClient } from "../src/api-client.ts";
 import { mergeCommand } from "../src/commands/merge.ts";
 import { apiRecorder, trainCommand } from "../src/commands/train.ts";
 

@@ -15,7 +15,7 @@ export {
 } from "./config.ts";
 export { countParameters, configFigure, type ParameterCensus, type CensusKey } from "./census.ts";
 export { shardSizes, cells, trainedCells, cellLabels, type Cell, type TrainedCell, type ShardOptions, type ShardSize } from "./shards.ts";
-export { shardFigures, residentFormula, type ShardFigures } from "./shardFigures.ts";
+export { shardFigures, residentFormula, type ShardFigures } from "./shard-figures.ts";
 export { gpuCatalog, findGpu, type GpuSpec } from "./gpus.ts";
 export {
   estimateMemory,

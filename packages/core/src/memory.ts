@@ -3,7 +3,7 @@ import { configFigure, n, type ParameterCensus } from "./census.ts";
 import { InputError, parseOrThrow } from "./errors.ts";
 import { figure, type Figure } from "./figure.ts";
 import { findGpu, gpuCatalog, gpuLookupHint, type GpuSpec } from "./gpus.ts";
-import { shardFigures } from "./shardFigures.ts";
+import { shardFigures } from "./shard-figures.ts";
 import { cellLabels, cells, checkShardOptions, shardSizes, type Cell } from "./shards.ts";
 import { boolField, intField, numField } from "./validate.ts";
 

@@ -3,7 +3,7 @@ import { isModelConfig, type ModelConfig } from "./config.ts";
 import { InputError } from "./errors.ts";
 import type { Figure } from "./figure.ts";
 import { estimateMemory, type MemoryOptions } from "./memory.ts";
-import { shardFigures, type ShardFigures } from "./shardFigures.ts";
+import { shardFigures, type ShardFigures } from "./shard-figures.ts";
 import { cells, shardSizes, type ShardOptions } from "./shards.ts";
 import { estimateThroughput, type ThroughputInputs } from "./throughput.ts";
 

@@ -5,8 +5,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { z } from "zod";
-import { lockDataDir, type DataDirLock } from "./dataDirLock.ts";
-import { durableStartParams, SyncedNodeFS } from "./syncedNodeFs.ts";
+import { lockDataDir, type DataDirLock } from "./data-dir-lock.ts";
+import { durableStartParams, SyncedNodeFS } from "./synced-node-fs.ts";
 
 export interface EmbeddedPostgres {
   url: string;

@@ -6,11 +6,11 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { lockDataDir } from "../src/dataDirLock.ts";
+import { lockDataDir } from "../src/data-dir-lock.ts";
 import { connectEmbedded, openDatabase } from "../src/index.ts";
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
-const writerScript = fileURLToPath(new URL("./fixtures/embeddedWriter.ts", import.meta.url));
+const writerScript = fileURLToPath(new URL("./fixtures/embedded-writer.ts", import.meta.url));
 
 interface Writer {
   child: ChildProcess;

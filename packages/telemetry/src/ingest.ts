@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { cycleBlocks, readCycle } from "./cycleReader.ts";
-import { checkStorageLayouts, MetadataLayoutError } from "./metadataLayout.ts";
-import { newRpcStats, type SubstrateRpc } from "./rpcClient.ts";
-import type { BlockHash, RuntimeVersion } from "./rpcSchemas.ts";
+import { cycleBlocks, readCycle } from "./cycle-reader.ts";
+import { checkStorageLayouts, MetadataLayoutError } from "./metadata-layout.ts";
+import { newRpcStats, type SubstrateRpc } from "./rpc-client.ts";
+import type { BlockHash, RuntimeVersion } from "./rpc-schemas.ts";
 import { cyclesByIndex, cyclesOverlapping, lastCyclesEndingBy, type CycleWindow, type ScheduleHistory } from "./schedule.ts";
 import { cycleKeyId, type Checkpoint, type CycleBlockHashes, type TelemetryStore } from "./store.ts";
 

@@ -1,4 +1,4 @@
-import type { CountDefinition, PayloadKind } from "./countDefinitions.ts";
+import type { CountDefinition, PayloadKind } from "./count-definitions.ts";
 import type { PhaseName, PhaseWindow, ScheduleSegment } from "./schedule.ts";
 
 /** A cycle's identity: its first block, its length and the schedule segment it was computed under. */
@@ -28,7 +28,7 @@ export interface CycleBlockHashes {
   readBlockHash: string;
 }
 
-export { ACCEPTED, COMMITTED, COUNT_DEFINITIONS, type CountDefinition } from "./countDefinitions.ts";
+export { ACCEPTED, COMMITTED, COUNT_DEFINITIONS, type CountDefinition } from "./count-definitions.ts";
 
 /** One hotkey the cycle looked at: a miner that committed, was accepted, touched its commitment this cycle, or a validator. */
 export interface CycleMiner {

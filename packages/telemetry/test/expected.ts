@@ -1,6 +1,6 @@
 import { hexToU8a } from "@polkadot/util";
 import { encodeAddress } from "@polkadot/util-crypto";
-import type { FakeChain, FakeCycle } from "./fakeNode.ts";
+import type { FakeChain, FakeCycle } from "./fake-node.ts";
 
 /**
  * The two counts of a fake cycle, worked out from the scenario's own record (registrations, weight updates and the

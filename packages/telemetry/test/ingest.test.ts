@@ -2,7 +2,7 @@ import { encodeAddress } from "@polkadot/util-crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { MemoryStore, MetadataLayoutError, StorageDecodeError, SubstrateRpc, TelemetryIngest, type CycleRecord, type IngestProgress, type ScheduleHistory } from "../src/index.ts";
 import { expectedMiners } from "./expected.ts";
-import { FakeChain, FakeNode, type FakeCycle, type FakePhases } from "./fakeNode.ts";
+import { FakeChain, FakeNode, type FakeCycle, type FakePhases } from "./fake-node.ts";
 
 const NETUID = 102;
 const P500: FakePhases = { Distribute: 20, Train: 300, MinerCommit1: 10, MinerCommit2: 10, Submission: 80, Validate: 10, Merge: 50, ValidatorCommit1: 10, ValidatorCommit2: 10 };

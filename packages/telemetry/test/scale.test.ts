@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import {
   commitmentText, decodeAccountId, decodeRegistration, decodeU16, decodeVecBool, decodeVecU16, decodeVecU64, StorageDecodeError,
 } from "../src/index.ts";
-import { encodeRegistration, hex, type DataValue } from "./scaleEncode.ts";
+import { encodeRegistration, hex, type DataValue } from "./scale-encode.ts";
 
 const REF = join(process.env.SHARED_DIR || fileURLToPath(new URL("../../../../shared", import.meta.url)), "reference/chain");
 const storage = JSON.parse(readFileSync(`${REF}/finney_storage_samples.json`, "utf8")) as {

@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { reviewList } from "../lib/lastGood";
+import { reviewList } from "../lib/last-good";
 
 /** An unknown review: say so and list the reviews there are. */
 export default async function NotFound() {

@@ -1,8 +1,8 @@
 import { notFound } from "next/navigation";
-import { ReviewPage } from "../components/ReviewPage";
-import { Unavailable } from "../components/Unavailable";
-import { rememberedFirstSlug, reviewList, reviewView } from "../lib/lastGood";
-import { cyclesParam, experimentParam, type SearchParams } from "../lib/searchParams";
+import { ReviewPage } from "../components/review-page";
+import { Unavailable } from "../components/unavailable";
+import { rememberedFirstSlug, reviewList, reviewView } from "../lib/last-good";
+import { cyclesParam, experimentParam, type SearchParams } from "../lib/search-params";
 
 // Rendered per request from the API: the review changes as runs and chain data arrive.
 export const dynamic = "force-dynamic";

@@ -3,7 +3,7 @@ import { reviewConstantsSchema } from "@subnet-review/db";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { int32 } from "../fields.ts";
-import { cachedReviewView } from "../view/viewCache.ts";
+import { cachedReviewView } from "../view/view-cache.ts";
 import { badInput, createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
 
 const slug = z.string().regex(/^[a-z0-9-]{1,100}$/, "lowercase letters, digits and dashes, at most 100");

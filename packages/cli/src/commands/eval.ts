@@ -17,8 +17,8 @@ import {
   taskNames,
 } from "@subnet-review/eval";
 import { z } from "zod";
-import { createApiClient } from "../apiClient.ts";
-import { evalRecordRows, recordEvalRows } from "../evalRecords.ts";
+import { createApiClient } from "../api-client.ts";
+import { evalRecordRows, recordEvalRows } from "../eval-records.ts";
 import { UsageError, numberFlag, parseFlags, readableFile, userPath, type CommandHelp, type FlagSpecs } from "../args.ts";
 import { cliEnv, workerPython } from "../env.ts";
 

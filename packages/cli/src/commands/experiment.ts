@@ -1,6 +1,6 @@
 import { experimentFlagsSchema, runExperiment } from "@subnet-review/trainer";
 import { parseFlags, userPath, type CommandHelp, type FlagSpecs } from "../args.ts";
-import { splitEvalFlags, trainingEvalFlags, trainingEvalUsage } from "../trainingEvals.ts";
+import { splitEvalFlags, trainingEvalFlags, trainingEvalUsage } from "../training-evals.ts";
 import { finishEvals, runFlagOptions, runRows, runSetup, stopSignal } from "./train.ts";
 
 const experimentUsage = `pnpm review experiment --model DIR --data FILE --trainable-experts SEL --kept N --steps S --name NAME

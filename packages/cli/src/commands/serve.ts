@@ -7,7 +7,7 @@ import { importPublishedReview, databaseOptions, openDatabase } from "@subnet-re
 import { z } from "zod";
 import { numberFlag, parseFlags, UsageError, type CommandHelp, type FlagSpecs } from "../args.ts";
 import { cliEnv } from "../env.ts";
-import { reapOrphanWeb, startWeb } from "../webProcess.ts";
+import { reapOrphanWeb, startWeb } from "../web-process.ts";
 
 const serveFlags = {
   "api-port": { type: "string", default: "4000", value: "PORT", help: "the api's port on 127.0.0.1" },

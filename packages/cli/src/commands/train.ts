@@ -15,8 +15,8 @@ import {
 } from "@subnet-review/trainer";
 import { taskNameSchema } from "@subnet-review/eval";
 import { z } from "zod";
-import { createApiClient } from "../apiClient.ts";
-import { checkpointEveryFor, splitEvalFlags, TrainingEvals, trainingEvalFlags, trainingEvalUsage, type TrainingEvalFlags } from "../trainingEvals.ts";
+import { createApiClient } from "../api-client.ts";
+import { checkpointEveryFor, splitEvalFlags, TrainingEvals, trainingEvalFlags, trainingEvalUsage, type TrainingEvalFlags } from "../training-evals.ts";
 import { parseFlags, userPath, type CommandHelp, type FlagSpecs } from "../args.ts";
 import { workerPython } from "../env.ts";
 import { formatTable } from "../table.ts";

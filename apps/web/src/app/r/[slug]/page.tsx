@@ -1,4 +1,4 @@
-import { ReviewRoute } from "../../../components/ReviewRoute";
+import { ReviewRoute } from "../../../components/review-route";
 
 // The review as most readers see it (no experiment or cycles chosen) is rendered once and served from Next's cache,
 // re-rendered in the background at most every REVALIDATE_SECONDS, so new runs and cycles appear within that time.

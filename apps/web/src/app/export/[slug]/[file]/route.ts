@@ -1,6 +1,6 @@
 import { cycleDataset, datasets, toCsv, type Dataset } from "../../../../lib/datasets";
-import { cycleDetail, isNotFound, reviewView } from "../../../../lib/lastGood";
-import { experimentParam } from "../../../../lib/searchParams";
+import { cycleDetail, isNotFound, reviewView } from "../../../../lib/last-good";
+import { experimentParam } from "../../../../lib/search-params";
 
 export const dynamic = "force-dynamic";
 

@@ -1,6 +1,6 @@
 import type { Figure } from "@subnet-review/core";
-import { isNotFound, reviewView } from "../../../../lib/lastGood";
-import { experimentParam } from "../../../../lib/searchParams";
+import { isNotFound, reviewView } from "../../../../lib/last-good";
+import { experimentParam } from "../../../../lib/search-params";
 
 export const dynamic = "force-dynamic";
 

@@ -1,5 +1,5 @@
-import { ReviewRoute } from "../../../../components/ReviewRoute";
-import { cyclesParam, experimentParam, type SearchParams } from "../../../../lib/searchParams";
+import { ReviewRoute } from "../../../../components/review-route";
+import { cyclesParam, experimentParam, type SearchParams } from "../../../../lib/search-params";
 
 // /r/SLUG?experiment=…, ?from=…&to=…, ?cycle=… land here (a rewrite in next.config.ts): rendered per request.
 export const dynamic = "force-dynamic";

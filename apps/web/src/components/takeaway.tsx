@@ -2,7 +2,7 @@ import type { ReviewView } from "../lib/api";
 import { formatDuration } from "@subnet-review/core";
 import { cellNames } from "../lib/format";
 import { kindOf } from "../lib/kind";
-import { FigureValue, KindBadge } from "./FigureValue";
+import { FigureValue, KindBadge } from "./figure-value";
 
 /** The one-line takeaway, its numbers from figures: measured runs and evals when A and C have them, else published. */
 export function Takeaway({ takeaway: t }: { takeaway: ReviewView["takeaway"] }) {

@@ -1,5 +1,5 @@
 import type { EvalResult } from "@subnet-review/eval";
-import type { ApiClient } from "./apiClient.ts";
+import type { ApiClient } from "./api-client.ts";
 
 /** One row per metric of an eval result, as the API's `evals.record` takes them. */
 export function evalRecordRows(result: EvalResult, at: { runId: string | null; step: number | null }) {

@@ -1,14 +1,14 @@
 import type { ReviewView } from "../lib/api";
-import type { CyclesQuery } from "../lib/searchParams";
-import { LazyCalculator } from "./LazyCalculator";
-import { CellsSection } from "./CellsSection";
-import { MarksLegend } from "./Compared";
-import { HashOpener } from "./HashOpener";
-import { MinersSection } from "./MinersSection";
-import { ReviewScope } from "./ReviewScope";
-import { SizesSection } from "./SizesSection";
-import { ThemeToggle } from "./ThemeToggle";
-import { ThroughputSection } from "./ThroughputSection";
+import type { CyclesQuery } from "../lib/search-params";
+import { LazyCalculator } from "./lazy-calculator";
+import { CellsSection } from "./cells-section";
+import { MarksLegend } from "./compared";
+import { HashOpener } from "./hash-opener";
+import { MinersSection } from "./miners-section";
+import { ReviewScope } from "./review-scope";
+import { SizesSection } from "./sizes-section";
+import { ThemeToggle } from "./theme-toggle";
+import { ThroughputSection } from "./throughput-section";
 
 /** `asOf`: the page is the last good copy of that time (the api did not answer), with `problem` saying why. */
 export function ReviewPage({ view, asOf = null, problem = null, cyclesQuery = { range: null, cycle: null }, experiment }: {

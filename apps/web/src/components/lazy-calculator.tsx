@@ -1,7 +1,7 @@
 "use client";
 
 import { useEffect, useRef, useState, type ComponentType } from "react";
-import type { Calculator as CalculatorType } from "./Calculator";
+import type { Calculator as CalculatorType } from "./calculator";
 
 type Props = Parameters<typeof CalculatorType>[0];
 
@@ -14,7 +14,7 @@ export function LazyCalculator(props: Props) {
   const placeholder = useRef<HTMLElement>(null);
   useEffect(() => {
     let cancelled = false;
-    const load = () => void import("./Calculator").then((m) => !cancelled && setLoaded(() => m.Calculator));
+    const load = () => void import("./calculator").then((m) => !cancelled && setLoaded(() => m.Calculator));
     const q = new URLSearchParams(window.location.search);
     if (window.location.hash === "#calculator" || ["k", "n", "gpu", "mb", "seq", "ckpt", "config"].some((k) => q.has(k))) {
       load();

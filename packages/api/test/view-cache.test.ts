@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dataVersionOf } from "../src/view/dataVersion.ts";
-import { cachedReviewView } from "../src/view/viewCache.ts";
+import { dataVersionOf } from "../src/view/data-version.ts";
+import { cachedReviewView } from "../src/view/view-cache.ts";
 import { startTestApi, type TestApi } from "../src/testing.ts";
 
 // The review's built view is kept per data version: reused while nothing is written, rebuilt after any commit,

@@ -1,7 +1,7 @@
 import { createElement } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
-import { LineChart, type Series } from "../src/components/LineChart.tsx";
+import { LineChart, type Series } from "../src/components/line-chart.tsx";
 
 const series = (name: string, n: number, y = (i: number) => i): Series => ({ name, color: "red", points: Array.from({ length: n }, (_, i) => ({ x: i, y: y(i) })) });
 const render = (props: Parameters<typeof LineChart>[0]) => renderToStaticMarkup(createElement(LineChart, props));

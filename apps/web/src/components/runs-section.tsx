@@ -1,10 +1,10 @@
 import { formatDuration, type Figure } from "@subnet-review/core";
 import type { ReviewView } from "../lib/api";
 import { cellColors, cellNames } from "../lib/format";
-import { ExportLinks } from "./ExportLinks";
-import { FigureValue, KindBadge } from "./FigureValue";
-import { LineChart } from "./LineChart";
-import { RunsLiveRefresh } from "./RunsLiveRefresh";
+import { ExportLinks } from "./export-links";
+import { FigureValue, KindBadge } from "./figure-value";
+import { LineChart } from "./line-chart";
+import { RunsLiveRefresh } from "./runs-live-refresh";
 
 type Runs = NonNullable<ReviewView["runs"]>;
 type Cell = Runs["cells"][number];

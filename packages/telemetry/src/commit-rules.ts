@@ -11,7 +11,7 @@ export const MAX_WEIGHT_AGE_BLOCKS = 448;
 /** CycleCfg.version_range_cycles: v must lie in [MinerCommit1 start - 3 x cycle length, MinerCommit1 start]. */
 export const VERSION_RANGE_CYCLES = 3;
 
-import type { PayloadKind } from "./countDefinitions.ts";
+import type { PayloadKind } from "./count-definitions.ts";
 
 type Json = Record<string, unknown>;
 type Checked<T> = { ok: true; value: T } | { ok: false; why: string };

@@ -12,7 +12,7 @@ import {
 } from "@subnet-review/core";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { cellNames } from "../lib/format";
-import { FigureButton as FigureValue } from "./FigureButton";
+import { FigureButton as FigureValue } from "./figure-button";
 
 interface Inputs {
   configText: string;

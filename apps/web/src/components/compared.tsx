@@ -1,7 +1,7 @@
 import { formatFigure, type Figure } from "@subnet-review/core";
 import { Fragment } from "react";
 import type { ReviewView } from "../lib/api";
-import { FigureValue, KindBadge } from "./FigureValue";
+import { FigureValue, KindBadge } from "./figure-value";
 
 type Compared = ReviewView["sizes"]["rows"][number];
 

@@ -6,7 +6,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { compact, concat, encodeRegistration, hex, uint } from "./scaleEncode.ts";
+import { compact, concat, encodeRegistration, hex, uint } from "./scale-encode.ts";
 
 /**
  * A local stand-in for a Subtensor node: the real JSON-RPC methods over WebSocket and HTTP on 127.0.0.1, serving a

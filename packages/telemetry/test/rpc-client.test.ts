@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { RpcError, SubstrateRpc, subnetworkNKey } from "../src/index.ts";
-import { FakeChain, FakeNode } from "./fakeNode.ts";
+import { FakeChain, FakeNode } from "./fake-node.ts";
 
 const PHASES = { Distribute: 20, Train: 300, MinerCommit1: 10, MinerCommit2: 10, Submission: 80, Validate: 10, Merge: 50, ValidatorCommit1: 10, ValidatorCommit2: 10 };
 const cleanups: (() => Promise<unknown>)[] = [];

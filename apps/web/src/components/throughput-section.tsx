@@ -1,9 +1,9 @@
 import { formatFigure } from "@subnet-review/core";
 import type { ReviewView } from "../lib/api";
-import { ComparedTable } from "./Compared";
-import { ExportLinks } from "./ExportLinks";
-import { FigureValue, KindBadge } from "./FigureValue";
-import { SectionHeading } from "./SectionHeading";
+import { ComparedTable } from "./compared";
+import { ExportLinks } from "./export-links";
+import { FigureValue, KindBadge } from "./figure-value";
+import { SectionHeading } from "./section-heading";
 
 export function ThroughputSection({ view }: { view: ReviewView }) {
   const { headline, rows, windowNote } = view.throughput;

@@ -1,8 +1,8 @@
 import { formatFigure, type Figure } from "@subnet-review/core";
 import { kindOf } from "../lib/kind";
-import { FigureButton } from "./FigureButton";
+import { FigureButton } from "./figure-button";
 
-export { KindBadge } from "./KindBadge";
+export { KindBadge } from "./kind-badge";
 
 /**
  * A review figure on the page: rendered on the server to its text and kind; only its id travels to the browser,

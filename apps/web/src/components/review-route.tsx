@@ -1,8 +1,8 @@
 import { notFound } from "next/navigation";
-import { isNotFound, reviewView } from "../lib/lastGood";
-import type { CyclesQuery } from "../lib/searchParams";
-import { ReviewPage } from "./ReviewPage";
-import { Unavailable } from "./Unavailable";
+import { isNotFound, reviewView } from "../lib/last-good";
+import type { CyclesQuery } from "../lib/search-params";
+import { ReviewPage } from "./review-page";
+import { Unavailable } from "./unavailable";
 
 /** A review by slug: 404 (listing the reviews) when there is none, the last good copy when the api is down. */
 export async function ReviewRoute({ slug, experiment, cyclesQuery }: { slug: string; experiment?: string | undefined; cyclesQuery?: CyclesQuery }) {

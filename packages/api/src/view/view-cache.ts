@@ -1,5 +1,5 @@
 import type { Db } from "@subnet-review/db";
-import { dataVersionOf } from "./dataVersion.ts";
+import { dataVersionOf } from "./data-version.ts";
 import { loadReviewView, type ReviewView } from "./view.ts";
 
 /** Views kept per database client (slug × experiment); the least recently asked go first. */

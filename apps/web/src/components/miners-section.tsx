@@ -1,8 +1,8 @@
 import type { ReviewView } from "../lib/api";
-import type { CyclesQuery } from "../lib/searchParams";
-import { CyclesExplorer } from "./CyclesExplorer";
-import { FigureValue, KindBadge } from "./FigureValue";
-import { SectionHeading } from "./SectionHeading";
+import type { CyclesQuery } from "../lib/search-params";
+import { CyclesExplorer } from "./cycles-explorer";
+import { FigureValue, KindBadge } from "./figure-value";
+import { SectionHeading } from "./section-heading";
 
 export function MinersSection({ view, cyclesQuery, experiment }: { view: ReviewView; cyclesQuery: CyclesQuery; experiment: string | undefined }) {
   const { average, cycles, series, measuredAverage, measuredAcceptedAverage } = view.miners;

@@ -13,7 +13,7 @@ import { appendEvalLog, RunUploader, type EvalRecord, type RunRecorder, type Upl
 import { z } from "zod";
 import { numberFlag, parseFlags, UsageError, type FlagSpecs } from "./args.ts";
 import { cliEnv } from "./env.ts";
-import { evalRecordRows } from "./evalRecords.ts";
+import { evalRecordRows } from "./eval-records.ts";
 
 export const trainingEvalUsage = `      [--eval-every N [--eval-tasks gsm8k_cot,mmlu,arc_challenge,hellaswag] [--eval-limit L] [--eval-data-dir DIR]]
     evaluate the base model (step 0), every N steps and the final adapter,

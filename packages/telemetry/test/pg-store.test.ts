@@ -3,7 +3,7 @@ import { createTestDatabase } from "@subnet-review/db/testing";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PgStore, StorageDecodeError, SubstrateRpc, TelemetryIngest, type CycleRecord, type ScheduleHistory } from "../src/index.ts";
 import { expectedMiners } from "./expected.ts";
-import { FakeChain, FakeNode, type FakePhases } from "./fakeNode.ts";
+import { FakeChain, FakeNode, type FakePhases } from "./fake-node.ts";
 
 // The engine through Postgres: the schedule-change scenario the issue names, and the storage guarantees.
 const NETUID = 102;

@@ -1,9 +1,9 @@
 import { formatFigure } from "@subnet-review/core";
 import type { ReviewView } from "../lib/api";
-import { ComparedTable, FigureRow } from "./Compared";
-import { ExportLinks } from "./ExportLinks";
-import { FigureValue } from "./FigureValue";
-import { SectionHeading } from "./SectionHeading";
+import { ComparedTable, FigureRow } from "./compared";
+import { ExportLinks } from "./export-links";
+import { FigureValue } from "./figure-value";
+import { SectionHeading } from "./section-heading";
 
 export function SizesSection({ view }: { view: ReviewView }) {
   const { cards, rows, more } = view.sizes;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { backoffDelayMs, type BackoffOptions } from "@subnet-review/core";
-import { RateLimiter } from "./rateLimit.ts";
+import { RateLimiter } from "./rate-limit.ts";
 import {
   blockHashSchema,
   headerSchema,
@@ -13,7 +13,7 @@ import {
   type Header,
   type JsonRpcRequest,
   type RuntimeVersion,
-} from "./rpcSchemas.ts";
+} from "./rpc-schemas.ts";
 import { httpTransport, RetryableTransportError, wsTransport, type RpcTransport } from "./transport.ts";
 
 export const rpcClientOptionsSchema = z.object({

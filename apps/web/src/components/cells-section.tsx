@@ -3,13 +3,13 @@ import type { ReviewView } from "../lib/api";
 import { cellColors, cellNames, formatPoints } from "../lib/format";
 import { kindOf } from "../lib/kind";
 import { Fragment } from "react";
-import { WhyRow } from "./Compared";
-import { EvalSection } from "./EvalSection";
-import { ExportLinks } from "./ExportLinks";
-import { FigureValue, KindBadge } from "./FigureValue";
-import { RunsSection } from "./RunsSection";
-import { SectionHeading } from "./SectionHeading";
-import { Takeaway } from "./Takeaway";
+import { WhyRow } from "./compared";
+import { EvalSection } from "./eval-section";
+import { ExportLinks } from "./export-links";
+import { FigureValue, KindBadge } from "./figure-value";
+import { RunsSection } from "./runs-section";
+import { SectionHeading } from "./section-heading";
+import { Takeaway } from "./takeaway";
 
 function cellDescriptions(K: number, N: number, E: number) {
   return [

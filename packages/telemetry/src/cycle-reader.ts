@@ -1,13 +1,13 @@
 import { encodeAddress } from "@polkadot/util-crypto";
 import { u8aToHex } from "@polkadot/util";
-import { allowedVersions, MAX_WEIGHT_AGE_BLOCKS, payloadKind, signedHashOf, submissionOf } from "./commitRules.ts";
+import { allowedVersions, MAX_WEIGHT_AGE_BLOCKS, payloadKind, signedHashOf, submissionOf } from "./commit-rules.ts";
 import { boundedMemo } from "./memo.ts";
-import { call, type RpcStats, type SubstrateRpc } from "./rpcClient.ts";
-import { runtimeVersionSchema, storageKeysSchema as keyList, storageValueSchema as storageValue, type BlockHash, type RuntimeVersion } from "./rpcSchemas.ts";
+import { call, type RpcStats, type SubstrateRpc } from "./rpc-client.ts";
+import { runtimeVersionSchema, storageKeysSchema as keyList, storageValueSchema as storageValue, type BlockHash, type RuntimeVersion } from "./rpc-schemas.ts";
 import { commitmentText, decodeAccountIdBytes, decodeRegistration, decodeU16, decodeVecU64, SS58_PREFIX, StorageDecodeError, type Registration } from "./scale.ts";
 import { phaseWindow, type CycleWindow } from "./schedule.ts";
 import { ACCEPTED, COMMITTED, type CycleBlockHashes, type CycleMiner, type CycleRecord } from "./store.ts";
-import { accountFromCommitmentKey, accountIdBytes, commitmentOfPrefix, keysKey, lastUpdateKey, subnetworkNKey } from "./storageKeys.ts";
+import { accountFromCommitmentKey, accountIdBytes, commitmentOfPrefix, keysKey, lastUpdateKey, subnetworkNKey } from "./storage-keys.ts";
 
 const ss58Of = boundedMemo((pubkeyHex) => encodeAddress(pubkeyHex as `0x${string}`, SS58_PREFIX));
 const accountHexOfCommitmentKey = (() => {

@@ -1,8 +1,8 @@
 import type { Db } from "@subnet-review/db";
 import { z } from "zod";
-import { PAYLOAD_KINDS } from "./countDefinitions.ts";
+import { PAYLOAD_KINDS } from "./count-definitions.ts";
 import { PHASE_NAMES, scheduleSegmentSchema } from "./schedule.ts";
-import { assertDistinctHotkeys, blockHashesOf } from "./memoryStore.ts";
+import { assertDistinctHotkeys, blockHashesOf } from "./memory-store.ts";
 import { ACCEPTED, COMMITTED, cycleKeyId, type Checkpoint, type CycleBlockHashes, type CycleKey, type CycleMiner, type CycleRecord, type TelemetryStore } from "./store.ts";
 
 const phasesSchema = z.array(z.object({ phase: z.enum(PHASE_NAMES), start: z.number().int(), end: z.number().int() }));

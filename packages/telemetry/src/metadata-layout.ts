@@ -1,7 +1,7 @@
 import { Metadata, TypeRegistry } from "@polkadot/types";
-import type { SubstrateRpc } from "./rpcClient.ts";
+import type { SubstrateRpc } from "./rpc-client.ts";
 import { COMMITMENT_DATA_VARIANTS } from "./scale.ts";
-import { hexSchema, type BlockHash, type RuntimeVersion } from "./rpcSchemas.ts";
+import { hexSchema, type BlockHash, type RuntimeVersion } from "./rpc-schemas.ts";
 
 /**
  * The storage layouts telemetry decodes, written as the shape its decoders assume. At start the chain's own metadata

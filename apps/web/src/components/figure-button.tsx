@@ -3,8 +3,8 @@
 import { formatExact, formatFigure, type Figure } from "@subnet-review/core";
 import { useContext, useId, useState } from "react";
 import { kindOf, type DisplayKind } from "../lib/kind";
-import { KindBadge } from "./KindBadge";
-import { ReviewScopeContext } from "./ReviewScope";
+import { KindBadge } from "./kind-badge";
+import { ReviewScopeContext } from "./review-scope";
 
 /** What the page needs to show a figure before it is opened; its formula and inputs are fetched on opening. */
 export interface FigureRef {

@@ -1,8 +1,8 @@
 import type { ReviewView } from "../lib/api";
-import { cycleDetail, cycleRange, isNotFound } from "../lib/lastGood";
-import type { CyclesQuery } from "../lib/searchParams";
-import { ExportLinks } from "./ExportLinks";
-import { LineChart } from "./LineChart";
+import { cycleDetail, cycleRange, isNotFound } from "../lib/last-good";
+import type { CyclesQuery } from "../lib/search-params";
+import { ExportLinks } from "./export-links";
+import { LineChart } from "./line-chart";
 
 type Point = ReviewView["miners"]["series"][number];
 

@@ -1,9 +1,9 @@
 import { trainedCells as cells } from "@subnet-review/core";
 import type { ReviewView } from "../lib/api";
 import { cellColors, cellNames, formatPoints } from "../lib/format";
-import { ExportLinks } from "./ExportLinks";
-import { FigureValue, KindBadge } from "./FigureValue";
-import { LineChart } from "./LineChart";
+import { ExportLinks } from "./export-links";
+import { FigureValue, KindBadge } from "./figure-value";
+import { LineChart } from "./line-chart";
 
 type Evals = ReviewView["evals"];
 
