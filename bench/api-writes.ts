@@ -23,7 +23,16 @@ async function round(mode: Mode, index: number): Promise<number> {
     const token = await api.token("bench");
     const runId = `bench-${mode}-${index}`;
     await api.client(token).runs.create.mutate({
-      id: runId, cell: "A", trainable: 8, kept: 0, steps: 1_000_000, spec: {}, experts: null, hardware: null, gitCommit: null, experiment: null,
+      id: runId,
+      cell: "A",
+      trainable: 8,
+      kept: 0,
+      steps: 1_000_000,
+      spec: {},
+      experts: null,
+      hardware: null,
+      gitCommit: null,
+      experiment: null,
       startedAt: new Date().toISOString(),
     });
     const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
@@ -33,8 +42,22 @@ async function round(mode: Mode, index: number): Promise<number> {
     await Promise.all(
       Array.from({ length: writers }, async () => {
         while (Date.now() < stopAt) {
-          const step = { step: next++, loss: 2, gradNorm: 1, lr: 1e-5, tokens: 8192, tokensPerSecond: 1, stepSeconds: 1, memAllocatedBytes: null, memPeakBytes: null };
-          const res = await fetch(`${api.url}/trpc/runs.appendSteps`, { method: "POST", headers, body: JSON.stringify(serializeFigures({ runId, steps: [step] })) });
+          const step = {
+            step: next++,
+            loss: 2,
+            gradNorm: 1,
+            lr: 1e-5,
+            tokens: 8192,
+            tokensPerSecond: 1,
+            stepSeconds: 1,
+            memAllocatedBytes: null,
+            memPeakBytes: null,
+          };
+          const res = await fetch(`${api.url}/trpc/runs.appendSteps`, {
+            method: "POST",
+            headers,
+            body: JSON.stringify(serializeFigures({ runId, steps: [step] })),
+          });
           await res.arrayBuffer();
           if (res.status !== 200) throw new Error(`appendSteps answered ${res.status}`);
           done++;
@@ -66,6 +89,8 @@ const result = {
   writesPerSecond: { throttled: perMode.throttled, everyCall: perMode.everyCall },
   ratio,
 };
-console.log(`lastUsedAt once a minute: ${mean(perMode.throttled).toFixed(0)} writes/s; on every call: ${mean(perMode.everyCall).toFixed(0)} writes/s; ratio ${ratio.toFixed(2)}`);
+console.log(
+  `lastUsedAt once a minute: ${mean(perMode.throttled).toFixed(0)} writes/s; on every call: ${mean(perMode.everyCall).toFixed(0)} writes/s; ratio ${ratio.toFixed(2)}`,
+);
 mkdirSync(join(here, "results"), { recursive: true });
 writeFileSync(join(here, "results", "api-writes.json"), `${JSON.stringify(result, null, 2)}\n`);

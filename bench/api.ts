@@ -21,7 +21,10 @@ const reviewPath = `/trpc/review.bySlug?input=${encodeURIComponent(JSON.stringif
 
 function start(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(here, "api-server.ts"), ...args], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, ["--import", "tsx", join(here, "api-server.ts"), ...args], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, ...env },
+    });
     child.stdout!.once("data", (d: Buffer) => resolve({ child, port: JSON.parse(d.toString()).port }));
     child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
   });
@@ -52,7 +55,8 @@ const cached = await start(["api"]);
 const uncached = await start(["api"], { API_CACHE_TTL_MS: "0" });
 const urls = { cached: `http://127.0.0.1:${cached.port}${reviewPath}`, uncached: `http://127.0.0.1:${uncached.port}${reviewPath}` };
 const body = await (await fetch(urls.cached)).arrayBuffer();
-if (Buffer.compare(Buffer.from(body), Buffer.from(await (await fetch(urls.uncached)).arrayBuffer())) !== 0) throw new Error("the cached and uncached paths answered different bytes");
+if (Buffer.compare(Buffer.from(body), Buffer.from(await (await fetch(urls.uncached)).arrayBuffer())) !== 0)
+  throw new Error("the cached and uncached paths answered different bytes");
 const bodyFile = join(mkdtempSync(join(os.tmpdir(), "bench-api-")), "body.json");
 writeFileSync(bodyFile, Buffer.from(body));
 const bare = await start(["bare", bodyFile]);
@@ -76,7 +80,11 @@ const uncachedLoad = combine(runs.uncached);
 const result = {
   date: new Date().toISOString(),
   machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}`,
-  loadAverage: { before: loadBefore.map((x) => +x.toFixed(2)), after: loadAfter.map((x) => +x.toFixed(2)), note: "1/5/15-minute load averages of the machine, shared with other work" },
+  loadAverage: {
+    before: loadBefore.map((x) => +x.toFixed(2)),
+    after: loadAfter.map((x) => +x.toFixed(2)),
+    note: "1/5/15-minute load averages of the machine, shared with other work",
+  },
   database: process.env.DATABASE_URL ? "DATABASE_URL" : "embedded PGlite",
   query: "review.bySlug (anonymous GET)",
   connections,
@@ -85,7 +93,11 @@ const result = {
   responseBytes: body.byteLength,
   bare: bareLoad,
   cached: { ...cachedLoad, ratio: cachedLoad.requestsPerSecond / bareLoad.requestsPerSecond, what: "response cache on: stored bytes, no query" },
-  uncached: { ...uncachedLoad, ratio: uncachedLoad.requestsPerSecond / bareLoad.requestsPerSecond, what: "response cache off: tRPC, a shared data-version query, the view built at that version" },
+  uncached: {
+    ...uncachedLoad,
+    ratio: uncachedLoad.requestsPerSecond / bareLoad.requestsPerSecond,
+    what: "response cache off: tRPC, a shared data-version query, the view built at that version",
+  },
   runs,
   target: "cached ≥ 0.5 × bare; uncached p99 < 20 ms",
   pass: { cached: cachedLoad.requestsPerSecond / bareLoad.requestsPerSecond >= 0.5, uncached: uncachedLoad.p99ms < 20 },
@@ -94,7 +106,9 @@ const line = (name: string, r: Load) => `${name} ${r.requestsPerSecond.toFixed(0
 console.log(`review query, ${body.byteLength}-byte answer, ${connections} connections, ${rounds} × ${seconds} s each, interleaved; ${result.database}`);
 console.log(line("bare node:http       ", bareLoad));
 console.log(`${line("cached (response)    ", cachedLoad)}  ratio ${result.cached.ratio.toFixed(2)} (target ≥ 0.5): ${result.pass.cached ? "pass" : "FAIL"}`);
-console.log(`${line("uncached (view cache)", uncachedLoad)}  ratio ${result.uncached.ratio.toFixed(2)}; p99 < 20 ms: ${result.pass.uncached ? "pass" : "FAIL"}`);
+console.log(
+  `${line("uncached (view cache)", uncachedLoad)}  ratio ${result.uncached.ratio.toFixed(2)}; p99 < 20 ms: ${result.pass.uncached ? "pass" : "FAIL"}`,
+);
 console.log(`load average before ${result.loadAverage.before.join(" ")}, after ${result.loadAverage.after.join(" ")} (${result.machine})`);
 mkdirSync(join(here, "results"), { recursive: true });
 writeFileSync(join(here, "results", "api.json"), `${JSON.stringify(result, null, 2)}\n`);

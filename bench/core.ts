@@ -68,10 +68,14 @@ const rows = readdirSync(fixtureDir)
 const ms = (us: number) => (us / 1000).toFixed(3);
 const pad = (s: string, n: number) => s.padEnd(n);
 console.log(`core bench: ${os.cpus()[0]?.model ?? "cpu"} × ${os.cpus().length}, node ${process.version}; ms per call (mean / p99), target < ${TARGET_MS} ms`);
-console.log(`${pad("fixture", 22)}${pad("model_type", 13)}${pad("census mean", 13)}${pad("census p99", 12)}${pad("memory mean", 13)}${pad("memory p99", 12)}ok`);
+console.log(
+  `${pad("fixture", 22)}${pad("model_type", 13)}${pad("census mean", 13)}${pad("census p99", 12)}${pad("memory mean", 13)}${pad("memory p99", 12)}ok`,
+);
 for (const r of rows) {
   const ok = r.census.meanUs / 1000 < TARGET_MS && r.memory.meanUs / 1000 < TARGET_MS;
-  console.log(`${pad(r.fixture, 22)}${pad(r.modelType, 13)}${pad(ms(r.census.meanUs), 13)}${pad(ms(r.census.p99Us), 12)}${pad(ms(r.memory.meanUs), 13)}${pad(ms(r.memory.p99Us), 12)}${ok ? "yes" : "NO"}`);
+  console.log(
+    `${pad(r.fixture, 22)}${pad(r.modelType, 13)}${pad(ms(r.census.meanUs), 13)}${pad(ms(r.census.p99Us), 12)}${pad(ms(r.memory.meanUs), 13)}${pad(ms(r.memory.p99Us), 12)}${ok ? "yes" : "NO"}`,
+  );
 }
 const allOk = rows.every((r) => r.census.meanUs / 1000 < TARGET_MS && r.memory.meanUs / 1000 < TARGET_MS);
 

@@ -11,7 +11,9 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { scoreGsm8kPredictions } from "../packages/eval/src/index.ts";
 
-const DATA = process.env.EVAL_DATA_DIR ? join(process.env.EVAL_DATA_DIR, "gsm8k", "test.jsonl") : fileURLToPath(new URL("../../shared/data/gsm8k/test.jsonl", import.meta.url));
+const DATA = process.env.EVAL_DATA_DIR
+  ? join(process.env.EVAL_DATA_DIR, "gsm8k", "test.jsonl")
+  : fileURLToPath(new URL("../../shared/data/gsm8k/test.jsonl", import.meta.url));
 const TARGET_MS = 200;
 const RUNS = 10;
 

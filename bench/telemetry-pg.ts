@@ -20,10 +20,29 @@ const CYCLES = 150;
 const LATENCY_MS = 100;
 const TARGET_S = 15;
 const CONCURRENCY = 16;
-const PHASES: FakePhases = { Distribute: 20, Train: 300, MinerCommit1: 10, MinerCommit2: 10, Submission: 80, Validate: 10, Merge: 50, ValidatorCommit1: 10, ValidatorCommit2: 10 };
+const PHASES: FakePhases = {
+  Distribute: 20,
+  Train: 300,
+  MinerCommit1: 10,
+  MinerCommit2: 10,
+  Submission: 80,
+  Validate: 10,
+  Merge: 50,
+  ValidatorCommit1: 10,
+  ValidatorCommit2: 10,
+};
 
 const firstCycle = 15_700;
-const chain = new FakeChain({ netuid: 102, schedule: [{ fromBlock: 0, phases: PHASES }], fromBlock: firstCycle * 500, toBlock: (firstCycle + CYCLES) * 500 - 1, neurons: 256, validators: 8, staleValidators: 1, seed: 102 });
+const chain = new FakeChain({
+  netuid: 102,
+  schedule: [{ fromBlock: 0, phases: PHASES }],
+  fromBlock: firstCycle * 500,
+  toBlock: (firstCycle + CYCLES) * 500 - 1,
+  neurons: 256,
+  validators: 8,
+  staleValidators: 1,
+  seed: 102,
+});
 const node = await new FakeNode(chain).start();
 node.knobs.latencyMs = LATENCY_MS;
 const database = await createTestDatabase();
@@ -37,7 +56,12 @@ const heapMb = () => {
 };
 const heapSamples: number[] = [heapMb()];
 const ingest = new TelemetryIngest({
-  rpc, store: new PgStore(open.db), netuid: 102, schedule: [{ fromBlock: 0, phases: PHASES, source: "bench" }], validatorWhitelist: chain.whitelist, concurrency: CONCURRENCY,
+  rpc,
+  store: new PgStore(open.db),
+  netuid: 102,
+  schedule: [{ fromBlock: 0, phases: PHASES, source: "bench" }],
+  validatorWhitelist: chain.whitelist,
+  concurrency: CONCURRENCY,
   onProgress: (p) => {
     if (p.done % 50 === 0) {
       heapSamples.push(heapMb());
@@ -80,8 +104,12 @@ try {
     node: process.version,
     at: new Date().toISOString(),
   };
-  console.log(`backfill into Postgres: ${result.cycles} cycles in ${result.seconds} s (${result.cyclesPerSecond} cycles/s), ${result.requestsPerCycle} requests/cycle, ${minerRows} miner rows, CPU ${result.cpuSeconds} s, load average ${result.loadAverage1m}`);
-  console.log(`re-run (verify only): ${result.resumeVerifySeconds} s, ${result.resumeRequestsPerCycle} requests/cycle; heap MB after GC: ${result.heapMb.join(", ")}; target < ${TARGET_S} s: ${result.pass ? "PASS" : "FAIL"}`);
+  console.log(
+    `backfill into Postgres: ${result.cycles} cycles in ${result.seconds} s (${result.cyclesPerSecond} cycles/s), ${result.requestsPerCycle} requests/cycle, ${minerRows} miner rows, CPU ${result.cpuSeconds} s, load average ${result.loadAverage1m}`,
+  );
+  console.log(
+    `re-run (verify only): ${result.resumeVerifySeconds} s, ${result.resumeRequestsPerCycle} requests/cycle; heap MB after GC: ${result.heapMb.join(", ")}; target < ${TARGET_S} s: ${result.pass ? "PASS" : "FAIL"}`,
+  );
   const out = join(dirname(fileURLToPath(import.meta.url)), "results", "telemetry-pg.json");
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);

@@ -8,7 +8,16 @@ import vm from "node:vm";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cycleKeyId, SubstrateRpc, TelemetryIngest, type Checkpoint, type CycleBlockHashes, type CycleKey, type CycleRecord, type TelemetryStore } from "../packages/telemetry/src/index.ts";
+import {
+  cycleKeyId,
+  SubstrateRpc,
+  TelemetryIngest,
+  type Checkpoint,
+  type CycleBlockHashes,
+  type CycleKey,
+  type CycleRecord,
+  type TelemetryStore,
+} from "../packages/telemetry/src/index.ts";
 import { blockHashesOf } from "../packages/telemetry/src/memory-store.ts";
 import { expectedMiners } from "../packages/telemetry/test/expected.ts";
 import { FakeChain, FakeNode, type FakePhases } from "../packages/telemetry/test/fake-node.ts";
@@ -17,7 +26,17 @@ const CYCLES = 150;
 const LATENCY_MS = 100;
 const TARGET_S = 15;
 const CONCURRENCY = 16;
-const PHASES: FakePhases = { Distribute: 20, Train: 300, MinerCommit1: 10, MinerCommit2: 10, Submission: 80, Validate: 10, Merge: 50, ValidatorCommit1: 10, ValidatorCommit2: 10 };
+const PHASES: FakePhases = {
+  Distribute: 20,
+  Train: 300,
+  MinerCommit1: 10,
+  MinerCommit2: 10,
+  Submission: 80,
+  Validate: 10,
+  Merge: 50,
+  ValidatorCommit1: 10,
+  ValidatorCommit2: 10,
+};
 
 /** Keeps counts and hashes only, so the heap figures measure the engine rather than retained rows. */
 class CountingStore implements TelemetryStore {
@@ -26,7 +45,9 @@ class CountingStore implements TelemetryStore {
   cycles = 0;
   private readonly hashes = new Map<string, CycleBlockHashes>();
   private checkpoint: Checkpoint | null = null;
-  async loadCheckpoint() { return this.checkpoint; }
+  async loadCheckpoint() {
+    return this.checkpoint;
+  }
   async storedBlockHashes(_netuid: number, keys: readonly CycleKey[]) {
     return new Map(keys.flatMap((k) => (this.hashes.has(cycleKeyId(k)) ? [[cycleKeyId(k), this.hashes.get(cycleKeyId(k))!] as const] : [])));
   }
@@ -36,11 +57,22 @@ class CountingStore implements TelemetryStore {
     this.accepted += c.accepted.count;
     this.hashes.set(cycleKeyId(c), blockHashesOf(c));
   }
-  async saveCheckpoint(cp: Checkpoint) { this.checkpoint = cp; }
+  async saveCheckpoint(cp: Checkpoint) {
+    this.checkpoint = cp;
+  }
 }
 
 const firstCycle = 15_700;
-const chain = new FakeChain({ netuid: 102, schedule: [{ fromBlock: 0, phases: PHASES }], fromBlock: firstCycle * 500, toBlock: (firstCycle + CYCLES) * 500 - 1, neurons: 256, validators: 8, staleValidators: 1, seed: 102 });
+const chain = new FakeChain({
+  netuid: 102,
+  schedule: [{ fromBlock: 0, phases: PHASES }],
+  fromBlock: firstCycle * 500,
+  toBlock: (firstCycle + CYCLES) * 500 - 1,
+  neurons: 256,
+  validators: 8,
+  staleValidators: 1,
+  seed: 102,
+});
 const node = await new FakeNode(chain).start();
 node.knobs.latencyMs = LATENCY_MS;
 const rpc = new SubstrateRpc({ url: node.wsUrl, requestsPerMinute: null });
@@ -54,8 +86,15 @@ const heapMb = () => {
 };
 const heapSamples: number[] = [heapMb()];
 const ingest = new TelemetryIngest({
-  rpc, store, netuid: 102, schedule: [{ fromBlock: 0, phases: PHASES, source: "bench" }], validatorWhitelist: chain.whitelist, concurrency: CONCURRENCY,
-  onProgress: (p) => { if (p.done % 50 === 0) heapSamples.push(heapMb()); },
+  rpc,
+  store,
+  netuid: 102,
+  schedule: [{ fromBlock: 0, phases: PHASES, source: "bench" }],
+  validatorWhitelist: chain.whitelist,
+  concurrency: CONCURRENCY,
+  onProgress: (p) => {
+    if (p.done % 50 === 0) heapSamples.push(heapMb());
+  },
 });
 const cpuBefore = process.cpuUsage();
 const summary = await ingest.backfill({ fromCycle: firstCycle, toCycle: firstCycle + CYCLES - 1 });
@@ -67,7 +106,8 @@ await node.stop();
 const expected = chain.cycles.map((c) => expectedMiners(chain, c));
 const committed = expected.reduce((n, e) => n + e.committed.size, 0);
 const accepted = expected.reduce((n, e) => n + e.accepted.size, 0);
-if (store.miners !== committed || store.accepted !== accepted) throw new Error(`committed/accepted ${store.miners}/${store.accepted} != the scenario's ${committed}/${accepted}`);
+if (store.miners !== committed || store.accepted !== accepted)
+  throw new Error(`committed/accepted ${store.miners}/${store.accepted} != the scenario's ${committed}/${accepted}`);
 const result = {
   bench: "telemetry-backfill",
   cycles: summary.cycles.length,
@@ -91,9 +131,13 @@ const result = {
   node: process.version,
   at: new Date().toISOString(),
 };
-console.log(`backfill ${result.cycles} cycles in ${result.seconds} s (${result.cyclesPerSecond} cycles/s), ${result.requestsPerCycle} requests/cycle (${result.jsonRpcCallsPerCycle} JSON-RPC calls), ${result.activeMinersPerCycle} active miners/cycle`);
+console.log(
+  `backfill ${result.cycles} cycles in ${result.seconds} s (${result.cyclesPerSecond} cycles/s), ${result.requestsPerCycle} requests/cycle (${result.jsonRpcCallsPerCycle} JSON-RPC calls), ${result.activeMinersPerCycle} active miners/cycle`,
+);
 console.log(`CPU ${result.cpuSeconds} s during the backfill (client + fake node in one process), load average ${result.loadAverage1m}`);
-console.log(`heap MB after GC every 50 cycles: ${result.heapMb.join(", ")} (growth after warm-up ${result.heapGrowthMb} MB); target < ${TARGET_S} s: ${result.pass ? "PASS" : "FAIL"}`);
+console.log(
+  `heap MB after GC every 50 cycles: ${result.heapMb.join(", ")} (growth after warm-up ${result.heapGrowthMb} MB); target < ${TARGET_S} s: ${result.pass ? "PASS" : "FAIL"}`,
+);
 const out = join(dirname(fileURLToPath(import.meta.url)), "results", "telemetry.json");
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);

@@ -17,7 +17,15 @@ const bench = z
   .object({
     measured_at: z.string(),
     device: z.string(),
-    setup: z.object({ seq_len: z.number(), sequences_per_step: z.number(), k: z.number(), kept: z.number(), activation_checkpointing: z.boolean(), dtype: z.string(), optimizer_state_dtype: z.string() }),
+    setup: z.object({
+      seq_len: z.number(),
+      sequences_per_step: z.number(),
+      k: z.number(),
+      kept: z.number(),
+      activation_checkpointing: z.boolean(),
+      dtype: z.string(),
+      optimizer_state_dtype: z.string(),
+    }),
     cells: z.array(z.object({ cell: z.enum(["A", "B", "C"]), tokens_per_s: z.number(), peak_gib: z.number().nullable(), mfu: z.number().nullable() })),
   })
   .parse(JSON.parse(readFileSync(resultsPath, "utf8")));
@@ -41,9 +49,19 @@ const memory = estimateMemory(census, {
 const rows = bench.cells.map((c) => {
   const estimatedGiB = memory[c.cell].totalGiB;
   const diff = c.peak_gib === null ? null : (estimatedGiB - c.peak_gib) / c.peak_gib;
-  return { cell: c.cell, tokensPerSecond: c.tokens_per_s, mfu: c.mfu, measuredPeakGiB: c.peak_gib, estimatedGiB, diff, within15: diff === null ? null : Math.abs(diff) <= 0.15 };
+  return {
+    cell: c.cell,
+    tokensPerSecond: c.tokens_per_s,
+    mfu: c.mfu,
+    measuredPeakGiB: c.peak_gib,
+    estimatedGiB,
+    diff,
+    within15: diff === null ? null : Math.abs(diff) <= 0.15,
+  };
 });
-console.log(`${bench.device}, measured ${bench.measured_at}; ${s.sequences_per_step} × ${s.seq_len} tokens, K=${s.k}, N=${s.kept}, checkpointing ${s.activation_checkpointing}`);
+console.log(
+  `${bench.device}, measured ${bench.measured_at}; ${s.sequences_per_step} × ${s.seq_len} tokens, K=${s.k}, N=${s.kept}, checkpointing ${s.activation_checkpointing}`,
+);
 console.log("cell  tokens/s  MFU     peak GiB  core est. GiB  diff     within 15%");
 for (const r of rows) {
   console.log(

@@ -42,7 +42,10 @@ const loadBefore = os.loadavg();
 try {
   let html = "";
   for (let i = 0; i < 120 && !html; i++) {
-    html = await fetch(base).then((r) => (r.ok ? r.text() : ""), () => "");
+    html = await fetch(base).then(
+      (r) => (r.ok ? r.text() : ""),
+      () => "",
+    );
     if (!html) await new Promise((r) => setTimeout(r, 250));
   }
   const tags = [...html.matchAll(/<script([^>]*)\ssrc="([^"]+)"([^>]*)>/g)].map((m) => ({ src: m[2]!, nomodule: /\snomodule\b/i.test(`${m[1]} ${m[3]}`) }));
@@ -73,17 +76,25 @@ try {
   // The review's own URL, as a link to it is shared: rendered once and served from Next's cache (revalidated).
   const reviewUrl = `${base}/r/${(await readPublishedReview()).review.slug}`;
   const speed = seconds > 0 ? await pageVersusBare(reviewUrl, await (await fetch(reviewUrl)).text(), seconds) : null;
-  const loadAverage = { before: loadBefore.map((x) => +x.toFixed(2)), after: os.loadavg().map((x) => +x.toFixed(2)), note: "1/5/15-minute load averages of the machine, shared with other work" };
+  const loadAverage = {
+    before: loadBefore.map((x) => +x.toFixed(2)),
+    after: os.loadavg().map((x) => +x.toFixed(2)),
+    note: "1/5/15-minute load averages of the machine, shared with other work",
+  };
   Object.assign(result, { speed, loadAverage });
   const kb = (b: number) => `${(b / 1000).toFixed(1)} kB`;
   console.log(`HTML ${kb(result.htmlBytes)} (${kb(result.htmlGzipBytes)} gzip)`);
-  console.log(`JS   ${files.length} scripts, ${kb(result.jsBytes)} (${kb(jsGzip)} gzip; ≤ 250 kB: ${result.pass ? "pass" : "FAIL"}; ≤ 120 kB: ${result.passIssue8 ? "pass" : "FAIL"})${skipped.length ? `; ${skipped.length} nomodule polyfill script(s) not counted` : ""}`);
+  console.log(
+    `JS   ${files.length} scripts, ${kb(result.jsBytes)} (${kb(jsGzip)} gzip; ≤ 250 kB: ${result.pass ? "pass" : "FAIL"}; ≤ 120 kB: ${result.passIssue8 ? "pass" : "FAIL"})${skipped.length ? `; ${skipped.length} nomodule polyfill script(s) not counted` : ""}`,
+  );
   if (speed) {
     console.log(`page: ${reviewUrl.replace(base, "")}`);
     const line = (name: string, r: Load) => `${name} ${r.requestsPerSecond.toFixed(0)} req/s  p50 ${r.p50ms} ms  p99 ${r.p99ms} ms`;
     console.log(line("page (next start) ", speed.page));
     console.log(line("bare node:http    ", speed.bare));
-    console.log(`ratio ${speed.ratio.toFixed(3)} (target ≥ 0.3): ${speed.ratio >= 0.3 ? "pass" : "FAIL"}; ${speed.connections} connections, ${speed.seconds} s × 2 each, interleaved, ${speed.machine}`);
+    console.log(
+      `ratio ${speed.ratio.toFixed(3)} (target ≥ 0.3): ${speed.ratio >= 0.3 ? "pass" : "FAIL"}; ${speed.connections} connections, ${speed.seconds} s × 2 each, interleaved, ${speed.machine}`,
+    );
     console.log(`load average before ${loadAverage.before.join(" ")}, after ${loadAverage.after.join(" ")}`);
   }
   mkdirSync(join(here, "results"), { recursive: true });
@@ -127,7 +138,15 @@ async function pageVersusBare(pageUrl: string, html: string, seconds: number) {
     });
     const page = mean(runs.page);
     const bareLoad = mean(runs.bare);
-    return { connections, seconds, machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}`, page, bare: bareLoad, ratio: page.requestsPerSecond / bareLoad.requestsPerSecond, target: "page ≥ 0.3 × bare" };
+    return {
+      connections,
+      seconds,
+      machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}`,
+      page,
+      bare: bareLoad,
+      ratio: page.requestsPerSecond / bareLoad.requestsPerSecond,
+      target: "page ≥ 0.3 × bare",
+    };
   } finally {
     bare.kill();
   }

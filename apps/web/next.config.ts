@@ -18,7 +18,11 @@ const config: NextConfig = {
   headers: async () => [{ source: "/:path*", headers: securityHeaders }],
   // /r/SLUG is served from the render cache; a URL that picks an experiment or cycles is rendered per request.
   rewrites: async () => ({
-    beforeFiles: ["experiment", "from", "to", "cycle"].map((key) => ({ source: "/r/:slug", has: [{ type: "query" as const, key }], destination: "/r/:slug/explore" })),
+    beforeFiles: ["experiment", "from", "to", "cycle"].map((key) => ({
+      source: "/r/:slug",
+      has: [{ type: "query" as const, key }],
+      destination: "/r/:slug/explore",
+    })),
     afterFiles: [],
     fallback: [],
   }),

@@ -13,8 +13,26 @@ import { startStack, type Stack } from "./stack.ts";
 // axe-core's rules on the rendered review with every section filled (ingested cycles from the fake chain, runs with
 // steps, the calculator loaded), light and dark, at 1440 and 390 px, in Debian's Chromium.
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-const PHASES: FakePhases = { Distribute: 20, Train: 300, MinerCommit1: 10, MinerCommit2: 10, Submission: 80, Validate: 10, Merge: 50, ValidatorCommit1: 10, ValidatorCommit2: 10 };
-const chain = new FakeChain({ netuid: 102, schedule: [{ fromBlock: 0, phases: PHASES }], fromBlock: 15_700 * 500, toBlock: 15_706 * 500 - 1, neurons: 32, validators: 4, seed: 7 });
+const PHASES: FakePhases = {
+  Distribute: 20,
+  Train: 300,
+  MinerCommit1: 10,
+  MinerCommit2: 10,
+  Submission: 80,
+  Validate: 10,
+  Merge: 50,
+  ValidatorCommit1: 10,
+  ValidatorCommit2: 10,
+};
+const chain = new FakeChain({
+  netuid: 102,
+  schedule: [{ fromBlock: 0, phases: PHASES }],
+  fromBlock: 15_700 * 500,
+  toBlock: 15_706 * 500 - 1,
+  neurons: 32,
+  validators: 4,
+  seed: 7,
+});
 
 let stack: Stack;
 
@@ -22,20 +40,59 @@ beforeAll(async () => {
   stack = await startStack(async ({ db, apiUrl }) => {
     const node = await new FakeNode(chain).start();
     const rpc = new SubstrateRpc({ url: node.wsUrl });
-    const ingest = new TelemetryIngest({ rpc, store: new PgStore(db), netuid: 102, schedule: [{ fromBlock: 0, phases: PHASES, source: "a11y schedule" }], validatorWhitelist: chain.whitelist });
+    const ingest = new TelemetryIngest({
+      rpc,
+      store: new PgStore(db),
+      netuid: 102,
+      schedule: [{ fromBlock: 0, phases: PHASES, source: "a11y schedule" }],
+      validatorWhitelist: chain.whitelist,
+    });
     await ingest.backfill({ fromBlock: 15_700 * 500, toBlock: 15_706 * 500 - 1 });
     await rpc.close();
     await node.stop();
     const { secret } = await createApiToken(db, "a11y");
-    const client = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${apiUrl}/trpc`, transformer: figureTransformer, headers: { authorization: `Bearer ${secret}` } })] });
+    const client = createTRPCClient<AppRouter>({
+      links: [httpBatchLink({ url: `${apiUrl}/trpc`, transformer: figureTransformer, headers: { authorization: `Bearer ${secret}` } })],
+    });
     const start = Date.parse("2026-11-20T10:00:00Z");
     for (const [i, cell] of (["A", "B", "C"] as const).entries()) {
       const id = `a11y-${cell}`;
-      await client.runs.create.mutate({ id, cell, trainable: 8, kept: cell === "B" ? 16 : 0, steps: 60, spec: { lr: 1e-5, seed: 3 }, experts: null, hardware: null, gitCommit: null, experiment: { name: "esft-cells-gsm8k", description: "" }, startedAt: new Date(start + i * 1000).toISOString() });
+      await client.runs.create.mutate({
+        id,
+        cell,
+        trainable: 8,
+        kept: cell === "B" ? 16 : 0,
+        steps: 60,
+        spec: { lr: 1e-5, seed: 3 },
+        experts: null,
+        hardware: null,
+        gitCommit: null,
+        experiment: { name: "esft-cells-gsm8k", description: "" },
+        startedAt: new Date(start + i * 1000).toISOString(),
+      });
       // more points than the chart marks (50), so the unmarked line is checked too
-      const steps = Array.from({ length: 60 }, (_, s) => ({ step: s + 1, loss: 6 - s * 0.05 - i * 0.1, gradNorm: 1, lr: 1e-5, tokens: 8192, tokensPerSecond: 4000, stepSeconds: 2, memAllocatedBytes: null, memPeakBytes: null }));
+      const steps = Array.from({ length: 60 }, (_, s) => ({
+        step: s + 1,
+        loss: 6 - s * 0.05 - i * 0.1,
+        gradNorm: 1,
+        lr: 1e-5,
+        tokens: 8192,
+        tokensPerSecond: 4000,
+        stepSeconds: 2,
+        memAllocatedBytes: null,
+        memPeakBytes: null,
+      }));
       await client.runs.appendSteps.mutate({ runId: id, steps });
-      await client.runs.finish.mutate({ runId: id, status: "completed", error: null, finishedAt: new Date(start + 3_600_000).toISOString(), wallclockSeconds: 3600 * (i + 1), peakMemoryBytes: null, tokensPerSecond: 4000, mfu: null });
+      await client.runs.finish.mutate({
+        runId: id,
+        status: "completed",
+        error: null,
+        finishedAt: new Date(start + 3_600_000).toISOString(),
+        wallclockSeconds: 3600 * (i + 1),
+        peakMemoryBytes: null,
+        tokensPerSecond: 4000,
+        mfu: null,
+      });
     }
   });
 }, 180_000);
@@ -45,7 +102,13 @@ afterAll(async () => {
 });
 
 const summary = (violations: AxeResults["violations"]) =>
-  violations.map((v) => `${v.id} (${v.impact}): ${v.help}; ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ")}${v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ""}`);
+  violations.map(
+    (v) =>
+      `${v.id} (${v.impact}): ${v.help}; ${v.nodes
+        .slice(0, 3)
+        .map((n) => n.target.join(" "))
+        .join(" | ")}${v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ""}`,
+  );
 
 describe("accessibility (axe-core)", () => {
   for (const scheme of ["light", "dark"] as const) {

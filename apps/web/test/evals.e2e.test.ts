@@ -11,8 +11,26 @@ let stack: Stack;
 let webUrl: string;
 let browser: Stack["browser"];
 
-const gsm = (runId: string, step: number, value: number) => ({ model: "deepseek-v2-lite", runId, step, task: "gsm8k_cot" as const, metric: "strict-match", value, stderr: 0.012, n: 1319 });
-const ret = (runId: string, step: number, task: "mmlu" | "arc_challenge" | "hellaswag", value: number, n: number) => ({ model: "deepseek-v2-lite", runId, step, task, metric: "acc", value, stderr: 0.01, n });
+const gsm = (runId: string, step: number, value: number) => ({
+  model: "deepseek-v2-lite",
+  runId,
+  step,
+  task: "gsm8k_cot" as const,
+  metric: "strict-match",
+  value,
+  stderr: 0.012,
+  n: 1319,
+});
+const ret = (runId: string, step: number, task: "mmlu" | "arc_challenge" | "hellaswag", value: number, n: number) => ({
+  model: "deepseek-v2-lite",
+  runId,
+  step,
+  task,
+  metric: "acc",
+  value,
+  stderr: 0.01,
+  n,
+});
 
 beforeAll(async () => {
   stack = await startStack(async ({ db, apiUrl }) => {
@@ -22,21 +40,49 @@ beforeAll(async () => {
     });
     for (const cell of ["A", "C"] as const) {
       await client.runs.create.mutate({
-        id: `run-${cell}`, cell, trainable: 8, kept: 0, steps: 500, spec: {}, experts: null, hardware: null, gitCommit: null,
-        experiment: { name: "esft-cells-gsm8k", description: "" }, startedAt: new Date().toISOString(),
+        id: `run-${cell}`,
+        cell,
+        trainable: 8,
+        kept: 0,
+        steps: 500,
+        spec: {},
+        experts: null,
+        hardware: null,
+        gitCommit: null,
+        experiment: { name: "esft-cells-gsm8k", description: "" },
+        startedAt: new Date().toISOString(),
       });
     }
     await client.evals.record.mutate({
       results: [
-        gsm("run-A", 0, 0.381), gsm("run-A", 250, 0.402), gsm("run-A", 500, 0.415),
-        gsm("run-C", 0, 0.381), gsm("run-C", 250, 0.43), gsm("run-C", 500, 0.452),
-        ret("run-A", 0, "hellaswag", 0.525, 1000), ret("run-A", 500, "hellaswag", 0.526, 1000), ret("run-C", 500, "hellaswag", 0.517, 1000),
-        ret("run-A", 0, "mmlu", 0.585, 14042), ret("run-A", 500, "mmlu", 0.586, 14042),
+        gsm("run-A", 0, 0.381),
+        gsm("run-A", 250, 0.402),
+        gsm("run-A", 500, 0.415),
+        gsm("run-C", 0, 0.381),
+        gsm("run-C", 250, 0.43),
+        gsm("run-C", 500, 0.452),
+        ret("run-A", 0, "hellaswag", 0.525, 1000),
+        ret("run-A", 500, "hellaswag", 0.526, 1000),
+        ret("run-C", 500, "hellaswag", 0.517, 1000),
+        ret("run-A", 0, "mmlu", 0.585, 14042),
+        ret("run-A", 500, "mmlu", 0.586, 14042),
       ],
     });
     // both cells finished: the takeaway comes from these measured runs and evals, not the published figures
-    for (const [runId, wallclockSeconds] of [["run-A", 1000], ["run-C", 4000]] as const) {
-      await client.runs.finish.mutate({ runId, status: "completed", error: null, finishedAt: new Date().toISOString(), wallclockSeconds, peakMemoryBytes: null, tokensPerSecond: null, mfu: null });
+    for (const [runId, wallclockSeconds] of [
+      ["run-A", 1000],
+      ["run-C", 4000],
+    ] as const) {
+      await client.runs.finish.mutate({
+        runId,
+        status: "completed",
+        error: null,
+        finishedAt: new Date().toISOString(),
+        wallclockSeconds,
+        peakMemoryBytes: null,
+        tokensPerSecond: null,
+        mfu: null,
+      });
     }
   });
   ({ webUrl, browser } = stack);
@@ -58,7 +104,9 @@ describe("section 04, measured evals", () => {
     expect(yLabels).toContain("0%");
     expect(yLabels).toContain("100%");
     await expect(section.locator("figure.chart-figure .legend").first().textContent()).resolves.toMatch(/A · in-place ESFT.*C · ESFT-classic/);
-    await expect(chart.locator(".hover rect title").allTextContents()).resolves.toContain("training step 500 · A · in-place ESFT: 41.5% · C · ESFT-classic: 45.2%");
+    await expect(chart.locator(".hover rect title").allTextContents()).resolves.toContain(
+      "training step 500 · A · in-place ESFT: 41.5% · C · ESFT-classic: 45.2%",
+    );
     const rows = await section.locator('table[data-table="gsm8k-measured"] tbody tr').allTextContents();
     expect(rows).toHaveLength(6);
     expect(rows[2]).toContain("500");

@@ -70,7 +70,9 @@ describe("the review page", () => {
     const page = await openReview(1280);
     // the published section titles
     const titles = await page.locator("section.review h2").allTextContents();
-    expect(titles.map((t) => t.replace(/\s*#$/, ""))).toEqual(expect.arrayContaining(["Model & Shard Sizes", "Network Throughput (tokens/sec)", "Active Miners", "Training Loss"]));
+    expect(titles.map((t) => t.replace(/\s*#$/, ""))).toEqual(
+      expect.arrayContaining(["Model & Shard Sizes", "Network Throughput (tokens/sec)", "Active Miners", "Training Loss"]),
+    );
     // a legend for the marks, and every ≠ in sections 01 and 02 with its reason beside it
     const legend = await page.locator("dl.marks").textContent();
     expect(legend).toContain("✓");
@@ -87,7 +89,9 @@ describe("the review page", () => {
     expect(why).toContain("rounds to 861.8 M");
     expect(why).toContain("15,706,484,224"); // the inputs with enough digits to re-add
     // window_hours: derived from the published rounds × hours per round, not "reported"
-    await expect(page.locator("#throughput").textContent()).resolves.toContain("Window hours: derived: not printed in the published review: its rounds counted (209.1) × hours per round (1.747)");
+    await expect(page.locator("#throughput").textContent()).resolves.toContain(
+      "Window hours: derived: not printed in the published review: its rounds counted (209.1) × hours per round (1.747)",
+    );
 
     // memory: the published peaks at their own precision and the published Fits on, each row marked, what differs said
     const memory = page.locator('table[data-table="memory"]');
@@ -97,15 +101,20 @@ describe("the review page", () => {
     for (const cell of ["A", "B", "C", "full"]) {
       const row = memory.locator(`tr[data-cell="${cell}"]`);
       await expect(row.locator(".agree, .differ").count()).resolves.toBeGreaterThan(0);
-      if ((await row.locator(".differ").count()) > 0) await expect(memory.locator(`tr[data-why-for="memory.${cell}"]`).textContent()).resolves.toMatch(/What differs is activations/);
+      if ((await row.locator(".differ").count()) > 0)
+        await expect(memory.locator(`tr[data-why-for="memory.${cell}"]`).textContent()).resolves.toMatch(/What differs is activations/);
     }
     // priced for the shape the subnet's miners train with, ours agrees with the published Fits on for every row
-    await expect(page.locator("#memory + .cards + p.note").textContent()).resolves.toContain("micro-batch 1 × 4,096 tokens with activation checkpointing per decoder layer (the shape the subnet's miners train with");
+    await expect(page.locator("#memory + .cards + p.note").textContent()).resolves.toContain(
+      "micro-batch 1 × 4,096 tokens with activation checkpointing per decoder layer (the shape the subnet's miners train with",
+    );
     const c = memory.locator('tr[data-cell="C"]');
     await expect(c.locator('[data-published-fits="C"]').textContent()).resolves.toContain("single A6000 (just barely)");
     await expect(c.locator('td[data-label="Fits on, ours"]').textContent()).resolves.toBe("1 × RTX A6000");
-    await expect(memory.locator('[data-published-fits] .differ').count()).resolves.toBe(0);
-    await expect(memory.locator('tr[data-why-for="memory.C"] .why').textContent()).resolves.toMatch(/the published ~44 GB leaves 1\.8 GB above that for activations, ours are 4\.6 GB for micro-batch 1 × 4,096 tokens/);
+    await expect(memory.locator("[data-published-fits] .differ").count()).resolves.toBe(0);
+    await expect(memory.locator('tr[data-why-for="memory.C"] .why').textContent()).resolves.toMatch(
+      /the published ~44 GB leaves 1\.8 GB above that for activations, ours are 4\.6 GB for micro-batch 1 × 4,096 tokens/,
+    );
     await expect(memory.locator('tr[data-cell="B"] .agree').count()).resolves.toBe(1); // 28.8 GB within the published ~28–32 GB
     await expect(memory.locator('tr[data-cell="full"] td[data-label="Fits on, ours"]').textContent()).resolves.toMatch(/^3 × RTX A6000 \(ZeRO-3 \/ FSDP\)/);
 
@@ -131,7 +140,7 @@ describe("the review page", () => {
     expect(text).toContain("14,394,851,328");
     expect(await prov.locator("a.permalink").getAttribute("href")).toBe("#figure=params.backbone");
     // sections have permalinks too
-    await expect(page.locator('#sizes h2 a.anchor').getAttribute("href")).resolves.toBe("#sizes");
+    await expect(page.locator("#sizes h2 a.anchor").getAttribute("href")).resolves.toBe("#sizes");
 
     const calc = page.locator("#calculator");
     await calc.scrollIntoViewIfNeeded();
@@ -164,11 +173,16 @@ describe("the review page", () => {
       expect(rows.length).toBe(data.rows.length);
       rows.forEach((r, i) => expect(r).toEqual(data.columns.map((c) => (data.rows[i]![c] === null ? "" : String(data.rows[i]![c])))));
     }
-    const sizes = (await (await fetch(`${webUrl}/export/subnet-102-status-review/sizes.json`)).json()) as { rows: { id: string; value: number; published: number; agrees: boolean }[] };
+    const sizes = (await (await fetch(`${webUrl}/export/subnet-102-status-review/sizes.json`)).json()) as {
+      rows: { id: string; value: number; published: number; agrees: boolean }[];
+    };
     expect(sizes.rows.find((r) => r.id === "params.backbone")).toMatchObject({ value: 861_793_792, published: 861_900_000, agrees: false });
     expect((await fetch(`${webUrl}/export/subnet-102-status-review/nope.csv`)).status).toBe(404);
     // a figure's provenance, as its panel fetches it
-    const backbone = (await (await fetch(`${webUrl}/figure/subnet-102-status-review/params.backbone`)).json()) as { value: number; inputs: Record<string, { value: number }> };
+    const backbone = (await (await fetch(`${webUrl}/figure/subnet-102-status-review/params.backbone`)).json()) as {
+      value: number;
+      inputs: Record<string, { value: number }>;
+    };
     expect(backbone.value).toBe(861_793_792);
     expect(backbone.inputs.total!.value - backbone.inputs.routedExperts!.value - backbone.inputs.sharedExperts!.value).toBe(861_793_792);
     const missing = await fetch(`${webUrl}/figure/subnet-102-status-review/no.such.figure`);
@@ -213,7 +227,7 @@ describe("the review page", () => {
   });
 
   // last: it stops the api
-  it("serves the last good page with a \"data as of\" banner when the api is down", async () => {
+  it('serves the last good page with a "data as of" banner when the api is down', async () => {
     const before = await openReview(1280);
     await expect(before.locator(".stale").count()).resolves.toBe(0);
     await before.close();

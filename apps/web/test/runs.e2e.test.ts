@@ -37,18 +37,81 @@ beforeAll(async () => {
     // as a user runs it: the CLI, attached to the published review's experiment
     await promisify(execFile)(
       "node",
-      ["--import", "tsx", "src/main.ts", "experiment", "--model", model, "--data", data, "--trainable-experts", "top-k:2", "--kept", "3", "--steps", String(STEPS),
-        "--batch", "2", "--seq", "128", "--device", "cpu", "--lr", "3e-3", "--score-tokens", "512", "--out", join(dir, "runs"), "--name", "esft-cells-gsm8k", "--api", apiUrl, "--token", secret],
+      [
+        "--import",
+        "tsx",
+        "src/main.ts",
+        "experiment",
+        "--model",
+        model,
+        "--data",
+        data,
+        "--trainable-experts",
+        "top-k:2",
+        "--kept",
+        "3",
+        "--steps",
+        String(STEPS),
+        "--batch",
+        "2",
+        "--seq",
+        "128",
+        "--device",
+        "cpu",
+        "--lr",
+        "3e-3",
+        "--score-tokens",
+        "512",
+        "--out",
+        join(dir, "runs"),
+        "--name",
+        "esft-cells-gsm8k",
+        "--api",
+        apiUrl,
+        "--token",
+        secret,
+      ],
       { cwd: cliDir, env: { ...process.env, DATABASE_URL: "" } },
     );
     // Later runs that must not replace the completed experiment: a failed retry of cell A in the same experiment,
     // and a newer experiment whose only run failed.
-    const client = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${apiUrl}/trpc`, transformer: figureTransformer, headers: { authorization: `Bearer ${secret}` } })] });
+    const client = createTRPCClient<AppRouter>({
+      links: [httpBatchLink({ url: `${apiUrl}/trpc`, transformer: figureTransformer, headers: { authorization: `Bearer ${secret}` } })],
+    });
     const later = new Date(Date.now() + 60_000).toISOString();
-    for (const [id, experiment] of [["run-A-retry-failed", "esft-cells-gsm8k"], ["run-later-failed", "esft-later"]] as const) {
-      await client.runs.create.mutate({ id, cell: "A", trainable: 2, kept: 0, steps: STEPS, spec: {}, experts: null, hardware: null, gitCommit: null, experiment: { name: experiment, description: "" }, startedAt: later });
-      await client.runs.appendSteps.mutate({ runId: id, steps: [{ step: 1, loss: 9.5, gradNorm: 1, lr: 3e-3, tokens: 256, tokensPerSecond: 100, stepSeconds: 2.56, memAllocatedBytes: null, memPeakBytes: null }] });
-      await client.runs.finish.mutate({ runId: id, status: "failed", error: "worker exited: CUDA out of memory", finishedAt: later, wallclockSeconds: 3, peakMemoryBytes: null, tokensPerSecond: null, mfu: null });
+    for (const [id, experiment] of [
+      ["run-A-retry-failed", "esft-cells-gsm8k"],
+      ["run-later-failed", "esft-later"],
+    ] as const) {
+      await client.runs.create.mutate({
+        id,
+        cell: "A",
+        trainable: 2,
+        kept: 0,
+        steps: STEPS,
+        spec: {},
+        experts: null,
+        hardware: null,
+        gitCommit: null,
+        experiment: { name: experiment, description: "" },
+        startedAt: later,
+      });
+      await client.runs.appendSteps.mutate({
+        runId: id,
+        steps: [
+          { step: 1, loss: 9.5, gradNorm: 1, lr: 3e-3, tokens: 256, tokensPerSecond: 100, stepSeconds: 2.56, memAllocatedBytes: null, memPeakBytes: null },
+        ],
+      });
+      await client.runs.finish.mutate({
+        runId: id,
+        status: "failed",
+        error: "worker exited: CUDA out of memory",
+        finishedAt: later,
+        wallclockSeconds: 3,
+        peakMemoryBytes: null,
+        tokensPerSecond: null,
+        mfu: null,
+      });
     }
   });
   ({ webUrl, browser } = stack);
@@ -70,11 +133,22 @@ describe("section 04 training runs", () => {
     // one polyline per cell, one vertex per recorded step, at the heights of the recorded losses
     const lines = runs.locator("svg.chart polyline");
     await expect(lines.count()).resolves.toBe(3);
-    const rows = await stack.db.trainingRun.findMany({ where: { experiment: { name: "esft-cells-gsm8k" }, status: "completed" }, include: { metrics: { orderBy: { step: "asc" } } }, orderBy: { cell: "asc" } });
-    expect(rows.map((r) => [r.cell, r.status, r.metrics.length])).toEqual([["A", "completed", STEPS], ["B", "completed", STEPS], ["C", "completed", STEPS]]);
+    const rows = await stack.db.trainingRun.findMany({
+      where: { experiment: { name: "esft-cells-gsm8k" }, status: "completed" },
+      include: { metrics: { orderBy: { step: "asc" } } },
+      orderBy: { cell: "asc" },
+    });
+    expect(rows.map((r) => [r.cell, r.status, r.metrics.length])).toEqual([
+      ["A", "completed", STEPS],
+      ["B", "completed", STEPS],
+      ["C", "completed", STEPS],
+    ]);
     const ys: number[][] = [];
     for (let i = 0; i < 3; i++) {
-      const points = (await lines.nth(i).getAttribute("points"))!.trim().split(" ").map((p) => p.split(",").map(Number) as [number, number]);
+      const points = (await lines.nth(i).getAttribute("points"))!
+        .trim()
+        .split(" ")
+        .map((p) => p.split(",").map(Number) as [number, number]);
       expect(points).toHaveLength(STEPS);
       expect(points.map(([x]) => x)).toEqual([...points.map(([x]) => x)].sort((a, b) => a - b)); // step on x, increasing
       ys.push(points.map(([, y]) => y));

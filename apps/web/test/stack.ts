@@ -68,7 +68,15 @@ export async function startStack(seed?: (ctx: { db: Db; apiUrl: string }) => Pro
   const browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
   });
   await mkdir(shotsDir, { recursive: true });
   let apiStopped: Promise<void> | null = null;

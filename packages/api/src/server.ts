@@ -73,7 +73,13 @@ class HttpFailure extends Error {
   }
 }
 
-const jsonRpcCodes: Record<string, number> = { BAD_REQUEST: -32600, PAYLOAD_TOO_LARGE: -32413, METHOD_NOT_SUPPORTED: -32405, NOT_FOUND: -32004, INTERNAL_SERVER_ERROR: -32603 };
+const jsonRpcCodes: Record<string, number> = {
+  BAD_REQUEST: -32600,
+  PAYLOAD_TOO_LARGE: -32413,
+  METHOD_NOT_SUPPORTED: -32405,
+  NOT_FOUND: -32004,
+  INTERNAL_SERVER_ERROR: -32603,
+};
 
 function errorBody(failure: HttpFailure, requestId: string, path: string | null): Buffer {
   const shape = {
@@ -116,7 +122,11 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
     typeof v === "object" && v !== null && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, (v as Record<string, unknown>)[k]]),
+        )
       : v,
   );
 }
@@ -234,7 +244,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       const url = new URL(req.url ?? "/", "http://api.local");
       pathname = url.pathname;
       if (url.pathname === "/health") return await health(opts.db, res);
-      if (!url.pathname.startsWith("/trpc/")) throw new HttpFailure(404, "NOT_FOUND", `no route ${url.pathname}: the api answers /trpc/<procedure> and /health`);
+      if (!url.pathname.startsWith("/trpc/"))
+        throw new HttpFailure(404, "NOT_FOUND", `no route ${url.pathname}: the api answers /trpc/<procedure> and /health`);
       if (method !== "GET" && method !== "HEAD" && method !== "POST") {
         throw new HttpFailure(405, "METHOD_NOT_SUPPORTED", `method ${method}: queries are GET (or HEAD), mutations POST`);
       }
@@ -258,9 +269,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       res.writeHead(answer.status, answer.headers).end(answer.body);
     } catch (err) {
       const failure =
-        err instanceof HttpFailure ? err
-        : err instanceof BodyTooLarge ? new HttpFailure(413, "PAYLOAD_TOO_LARGE", `request body over ${MAX_BODY_BYTES} bytes`)
-        : new HttpFailure(500, "INTERNAL_SERVER_ERROR", `${INTERNAL_ERROR} (request ${requestId})`);
+        err instanceof HttpFailure
+          ? err
+          : err instanceof BodyTooLarge
+            ? new HttpFailure(413, "PAYLOAD_TOO_LARGE", `request body over ${MAX_BODY_BYTES} bytes`)
+            : new HttpFailure(500, "INTERNAL_SERVER_ERROR", `${INTERNAL_ERROR} (request ${requestId})`);
       log({
         level: failure.status >= 500 ? "error" : "warn",
         requestId,

@@ -97,7 +97,6 @@ export const publicProcedure = checkedProcedure.use(async ({ ctx, next }) => {
   return { ...result, data: publicView(result.data) };
 });
 
-
 /** The active token presented with the request, or null (none, unknown or revoked). */
 async function presentedToken(ctx: Context) {
   return ctx.bearer ? findActiveToken(ctx.db, ctx.bearer) : null;

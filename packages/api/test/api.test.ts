@@ -37,12 +37,20 @@ describe("review.bySlug", () => {
     expect(states).toEqual({ A: "17.0 GB", B: "24.2 GB", C: "42.2 GB", full: "125.7 GB" });
     expect(view.cells.memory.find((m) => m.cell === "B")?.publishedPeak.map((f) => f.value)).toEqual([28, 32]);
     const mmlu = view.cells.retention.find((r) => r.benchmark === "mmlu");
-    expect(mmlu?.cells.map((c) => [c.cell, c.delta.value, c.flagged])).toEqual([["A", 0.1], ["B", -0.2], ["C", -0.5]].map(([c, d]) => [c, d, false]));
+    expect(mmlu?.cells.map((c) => [c.cell, c.delta.value, c.flagged])).toEqual(
+      [
+        ["A", 0.1],
+        ["B", -0.2],
+        ["C", -0.5],
+      ].map(([c, d]) => [c, d, false]),
+    );
   });
 
   it("answers NOT_FOUND for an unknown review and names the field of a malformed slug", async () => {
     await expect(client().review.bySlug.query({ slug: "nope" })).rejects.toThrow(/no review nope/);
-    const err = await client().review.bySlug.query({ slug: "Not A Slug" }).catch((e: unknown) => e);
+    const err = await client()
+      .review.bySlug.query({ slug: "Not A Slug" })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TRPCClientError);
     const data = (err as TRPCClientError<AppRouter>).data as { fields: { path: string }[]; stack?: string };
     expect(data.fields[0]?.path).toBe("slug");
@@ -51,7 +59,18 @@ describe("review.bySlug", () => {
 });
 
 describe("writes", () => {
-  const config = { model_type: "mixtral", vocab_size: 32000, hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, num_local_experts: 8, num_experts_per_tok: 2, tie_word_embeddings: false };
+  const config = {
+    model_type: "mixtral",
+    vocab_size: 32000,
+    hidden_size: 4096,
+    intermediate_size: 14336,
+    num_hidden_layers: 32,
+    num_attention_heads: 32,
+    num_key_value_heads: 8,
+    num_local_experts: 8,
+    num_experts_per_tok: 2,
+    tie_word_embeddings: false,
+  };
 
   it("refuse a request without a valid token", async () => {
     await expect(client().modelConfig.upsert.mutate({ name: "mixtral", config })).rejects.toThrow(/writes need an API token/);
@@ -72,9 +91,21 @@ describe("writes", () => {
       modelName: "mistralai/Mixtral-8x7B-v0.1",
       trainable: 2,
       kept: 7,
-      constants: { gpu: "H100 80GB", gpuTokensPerSecond: 5000, multiplier: 2, cycleBlocks: 500, blockSeconds: 12, windowHours: 100, bytesPerWeight: 2, bytesPerGrad: 2, bytesPerOptimizerState: 4 },
+      constants: {
+        gpu: "H100 80GB",
+        gpuTokensPerSecond: 5000,
+        multiplier: 2,
+        cycleBlocks: 500,
+        blockSeconds: 12,
+        windowHours: 100,
+        bytesPerWeight: 2,
+        bytesPerGrad: 2,
+        bytesPerOptimizerState: 4,
+      },
     };
-    const err = await client(secret).review.create.mutate(review).catch((e: unknown) => e);
+    const err = await client(secret)
+      .review.create.mutate(review)
+      .catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/^kept: trainable \+ kept must be at most 8/);
     expect(((err as TRPCClientError<AppRouter>).data as { code: string }).code).toBe("BAD_REQUEST");
     expect(await api.db.review.count({ where: { slug: "mixtral-test" } })).toBe(0);

@@ -37,7 +37,8 @@ function figuresOf(value: unknown): Figure[] {
 const definition = (f: Figure) => JSON.stringify({ ...f, inputs: Object.fromEntries(Object.entries(f.inputs).map(([k, v]) => [k, v.id])) });
 
 /** Leaves state a value rather than derive one: a config.json field, a stated input, an assumed constant, a published or measured value. */
-const isLeaf = (f: Figure) => f.kind === "reported" || f.kind === "measured" || /^(config\.json:|transformers default|input:|default:|assumed constant)/.test(f.formula);
+const isLeaf = (f: Figure) =>
+  f.kind === "reported" || f.kind === "measured" || /^(config\.json:|transformers default|input:|default:|assumed constant)/.test(f.formula);
 
 describe("figure ids on the review", () => {
   it("name one definition each, and every derived figure has inputs", async () => {

@@ -33,8 +33,7 @@ interface Answer {
 }
 
 const wire = (value: unknown) => JSON.stringify(serializeFigures(value));
-const query = (path: string, input?: unknown, extra = "") =>
-  `/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(wire(input))}`}${extra}`;
+const query = (path: string, input?: unknown, extra = "") => `/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(wire(input))}`}${extra}`;
 
 async function http(method: string, path: string, opts: { body?: string; auth?: string | null } = {}): Promise<Answer> {
   const headers: Record<string, string> = { "content-type": "application/json" };
@@ -73,14 +72,47 @@ const port = () => Number(new URL(api.url).port);
 const statusOf = (raw: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0);
 
 /** Anything a response must never carry: Prisma or SQL text, stack frames, source paths, driver errors. */
-const INTERNALS = /prisma|invocation|\bSELECT\b|\bINSERT\b|\bUPDATE "|postgres|\/work\/|node_modules|\.tsx?:\d|\.m?js:\d|\n\s+at |\bP[12]\d{3}\b|ECONNREFUSED|22P05|\bstack\b/i;
+const INTERNALS =
+  /prisma|invocation|\bSELECT\b|\bINSERT\b|\bUPDATE "|postgres|\/work\/|node_modules|\.tsx?:\d|\.m?js:\d|\n\s+at |\bP[12]\d{3}\b|ECONNREFUSED|22P05|\bstack\b/i;
 
-const step = (n: number) => ({ step: n, loss: 2.5, gradNorm: 1, lr: 1e-5, tokens: 8192, tokensPerSecond: 20_000, stepSeconds: 0.4, memAllocatedBytes: null, memPeakBytes: null });
-const run = (id: string, over: Record<string, unknown> = {}) => ({
-  id, cell: "A", trainable: 8, kept: 0, steps: 10, spec: { batch: 4 }, experts: null, hardware: null, gitCommit: null, experiment: null,
-  startedAt: new Date().toISOString(), ...over,
+const step = (n: number) => ({
+  step: n,
+  loss: 2.5,
+  gradNorm: 1,
+  lr: 1e-5,
+  tokens: 8192,
+  tokensPerSecond: 20_000,
+  stepSeconds: 0.4,
+  memAllocatedBytes: null,
+  memPeakBytes: null,
 });
-const evalRow = (over: Record<string, unknown> = {}) => ({ model: "m", runId: null, step: null, task: "gsm8k_cot", metric: "strict-match", value: 0.5, stderr: null, n: 10, note: null, samplesPath: null, ...over });
+const run = (id: string, over: Record<string, unknown> = {}) => ({
+  id,
+  cell: "A",
+  trainable: 8,
+  kept: 0,
+  steps: 10,
+  spec: { batch: 4 },
+  experts: null,
+  hardware: null,
+  gitCommit: null,
+  experiment: null,
+  startedAt: new Date().toISOString(),
+  ...over,
+});
+const evalRow = (over: Record<string, unknown> = {}) => ({
+  model: "m",
+  runId: null,
+  step: null,
+  task: "gsm8k_cot",
+  metric: "strict-match",
+  value: 0.5,
+  stderr: null,
+  n: 10,
+  note: null,
+  samplesPath: null,
+  ...over,
+});
 
 describe("bad input: a 4xx naming the field, no internals, nothing written", () => {
   const results: { name: string; status: number; leaked: boolean }[] = [];
@@ -89,34 +121,111 @@ describe("bad input: a 4xx naming the field, no internals, nothing written", () 
   const cases: [string, () => Promise<Answer>, number, RegExp][] = [
     // NUL characters, in text columns and inside JSON (jsonb cannot hold them either)
     ["NUL in runs.create gitCommit", () => mutate("runs.create", run("nul-1", { gitCommit: "abc\u0000" })), 400, /gitCommit: must not contain NUL/],
-    ["NUL inside runs.create spec", () => mutate("runs.create", run("nul-2", { spec: { notes: ["ok", "a\u0000b"] } })), 400, /spec\.notes\.1: must not contain NUL/],
+    [
+      "NUL inside runs.create spec",
+      () => mutate("runs.create", run("nul-2", { spec: { notes: ["ok", "a\u0000b"] } })),
+      400,
+      /spec\.notes\.1: must not contain NUL/,
+    ],
     ["NUL in a spec key", () => mutate("runs.create", run("nul-3", { spec: { "a\u0000": 1 } })), 400, /spec\.a\\\\u0000: must not contain NUL/],
     ["NUL in modelConfig.upsert name", () => mutate("modelConfig.upsert", { name: "x\u0000", config: {} }), 400, /name: must not contain NUL/],
     ["NUL in evals.record note", () => mutate("evals.record", { results: [evalRow({ note: "\u0000" })] }), 400, /results\.0\.note: must not contain NUL/],
-    ["NUL in runs.finish error", () => mutate("runs.finish", { runId: "r", status: "failed", error: "boom\u0000", finishedAt: new Date().toISOString(), wallclockSeconds: 1, peakMemoryBytes: null, tokensPerSecond: null, mfu: null }), 400, /error: must not contain NUL/],
+    [
+      "NUL in runs.finish error",
+      () =>
+        mutate("runs.finish", {
+          runId: "r",
+          status: "failed",
+          error: "boom\u0000",
+          finishedAt: new Date().toISOString(),
+          wallclockSeconds: 1,
+          peakMemoryBytes: null,
+          tokensPerSecond: null,
+          mfu: null,
+        }),
+      400,
+      /error: must not contain NUL/,
+    ],
     ["NUL in a query", () => http("GET", query("review.bySlug", { slug: "a\u0000" }), { auth: null }), 400, /slug: must not contain NUL/],
     // integers beyond their 32-bit columns
     ["runs.create trainable 2^31", () => mutate("runs.create", run("big-1", { trainable: INT32_MAX + 1 })), 400, /"trainable"|trainable/],
     ["runs.create steps 2^31", () => mutate("runs.create", run("big-2", { steps: INT32_MAX + 1 })), 400, /at most 2147483647/],
-    ["runs.create expert id 2^31", () => mutate("runs.create", run("big-3", { experts: { trainable: { "1": [INT32_MAX + 1] }, kept: {} } })), 400, /at most 2147483647/],
+    [
+      "runs.create expert id 2^31",
+      () => mutate("runs.create", run("big-3", { experts: { trainable: { "1": [INT32_MAX + 1] }, kept: {} } })),
+      400,
+      /at most 2147483647/,
+    ],
     ["appendSteps step 2^31", () => mutate("runs.appendSteps", { runId: "r", steps: [step(INT32_MAX + 1)] }), 400, /at most 2147483647/],
     ["appendSteps tokens 2^31", () => mutate("runs.appendSteps", { runId: "r", steps: [{ ...step(1), tokens: 2 ** 40 }] }), 400, /at most 2147483647/],
     ["evals.record n 2^31", () => mutate("evals.record", { results: [evalRow({ n: INT32_MAX + 1 })] }), 400, /at most 2147483647/],
     ["evals.record step 2^31", () => mutate("evals.record", { results: [evalRow({ runId: "r", step: INT32_MAX + 1 })] }), 400, /at most 2147483647/],
-    ["review.create trainable 2^31", () => mutate("review.create", { slug: "x", title: "x", source: "x", netuid: 1, modelName: "m", trainable: INT32_MAX + 1, kept: 0, constants: {} }), 400, /at most 2147483647/],
+    [
+      "review.create trainable 2^31",
+      () => mutate("review.create", { slug: "x", title: "x", source: "x", netuid: 1, modelName: "m", trainable: INT32_MAX + 1, kept: 0, constants: {} }),
+      400,
+      /at most 2147483647/,
+    ],
     ["runs.steps afterStep 2^31", () => http("GET", query("runs.steps", { runId: "r", afterStep: INT32_MAX + 1 }), { auth: null }), 400, /at most 2147483647/],
-    ["telemetry.cycles fromCycle 2^31", () => http("GET", query("telemetry.cycles", { netuid: 102, fromCycle: INT32_MAX + 1, toCycle: INT32_MAX + 2 }), { auth: null }), 400, /at most 2147483647/],
+    [
+      "telemetry.cycles fromCycle 2^31",
+      () => http("GET", query("telemetry.cycles", { netuid: 102, fromCycle: INT32_MAX + 1, toCycle: INT32_MAX + 2 }), { auth: null }),
+      400,
+      /at most 2147483647/,
+    ],
     // a step twice in one batch
-    ["appendSteps repeats a step", () => mutate("runs.appendSteps", { runId: "r", steps: [step(1), step(2), step(1)] }), 400, /step 1 appears twice in this batch \(also at steps\.0\)/],
+    [
+      "appendSteps repeats a step",
+      () => mutate("runs.appendSteps", { runId: "r", steps: [step(1), step(2), step(1)] }),
+      400,
+      /step 1 appears twice in this batch \(also at steps\.0\)/,
+    ],
     // malformed requests
     ["GET input not JSON", () => http("GET", "/trpc/review.list?input=%7Bnope", { auth: null }), 400, /input: not valid JSON/],
     ["POST body not JSON", () => http("POST", "/trpc/runs.create", { body: "{nope" }), 400, /input: the body is not valid JSON/],
-    ["input without the transformer's wrapper", () => http("GET", `/trpc/review.bySlug?input=${encodeURIComponent(JSON.stringify({ slug: SLUG, x: 1 }))}`, { auth: null }), 400, /input: expected \{/],
-    ["an unescaped $ key", () => http("POST", "/trpc/runs.create", { body: JSON.stringify({ f: {}, d: { ...run("w-1"), spec: { $where: 1 } } }) }), 400, /input: spec\.\$where: keys starting with/],
-    ["a $bigint of 200 digits", () => http("POST", "/trpc/runs.create", { body: JSON.stringify({ f: {}, d: { ...run("w-2"), steps: { $bigint: "9".repeat(200) } } }) }), 400, /\$bigint must be an integer of at most 80 digits/],
-    ["input nested 5,000 deep", () => http("POST", "/trpc/runs.create", { body: `{"f":{},"d":{"spec":${"[".repeat(5_000)}${"]".repeat(5_000)}}}` }), 400, /nested deeper than 64/],
-    ["a missing figure", () => http("POST", "/trpc/runs.create", { body: JSON.stringify({ f: {}, d: { $fig: "constructor" } }) }), 400, /referenced but not sent/],
-    [`a batch of ${MAX_BATCH_CALLS + 1} calls`, () => http("GET", `/trpc/${Array(MAX_BATCH_CALLS + 1).fill("review.list").join(",")}?batch=1`, { auth: null }), 400, new RegExp(`batch: at most ${MAX_BATCH_CALLS} calls per request; got ${MAX_BATCH_CALLS + 1}`)],
+    [
+      "input without the transformer's wrapper",
+      () => http("GET", `/trpc/review.bySlug?input=${encodeURIComponent(JSON.stringify({ slug: SLUG, x: 1 }))}`, { auth: null }),
+      400,
+      /input: expected \{/,
+    ],
+    [
+      "an unescaped $ key",
+      () => http("POST", "/trpc/runs.create", { body: JSON.stringify({ f: {}, d: { ...run("w-1"), spec: { $where: 1 } } }) }),
+      400,
+      /input: spec\.\$where: keys starting with/,
+    ],
+    [
+      "a $bigint of 200 digits",
+      () => http("POST", "/trpc/runs.create", { body: JSON.stringify({ f: {}, d: { ...run("w-2"), steps: { $bigint: "9".repeat(200) } } }) }),
+      400,
+      /\$bigint must be an integer of at most 80 digits/,
+    ],
+    [
+      "input nested 5,000 deep",
+      () => http("POST", "/trpc/runs.create", { body: `{"f":{},"d":{"spec":${"[".repeat(5_000)}${"]".repeat(5_000)}}}` }),
+      400,
+      /nested deeper than 64/,
+    ],
+    [
+      "a missing figure",
+      () => http("POST", "/trpc/runs.create", { body: JSON.stringify({ f: {}, d: { $fig: "constructor" } }) }),
+      400,
+      /referenced but not sent/,
+    ],
+    [
+      `a batch of ${MAX_BATCH_CALLS + 1} calls`,
+      () =>
+        http(
+          "GET",
+          `/trpc/${Array(MAX_BATCH_CALLS + 1)
+            .fill("review.list")
+            .join(",")}?batch=1`,
+          { auth: null },
+        ),
+      400,
+      new RegExp(`batch: at most ${MAX_BATCH_CALLS} calls per request; got ${MAX_BATCH_CALLS + 1}`),
+    ],
     ["an unknown procedure", () => http("GET", "/trpc/review.nothing", { auth: null }), 404, /No procedure found|not found/i],
     ["a broken percent-encoding", () => http("GET", "/trpc/%E0%A4%A", { auth: null }), 400, /path: not a valid percent-encoded/],
     ["PUT", () => http("PUT", "/trpc/review.list", { body: "{}" }), 405, /method PUT: queries are GET/],
@@ -125,7 +234,12 @@ describe("bad input: a 4xx naming the field, no internals, nothing written", () 
     ["a write without a token", () => mutate("runs.create", run("anon"), null), 401, /writes need an API token/],
     ["a write with a wrong token", () => mutate("runs.create", run("anon"), "srv_wrong"), 401, /unknown or revoked/],
     ["a slug that is not one", () => http("GET", query("review.bySlug", { slug: "../../etc/passwd" }), { auth: null }), 400, /slug/],
-    ["a config core cannot read", () => mutate("modelConfig.upsert", { name: "weird", config: { model_type: "deepseek_v2", hidden_size: 1e300 } }), 400, /hidden_size|model_type|config/],
+    [
+      "a config core cannot read",
+      () => mutate("modelConfig.upsert", { name: "weird", config: { model_type: "deepseek_v2", hidden_size: 1e300 } }),
+      400,
+      /hidden_size|model_type|config/,
+    ],
     // HEAD: answered like GET, without a body
     ["HEAD a query", () => http("HEAD", "/trpc/review.list", { auth: null }), 200, /^$/],
     ["HEAD /health", () => http("HEAD", "/health", { auth: null }), 200, /^$/],
@@ -224,11 +338,25 @@ describe("the response cache", () => {
     const before = api.server.responseCache.size.entries;
     // Written beside the api (no clear): cached readers keep the old answer until a write through the api.
     const review = await api.db.review.findFirstOrThrow();
-    await api.db.review.create({ data: { slug: "cache-probe", title: "t", summary: "", source: "s", subnetId: review.subnetId, modelConfigId: review.modelConfigId, trainable: 1, kept: 0, constants: review.constants as object } });
+    await api.db.review.create({
+      data: {
+        slug: "cache-probe",
+        title: "t",
+        summary: "",
+        source: "s",
+        subnetId: review.subnetId,
+        modelConfigId: review.modelConfigId,
+        trainable: 1,
+        kept: 0,
+        constants: review.constants as object,
+      },
+    });
     expect(await slugs("?x=1")).not.toContain("cache-probe");
     expect(await slugs("?x=2&batch=0")).not.toContain("cache-probe");
     expect(api.server.responseCache.size.entries).toBe(before);
-    const a = await http("GET", `/trpc/review.bySlug?input=${encodeURIComponent(JSON.stringify({ f: {}, d: { slug: SLUG, experiment: undefined } }))}`, { auth: null });
+    const a = await http("GET", `/trpc/review.bySlug?input=${encodeURIComponent(JSON.stringify({ f: {}, d: { slug: SLUG, experiment: undefined } }))}`, {
+      auth: null,
+    });
     const b = await http("GET", `/trpc/review.bySlug?input=${encodeURIComponent(JSON.stringify({ d: { slug: SLUG }, f: {} }))}&utm=1`, { auth: null });
     expect(a.text).toBe(b.text);
     expect(api.server.responseCache.size.entries).toBe(before + 1);
@@ -304,24 +432,64 @@ describe("tokens and private fields", () => {
   });
 
   it("public reads carry no machine paths or raw error text; a token sees them", async () => {
-    const spec = { model: "/srv/models/DeepSeek-V2-Lite", data: "/home/alice/sft.jsonl", tokenizer: "/srv/models/DeepSeek-V2-Lite", trainableExperts: "/home/alice/experts.json", batch: 4, note: "see https://example.org/a/b and tokens/s" };
+    const spec = {
+      model: "/srv/models/DeepSeek-V2-Lite",
+      data: "/home/alice/sft.jsonl",
+      tokenizer: "/srv/models/DeepSeek-V2-Lite",
+      trainableExperts: "/home/alice/experts.json",
+      batch: 4,
+      note: "see https://example.org/a/b and tokens/s",
+    };
     expect((await mutate("runs.create", run("private-1", { spec, experiment: { name: "private-exp", description: "d" } }))).status).toBe(200);
     const error = 'Traceback (most recent call last):\n  File "/home/alice/repo/worker/train.py", line 3\nRuntimeError: CUDA out of memory';
-    expect((await mutate("runs.finish", { runId: "private-1", status: "failed", error, finishedAt: new Date().toISOString(), wallclockSeconds: 1, peakMemoryBytes: null, tokensPerSecond: null, mfu: null })).status).toBe(200);
-    expect((await mutate("evals.record", { results: [evalRow({ model: "/srv/merged/private-1", runId: "private-1", step: 1, samplesPath: "/home/alice/evals/gsm8k.jsonl" })] })).status).toBe(200);
+    expect(
+      (
+        await mutate("runs.finish", {
+          runId: "private-1",
+          status: "failed",
+          error,
+          finishedAt: new Date().toISOString(),
+          wallclockSeconds: 1,
+          peakMemoryBytes: null,
+          tokensPerSecond: null,
+          mfu: null,
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await mutate("evals.record", {
+          results: [evalRow({ model: "/srv/merged/private-1", runId: "private-1", step: 1, samplesPath: "/home/alice/evals/gsm8k.jsonl" })],
+        })
+      ).status,
+    ).toBe(200);
 
-    const reads = [query("runs.byExperiment", { name: "private-exp" }), query("evals.byRun", { runId: "private-1" }), query("evals.byModel", { model: "/srv/merged/private-1" })];
+    const reads = [
+      query("runs.byExperiment", { name: "private-exp" }),
+      query("evals.byRun", { runId: "private-1" }),
+      query("evals.byModel", { model: "/srv/merged/private-1" }),
+    ];
     for (const path of reads) {
       const anonymous = (await http("GET", path, { auth: null })).text;
       expect(anonymous).not.toMatch(/\/srv\/|\/home\/|alice\/|Traceback/);
       const holder = (await http("GET", path)).text;
       expect(holder).toMatch(/\/srv\/|\/home\/alice/);
     }
-    const anonymousRuns = JSON.parse((await http("GET", reads[0]!, { auth: null })).text) as { result: { data: { d: { runs: { error: string; spec: typeof spec }[] } } } };
+    const anonymousRuns = JSON.parse((await http("GET", reads[0]!, { auth: null })).text) as {
+      result: { data: { d: { runs: { error: string; spec: typeof spec }[] } } };
+    };
     const shown = anonymousRuns.result.data.d.runs[0]!;
     expect(shown.error).toBe(HIDDEN_ERROR);
-    expect(shown.spec).toMatchObject({ model: "DeepSeek-V2-Lite", data: "sft.jsonl", trainableExperts: "experts.json", batch: 4, note: "see https://example.org/a/b and tokens/s" });
-    const evals = JSON.parse((await http("GET", reads[1]!, { auth: null })).text) as { result: { data: { d: { samplesPath: string | null; model: string }[] } } };
+    expect(shown.spec).toMatchObject({
+      model: "DeepSeek-V2-Lite",
+      data: "sft.jsonl",
+      trainableExperts: "experts.json",
+      batch: 4,
+      note: "see https://example.org/a/b and tokens/s",
+    });
+    const evals = JSON.parse((await http("GET", reads[1]!, { auth: null })).text) as {
+      result: { data: { d: { samplesPath: string | null; model: string }[] } };
+    };
     expect(evals.result.data.d[0]).toMatchObject({ samplesPath: null, model: "private-1" });
   });
 

@@ -19,9 +19,34 @@ afterAll(async () => {
 
 async function run(id: string, cell: "A" | "B" | "C", experiment: string, startedAt: Date, status: "completed" | "failed" | null) {
   const c = api.client(token);
-  await c.runs.create.mutate({ id, cell, trainable: 8, kept: cell === "B" ? 16 : 0, steps: 10, spec: { lr: 1e-5, seed: 3, model: "/models/DeepSeek-V2-Lite" }, experts: null, hardware: null, gitCommit: null, experiment: { name: experiment, description: "" }, startedAt: startedAt.toISOString() });
-  await c.runs.appendSteps.mutate({ runId: id, steps: [{ step: 1, loss: 5.99534, gradNorm: 1, lr: 1e-5, tokens: 10, tokensPerSecond: 10, stepSeconds: 1, memAllocatedBytes: null, memPeakBytes: null }] });
-  if (status) await c.runs.finish.mutate({ runId: id, status, error: status === "failed" ? "boom" : null, finishedAt: new Date(startedAt.getTime() + 1000).toISOString(), wallclockSeconds: 1, peakMemoryBytes: null, tokensPerSecond: null, mfu: null });
+  await c.runs.create.mutate({
+    id,
+    cell,
+    trainable: 8,
+    kept: cell === "B" ? 16 : 0,
+    steps: 10,
+    spec: { lr: 1e-5, seed: 3, model: "/models/DeepSeek-V2-Lite" },
+    experts: null,
+    hardware: null,
+    gitCommit: null,
+    experiment: { name: experiment, description: "" },
+    startedAt: startedAt.toISOString(),
+  });
+  await c.runs.appendSteps.mutate({
+    runId: id,
+    steps: [{ step: 1, loss: 5.99534, gradNorm: 1, lr: 1e-5, tokens: 10, tokensPerSecond: 10, stepSeconds: 1, memAllocatedBytes: null, memPeakBytes: null }],
+  });
+  if (status)
+    await c.runs.finish.mutate({
+      runId: id,
+      status,
+      error: status === "failed" ? "boom" : null,
+      finishedAt: new Date(startedAt.getTime() + 1000).toISOString(),
+      wallclockSeconds: 1,
+      peakMemoryBytes: null,
+      tokensPerSecond: null,
+      mfu: null,
+    });
 }
 
 describe("review view", () => {
@@ -30,7 +55,9 @@ describe("review view", () => {
     const backbone = view.sizes.rows.find((r) => r.figure.id === "params.backbone")!;
     expect(backbone.agrees).toBe(false);
     expect(backbone.difference!.delta.value).toBe(861_900_000 - 861_793_792);
-    expect(backbone.difference!.why).toMatch(/^Ours is exactly 861,793,792 .*total = 15,706,484,224, routedExperts = 14,394,851,328, sharedExperts = 449,839,104\), which rounds to 861\.8 M\. The published 861\.9 M is 106,208 higher \(0\.012%\), one unit in its last printed digit/);
+    expect(backbone.difference!.why).toMatch(
+      /^Ours is exactly 861,793,792 .*total = 15,706,484,224, routedExperts = 14,394,851,328, sharedExperts = 449,839,104\), which rounds to 861\.8 M\. The published 861\.9 M is 106,208 higher \(0\.012%\), one unit in its last printed digit/,
+    );
     expect(view.sizes.rows.filter((r) => r.agrees).every((r) => r.difference === null)).toBe(true);
   });
 
@@ -40,7 +67,12 @@ describe("review view", () => {
     expect(byCell.B!.published).toMatchObject({ text: "~28–32 GB", fitsOn: "single A6000", fitsOne: true });
     // priced for the miners' own shape (1 × 4,096 tokens, checkpointing), ours fits where the published peaks fit
     expect(view.cells.memoryAssumptions).toMatchObject({ microBatch: 1, seqLen: 4096, checkpointing: true, gpu: "RTX A6000" });
-    expect(byCell.C!).toMatchObject({ oursFitsOne: true, oursOnGpu: "1 × RTX A6000", agrees: false, published: { text: "~44 GB", fitsOn: "single A6000 (just barely)", fitsOne: true } });
+    expect(byCell.C!).toMatchObject({
+      oursFitsOne: true,
+      oursOnGpu: "1 × RTX A6000",
+      agrees: false,
+      published: { text: "~44 GB", fitsOn: "single A6000 (just barely)", fitsOne: true },
+    });
     expect(byCell.B!.agrees).toBe(true);
     const c = view.cells.memory.find((m) => m.cell === "C")!;
     // the activations the published peak leaves room for, from the published value and our states
@@ -75,8 +107,16 @@ describe("review view", () => {
     const view = await api.client().review.bySlug.query({ slug: SLUG });
     const runs = view.runs!;
     expect(runs).toMatchObject({ experiment: "esft-done", chosenBy: "latest-completed", newer: [{ cell: "A", runId: "done-A-retry", status: "failed" }] });
-    expect(runs.cells.map((c) => [c.cell, c.runId, c.status])).toEqual([["A", "done-A", "completed"], ["B", "done-B", "completed"], ["C", "done-C", "completed"]]);
-    expect(Object.fromEntries(runs.experiments.map((e) => [e.name, e.status]))).toMatchObject({ "esft-done": "completed", "esft-later": "failed", "esft-live": "running" });
+    expect(runs.cells.map((c) => [c.cell, c.runId, c.status])).toEqual([
+      ["A", "done-A", "completed"],
+      ["B", "done-B", "completed"],
+      ["C", "done-C", "completed"],
+    ]);
+    expect(Object.fromEntries(runs.experiments.map((e) => [e.name, e.status]))).toMatchObject({
+      "esft-done": "completed",
+      "esft-later": "failed",
+      "esft-live": "running",
+    });
     expect(runs.cells[0]!.params).toMatchObject({ model: "DeepSeek-V2-Lite", lr: 1e-5, seed: 3 });
     expect(runs.cells[0]!.finalLoss!.value).toBe(5.99534);
 

@@ -29,22 +29,63 @@ async function ingestCycles() {
     const firstBlock = cycle * 524;
     await api.db.chainCycle.create({
       data: {
-        netuid: 102, cycle, length: 524, scheduleKey: "0:20/300/12/12/90/10/56/12/12", firstBlock, lastBlock: firstBlock + 523, firstBlockHash: hash(firstBlock), lastBlockHash: hash(firstBlock + 523),
-        commitReadBlock: firstBlock + 332, commitReadHash: hash(firstBlock + 332), windowEndBlock: firstBlock + 343, windowEndHash: hash(firstBlock + 343),
-        readBlock: firstBlock + 344, readBlockHash: hash(firstBlock + 344), phases: [{ phase: "MinerCommit1", start: firstBlock + 320, end: firstBlock + 331 }],
-        schedule: { fromBlock: 0, phases: {}, source: "test" }, registeredNeurons: 256,
-        committedMiners: miners, committedDefinition: "committed-in-miner-commit-windows", acceptedMiners: ACCEPTED[i]!, acceptedDefinition: "accepted-by-validator-rules",
-        rpcRequests: 3, rpcCalls: 31,
+        netuid: 102,
+        cycle,
+        length: 524,
+        scheduleKey: "0:20/300/12/12/90/10/56/12/12",
+        firstBlock,
+        lastBlock: firstBlock + 523,
+        firstBlockHash: hash(firstBlock),
+        lastBlockHash: hash(firstBlock + 523),
+        commitReadBlock: firstBlock + 332,
+        commitReadHash: hash(firstBlock + 332),
+        windowEndBlock: firstBlock + 343,
+        windowEndHash: hash(firstBlock + 343),
+        readBlock: firstBlock + 344,
+        readBlockHash: hash(firstBlock + 344),
+        phases: [{ phase: "MinerCommit1", start: firstBlock + 320, end: firstBlock + 331 }],
+        schedule: { fromBlock: 0, phases: {}, source: "test" },
+        registeredNeurons: 256,
+        committedMiners: miners,
+        committedDefinition: "committed-in-miner-commit-windows",
+        acceptedMiners: ACCEPTED[i]!,
+        acceptedDefinition: "accepted-by-validator-rules",
+        rpcRequests: 3,
+        rpcCalls: 31,
         miners: {
           create: [
-            { hotkey: "5Accepted", uid: 7, commitBlock: firstBlock + 325, commitPhase: "MinerCommit1", payloadKind: "signed-hash", payload: '{"m":"ab"}', submissionBlock: firstBlock + 344, committed: true, accepted: true, rejection: null },
-            { hotkey: "5Late", uid: 9, commitBlock: firstBlock + 322, commitPhase: "MinerCommit1", payloadKind: "signed-hash", payload: '{"m":"cd"}', submissionBlock: firstBlock + 322, committed: true, accepted: false, rejection: "commitment at #x is not a submission" },
+            {
+              hotkey: "5Accepted",
+              uid: 7,
+              commitBlock: firstBlock + 325,
+              commitPhase: "MinerCommit1",
+              payloadKind: "signed-hash",
+              payload: '{"m":"ab"}',
+              submissionBlock: firstBlock + 344,
+              committed: true,
+              accepted: true,
+              rejection: null,
+            },
+            {
+              hotkey: "5Late",
+              uid: 9,
+              commitBlock: firstBlock + 322,
+              commitPhase: "MinerCommit1",
+              payloadKind: "signed-hash",
+              payload: '{"m":"cd"}',
+              submissionBlock: firstBlock + 322,
+              committed: true,
+              accepted: false,
+              rejection: "commitment at #x is not a submission",
+            },
           ],
         },
       },
     });
   }
-  await api.db.telemetryCheckpoint.create({ data: { netuid: 102, lastCycle: FIRST + MINERS.length - 1, lastBlock: (FIRST + MINERS.length) * 524 - 1, scheduleKey: "0:20/300/12/12/90/10/56/12/12" } });
+  await api.db.telemetryCheckpoint.create({
+    data: { netuid: 102, lastCycle: FIRST + MINERS.length - 1, lastBlock: (FIRST + MINERS.length) * 524 - 1, scheduleKey: "0:20/300/12/12/90/10/56/12/12" },
+  });
   clearAllResponseCaches();
 }
 
@@ -55,7 +96,10 @@ describe("section 03 and telemetry.cycles", () => {
     const rounds = view.throughput.rows.find((r) => r.figure.id === "throughput.rounds")!;
     // the window is not printed: it is derived from the published rounds (209.1) × hours per round (1.747), both reported
     const window = rounds.figure.inputs.windowHours!;
-    expect(window).toMatchObject({ kind: "computed", inputs: { rounds: { kind: "reported", value: 209.1 }, hoursPerRound: { kind: "reported", value: 1.747 } } });
+    expect(window).toMatchObject({
+      kind: "computed",
+      inputs: { rounds: { kind: "reported", value: 209.1 }, hoursPerRound: { kind: "reported", value: 1.747 } },
+    });
     expect(window.value).toBeCloseTo(209.1 * 1.747, 9);
     expect(rounds.agrees).toBe(true);
     expect((await client.telemetry.cycles.query({ netuid: 102 })).cycles).toEqual([]);
@@ -93,8 +137,14 @@ describe("section 03 and telemetry.cycles", () => {
 
   it("telemetry.cycles answers a range or the last N, oldest first, with the checkpoint", async () => {
     const last = await client.telemetry.cycles.query({ netuid: 102, last: 2 });
-    expect(last.cycles.map((c) => [c.cycle, c.committed.count, c.accepted.count])).toEqual([[FIRST + 2, 230, 150], [FIRST + 3, 226, 149]]);
-    expect(last.cycles[0]!.committed).toMatchObject({ definition: "committed-in-miner-commit-windows", description: expect.stringMatching(/published review's wording/) });
+    expect(last.cycles.map((c) => [c.cycle, c.committed.count, c.accepted.count])).toEqual([
+      [FIRST + 2, 230, 150],
+      [FIRST + 3, 226, 149],
+    ]);
+    expect(last.cycles[0]!.committed).toMatchObject({
+      definition: "committed-in-miner-commit-windows",
+      description: expect.stringMatching(/published review's wording/),
+    });
     expect(last.cycles[0]!.accepted.definition).toBe("accepted-by-validator-rules");
     expect(last.cycles[0]).toMatchObject({ rpcRequests: 3, rpcCalls: 31, finalizedHash: `0x${((FIRST + 2) * 524 + 523).toString(16).padStart(64, "0")}` });
     const byBlock = await client.telemetry.cycles.query({ netuid: 102, fromBlock: (FIRST + 1) * 524 + 10, toBlock: (FIRST + 1) * 524 + 600 });
@@ -110,7 +160,11 @@ describe("section 03 and telemetry.cycles", () => {
     const firstBlock = (FIRST + 1) * 524;
     const detail = await client.telemetry.cycle.query({ netuid: 102, firstBlock, length: 524 });
     expect(detail).toMatchObject({ cycle: FIRST + 1, firstBlock, lastBlock: firstBlock + 523, committed: { count: 210 }, accepted: { count: 131 } });
-    expect(detail.reads.map((r) => [r.role, r.block])).toEqual([["commitRead", firstBlock + 332], ["windowEnd", firstBlock + 343], ["submissionRead", firstBlock + 344]]);
+    expect(detail.reads.map((r) => [r.role, r.block])).toEqual([
+      ["commitRead", firstBlock + 332],
+      ["windowEnd", firstBlock + 343],
+      ["submissionRead", firstBlock + 344],
+    ]);
     expect(detail.miners).toEqual([
       expect.objectContaining({ hotkey: "5Accepted", uid: 7, payloadKind: "signed-hash", accepted: true, rejection: null }),
       expect.objectContaining({ hotkey: "5Late", uid: 9, committed: true, accepted: false, rejection: "commitment at #x is not a submission" }),

@@ -46,8 +46,9 @@ const sourceRewrites: Plugin = {
     b.onLoad({ filter: /\.ts$/ }, async ({ path }) => {
       let text = await readFile(path, "utf8");
       const original = text;
-      text = text.replace(/^import \{ z(, ZodError)? \} from "zod";$/gm, (_, error: string | undefined) =>
-        `import * as z from ${JSON.stringify(zodApi)};${error ? ` import { ZodError } from ${JSON.stringify(zodApi)};` : ""}`,
+      text = text.replace(
+        /^import \{ z(, ZodError)? \} from "zod";$/gm,
+        (_, error: string | undefined) => `import * as z from ${JSON.stringify(zodApi)};${error ? ` import { ZodError } from ${JSON.stringify(zodApi)};` : ""}`,
       );
       if (text.includes("import.meta.url")) text = text.replaceAll("import.meta.url", `new URL(${JSON.stringify(fromDist(path))}, import.meta.url).href`);
       return text === original ? undefined : { contents: text, loader: "ts" };

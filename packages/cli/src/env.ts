@@ -7,7 +7,10 @@ import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 
 /** "" counts as unset, as the shell's `X= cmd` means. */
-const optionalText = z.string().optional().transform((v) => v || undefined);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => v || undefined);
 
 export const cliEnvSchema = z.object({
   ...databaseEnvSchema.shape,

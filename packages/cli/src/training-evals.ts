@@ -1,14 +1,6 @@
 import { basename, dirname, join } from "node:path";
 import { ProgressWriter } from "@subnet-review/core/node";
-import {
-  createWorkerBackend,
-  evalDataDir,
-  evalProgressLine,
-  evaluateMergedCheckpoint,
-  runEval,
-  taskNames,
-  type EvalResult,
-} from "@subnet-review/eval";
+import { createWorkerBackend, evalDataDir, evalProgressLine, evaluateMergedCheckpoint, runEval, taskNames, type EvalResult } from "@subnet-review/eval";
 import { appendEvalLog, RunUploader, type EvalRecord, type RunRecorder, type UploaderOptions, type WorkerMessage } from "@subnet-review/trainer";
 import { z } from "zod";
 import { numberFlag, parseFlags, UsageError, type FlagSpecs } from "./args.ts";

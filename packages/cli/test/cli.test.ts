@@ -26,7 +26,22 @@ describe("review census", () => {
 
 describe("review memory", () => {
   it("reproduces the published memory before activations per cell", async () => {
-    const { code, stdout } = await review("memory", "--config", config, "--trainable", "8", "--kept", "16", "--gpu", "RTX A6000", "--micro-batch", "1", "--seq", "1", "--json");
+    const { code, stdout } = await review(
+      "memory",
+      "--config",
+      config,
+      "--trainable",
+      "8",
+      "--kept",
+      "16",
+      "--gpu",
+      "RTX A6000",
+      "--micro-batch",
+      "1",
+      "--seq",
+      "1",
+      "--json",
+    );
     expect(code).toBe(0);
     const out = JSON.parse(stdout);
     const states = (c: string) => (out[c].weightsGB + out[c].gradsGB + out[c].optimizerGB).toFixed(1);
@@ -38,7 +53,18 @@ describe("review memory", () => {
 
 describe("review throughput", () => {
   it("reproduces the published section 02", async () => {
-    const { stdout } = await review("throughput", "--gpu-tokens-per-second", "7500", "--multiplier", "3", "--cycle-blocks", "524", "--window-hours", "365.2", "--json");
+    const { stdout } = await review(
+      "throughput",
+      "--gpu-tokens-per-second",
+      "7500",
+      "--multiplier",
+      "3",
+      "--cycle-blocks",
+      "524",
+      "--window-hours",
+      "365.2",
+      "--json",
+    );
     const out = JSON.parse(stdout);
     expect(out.tokensPerSecond).toBe(22_500);
     expect(out.hoursPerRound.toFixed(3)).toBe("1.747");
@@ -53,7 +79,10 @@ describe("bad input", () => {
     [["memory", "--config", config, "--trainable", "8", "--kept", "60"], /kept: trainable \+ kept must be at most 64/],
     [["memory", "--config", config, "--trainable", "2.5"], /--trainable: must be a whole number/],
     [["memory", "--config", config, "--trainable", "8", "--gpu", "TPU"], /gpu: /],
-    [["throughput", "--gpu-tokens-per-second", "0", "--multiplier", "3", "--cycle-blocks", "524", "--window-hours", "1"], /--gpu-tokens-per-second: must be greater than 0/],
+    [
+      ["throughput", "--gpu-tokens-per-second", "0", "--multiplier", "3", "--cycle-blocks", "524", "--window-hours", "1"],
+      /--gpu-tokens-per-second: must be greater than 0/,
+    ],
     [["census", "--config", config, "--bogus"], /Unknown option '--bogus'/],
     [["nonsense"], /unknown command "nonsense"/],
   ])("%j fails with a message naming the field", async (args, message) => {

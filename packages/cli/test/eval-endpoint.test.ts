@@ -11,7 +11,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const TABLES = { tokenLogprobs: { " rock": -0.5, " feather": -2 }, defaultLogprob: -0.25, alternativeLogprob: -0.3, completions: {} };
 const ARC = [
-  { id: "a1", question: { stem: "Which is heavier?", choices: [{ text: "rock", label: "A" }, { text: "feather", label: "B" }] }, answerKey: "A" },
+  {
+    id: "a1",
+    question: {
+      stem: "Which is heavier?",
+      choices: [
+        { text: "rock", label: "A" },
+        { text: "feather", label: "B" },
+      ],
+    },
+    answerKey: "A",
+  },
 ];
 
 let dir: string;
@@ -42,19 +52,33 @@ function review(env: Record<string, string>, ...args: string[]): Promise<{ code:
   return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
 }
 const arc = (server: FakeServer, ...more: string[]) => [
-  "--task", "arc_challenge", "--endpoint", server.baseUrl, "--data-dir", dataDir, "--samples", join(dir, `s-${Math.random()}.jsonl`), "--json", ...more,
+  "--task",
+  "arc_challenge",
+  "--endpoint",
+  server.baseUrl,
+  "--data-dir",
+  dataDir,
+  "--samples",
+  join(dir, `s-${Math.random()}.jsonl`),
+  "--json",
+  ...more,
 ];
 
 describe("review eval --endpoint", () => {
   it("sends --api-key (or OPENAI_API_KEY) with GET /v1/models and every completions request; without it exits 2 naming --api-key", async () => {
     const none = await review({}, ...arc(vllm));
     expect(none.code).toBe(2);
-    expect(none.stderr).toMatch(/^review eval: --served-model: not given, and GET .*\/v1\/models answered HTTP 401: .*pass --api-key KEY or set OPENAI_API_KEY/);
+    expect(none.stderr).toMatch(
+      /^review eval: --served-model: not given, and GET .*\/v1\/models answered HTTP 401: .*pass --api-key KEY or set OPENAI_API_KEY/,
+    );
     const noneServed = await review({}, ...arc(vllm, "--served-model", "deepseek-v2-lite"));
     expect([noneServed.code, noneServed.stderr]).toMatchObject([2, expect.stringMatching(/^review eval: --api-key: POST .* answered HTTP 401/m)]);
 
     vllm.seen.length = 0;
-    const flag = await review({}, ...arc(vllm, "--api-key", "sk-test", "--batch-size", "1", "--concurrency", "2", "--max-length", "4096", "--tokenizer", TINY_TOKENIZER_DIR));
+    const flag = await review(
+      {},
+      ...arc(vllm, "--api-key", "sk-test", "--batch-size", "1", "--concurrency", "2", "--max-length", "4096", "--tokenizer", TINY_TOKENIZER_DIR),
+    );
     expect(flag.code, flag.stderr).toBe(0);
     expect(JSON.parse(flag.stdout)).toMatchObject({ task: "arc_challenge", model: "deepseek-v2-lite", n: 1, metrics: { acc: { value: 1 } } });
     expect(vllm.seen.map((r) => [r.method, r.url, r.authorization])).toEqual([
@@ -80,7 +104,10 @@ describe("review eval --endpoint", () => {
     const key = await review({}, "--task", "mmlu", "--model", dir, "--api-key", "k");
     expect([key.code, key.stderr.trim()]).toEqual([2, "review eval: --api-key: only applies with --endpoint"]);
     const len = await review({}, "--task", "mmlu", "--endpoint", "http://127.0.0.1:1", "--max-length", "2048");
-    expect([len.code, len.stderr.trim()]).toEqual([2, "review eval: --tokenizer: is required with --max-length: the served model's tokenizer.json directory counts its tokens"]);
+    expect([len.code, len.stderr.trim()]).toEqual([
+      2,
+      "review eval: --tokenizer: is required with --max-length: the served model's tokenizer.json directory counts its tokens",
+    ]);
     const conc = await review({}, "--task", "mmlu", "--endpoint", "http://127.0.0.1:1", "--concurrency", "0");
     expect([conc.code, conc.stderr.trim()]).toEqual([2, "review eval: --concurrency: must be >= 1 (requests in flight)"]);
   });

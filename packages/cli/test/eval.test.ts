@@ -14,9 +14,39 @@ import { createApiClient } from "../src/api-client.ts";
 // `review eval` as a user runs it: a child process, the PyTorch worker on the CPU, results through a real API on Postgres.
 const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const ARC = [
-  { id: "a1", question: { stem: "Which is heavier?", choices: [{ text: "rock", label: "A" }, { text: "a feather", label: "B" }] }, answerKey: "A" },
-  { id: "a2", question: { stem: "What melts ice?", choices: [{ text: "heat", label: "1" }, { text: "cold", label: "2" }] }, answerKey: "1" },
-  { id: "a3", question: { stem: "Is the sun a star?", choices: [{ text: "yes", label: "A" }, { text: "no", label: "B" }] }, answerKey: "A" },
+  {
+    id: "a1",
+    question: {
+      stem: "Which is heavier?",
+      choices: [
+        { text: "rock", label: "A" },
+        { text: "a feather", label: "B" },
+      ],
+    },
+    answerKey: "A",
+  },
+  {
+    id: "a2",
+    question: {
+      stem: "What melts ice?",
+      choices: [
+        { text: "heat", label: "1" },
+        { text: "cold", label: "2" },
+      ],
+    },
+    answerKey: "1",
+  },
+  {
+    id: "a3",
+    question: {
+      stem: "Is the sun a star?",
+      choices: [
+        { text: "yes", label: "A" },
+        { text: "no", label: "B" },
+      ],
+    },
+    answerKey: "A",
+  },
 ];
 const GSM = [
   { question: "Tom has 3 apples and buys 2 more. How many?", answer: "3 + 2 = 5\n#### 5" },
@@ -39,7 +69,17 @@ beforeAll(async () => {
   server = createApiServer({ db: open.db });
   api = `http://127.0.0.1:${await listen(server, 0, "127.0.0.1")}`;
   await createApiClient({ url: api, token }).runs.create.mutate({
-    id: "run-A", cell: "A", trainable: 2, kept: 0, steps: 10, spec: {}, experts: null, hardware: null, gitCommit: null, experiment: null, startedAt: new Date().toISOString(),
+    id: "run-A",
+    cell: "A",
+    trainable: 2,
+    kept: 0,
+    steps: 10,
+    spec: {},
+    experts: null,
+    hardware: null,
+    gitCommit: null,
+    experiment: null,
+    startedAt: new Date().toISOString(),
   });
   dir = mkdtempSync(join(tmpdir(), "eval-cli-"));
   modelDir = join(dir, "tiny");
@@ -67,7 +107,25 @@ function review(...args: string[]): Promise<{ code: number | null; stdout: strin
 
 describe("review eval", () => {
   it("evaluates a checkpoint through the worker, stores the metrics through the API, and resumes", async () => {
-    const common = ["--task", "arc_challenge", "--model", modelDir, "--device", "cpu", "--data-dir", dataDir, "--run", "run-A", "--step", "0", "--api", api, "--token", token, "--json"];
+    const common = [
+      "--task",
+      "arc_challenge",
+      "--model",
+      modelDir,
+      "--device",
+      "cpu",
+      "--data-dir",
+      dataDir,
+      "--run",
+      "run-A",
+      "--step",
+      "0",
+      "--api",
+      api,
+      "--token",
+      token,
+      "--json",
+    ];
     const first = await review(...common, "--limit", "2");
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toMatch(/arc_challenge \[#+\.*\] 2\/2 docs \(100\.0%\) · [\d.]+ docs\/s · ETA/);
@@ -77,16 +135,24 @@ describe("review eval", () => {
     const result = JSON.parse(second.stdout);
     expect(result).toMatchObject({ n: 3, resumed: 2, samplesPath: join(dir, "evals", "tiny", "arc_challenge.jsonl") });
     const rows = await open.db.evalResult.findMany({ orderBy: { metric: "asc" } });
-    expect(rows.map((r) => [r.key, r.n])).toEqual([["tiny|run-A|0|arc_challenge|acc", 3], ["tiny|run-A|0|arc_challenge|acc_norm", 3]]);
+    expect(rows.map((r) => [r.key, r.n])).toEqual([
+      ["tiny|run-A|0|arc_challenge|acc", 3],
+      ["tiny|run-A|0|arc_challenge|acc_norm", 3],
+    ]);
     expect(rows[0]!.value).toBeCloseTo(result.metrics.acc.value, 12);
   }, 180_000);
 
   it("scores given predictions without a model", async () => {
     const predictions = join(dir, "predictions.jsonl");
-    writeFileSync(predictions, [
-      { question: GSM[0]!.question, completion: " 3 + 2 = 5. The answer is 5." },
-      { question: GSM[1]!.question, completion: " 2 boxes hold 8 pens, so 8" },
-    ].map((l) => JSON.stringify(l)).join("\n") + "\n");
+    writeFileSync(
+      predictions,
+      [
+        { question: GSM[0]!.question, completion: " 3 + 2 = 5. The answer is 5." },
+        { question: GSM[1]!.question, completion: " 2 boxes hold 8 pens, so 8" },
+      ]
+        .map((l) => JSON.stringify(l))
+        .join("\n") + "\n",
+    );
     const out = await review("score", "--task", "gsm8k_cot", "--data", join(dataDir, "gsm8k", "test.jsonl"), "--predictions", predictions, "--json");
     expect(out.code, out.stderr).toBe(0);
     expect(JSON.parse(out.stdout)).toMatchObject({ strict: 0.5, flexible: 1, n: 2 });

@@ -17,8 +17,28 @@ import { ingestHelp } from "../src/commands/ingest.ts";
 const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const exampleSchedule = fileURLToPath(new URL("../../telemetry/schedules/subnet-102.json", import.meta.url));
 const NETUID = 102;
-const P500: FakePhases = { Distribute: 20, Train: 300, MinerCommit1: 10, MinerCommit2: 10, Submission: 80, Validate: 10, Merge: 50, ValidatorCommit1: 10, ValidatorCommit2: 10 };
-const P524: FakePhases = { Distribute: 20, Train: 300, MinerCommit1: 12, MinerCommit2: 12, Submission: 90, Validate: 10, Merge: 56, ValidatorCommit1: 12, ValidatorCommit2: 12 };
+const P500: FakePhases = {
+  Distribute: 20,
+  Train: 300,
+  MinerCommit1: 10,
+  MinerCommit2: 10,
+  Submission: 80,
+  Validate: 10,
+  Merge: 50,
+  ValidatorCommit1: 10,
+  ValidatorCommit2: 10,
+};
+const P524: FakePhases = {
+  Distribute: 20,
+  Train: 300,
+  MinerCommit1: 12,
+  MinerCommit2: 12,
+  Submission: 90,
+  Validate: 10,
+  Merge: 56,
+  ValidatorCommit1: 12,
+  ValidatorCommit2: 12,
+};
 // 500-block cycles 96..99 (#48,000–#49,999), then 524-block cycles from #50,100: 96 (#50,304–#50,827) and 97.
 const CHANGE = 50_100;
 
@@ -35,19 +55,39 @@ beforeAll(async () => {
   database = await createTestDatabase();
   open = await openDatabase({ url: database.url });
   // Activity through 524-block cycle 97, but the head stops at #49,999 so --follow has the change to cross.
-  chain = new FakeChain({ netuid: NETUID, schedule: [{ fromBlock: 0, phases: P500 }, { fromBlock: CHANGE, phases: P524 }], fromBlock: 48_000, toBlock: 51_351, neurons: 40, validators: 4, staleValidators: 1, seed: 5 });
+  chain = new FakeChain({
+    netuid: NETUID,
+    schedule: [
+      { fromBlock: 0, phases: P500 },
+      { fromBlock: CHANGE, phases: P524 },
+    ],
+    fromBlock: 48_000,
+    toBlock: 51_351,
+    neurons: 40,
+    validators: 4,
+    staleValidators: 1,
+    seed: 5,
+  });
   chain.head = chain.finalized = 49_999;
   node = await new FakeNode(chain).start();
   dir = await mkdtemp(join(tmpdir(), "ingest-cli-"));
   await writeFile(join(dir, "whitelist.json"), JSON.stringify(chain.whitelist));
-  await writeFile(join(dir, "history.json"), JSON.stringify([{ fromBlock: 0, phases: P500, source: "test: 500-block cycles" }, { fromBlock: CHANGE, phases: P524, source: "test: 524 from the change" }]));
+  await writeFile(
+    join(dir, "history.json"),
+    JSON.stringify([
+      { fromBlock: 0, phases: P500, source: "test: 500-block cycles" },
+      { fromBlock: CHANGE, phases: P524, source: "test: 524 from the change" },
+    ]),
+  );
   await writeFile(join(dir, "until-change.json"), JSON.stringify([{ fromBlock: 0, phases: P500, source: "test: 500-block cycles" }]));
   // The owner's schedule endpoint, in its real response shape: the schedule in force at the chain's finalized head.
   owner = createServer((_req, res) => {
     const phases = chain.finalized >= CHANGE ? P524 : P500;
     if (phases === P524) ownerAnswers524++;
     const total = PHASE_NAMES.reduce((n, p) => n + phases[p], 0);
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ cycle_length: total, phases: PHASE_NAMES.map((name, index) => ({ index, name, length: phases[name] })) }));
+    res
+      .writeHead(200, { "content-type": "application/json" })
+      .end(JSON.stringify({ cycle_length: total, phases: PHASE_NAMES.map((name, index) => ({ index, name, length: phases[name] })) }));
   });
   await new Promise<void>((resolve) => owner.listen(0, "127.0.0.1", resolve));
   ownerUrl = `http://127.0.0.1:${(owner.address() as AddressInfo).port}`;
@@ -70,7 +110,9 @@ function start(args: string[]): { child: ChildProcess; done: Promise<{ code: num
   let stderr = "";
   child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on("close", (code) => resolve({ code, stdout, stderr })),
+  );
   return { child, done };
 }
 const review = (...args: string[]) => start(args).done;
@@ -90,11 +132,26 @@ describe("review ingest", { timeout: 60_000 }, () => {
 
   it("backfills a block range across the schedule change with both counts, and a re-run only verifies", async () => {
     chain.head = chain.finalized = 51_351;
-    const args = ["--rpc", node.wsUrl, "--netuid", "102", "--from-block", "48000", "--to-block", "51351", "--whitelist", join(dir, "whitelist.json"), "--schedule", join(dir, "history.json")];
+    const args = [
+      "--rpc",
+      node.wsUrl,
+      "--netuid",
+      "102",
+      "--from-block",
+      "48000",
+      "--to-block",
+      "51351",
+      "--whitelist",
+      join(dir, "whitelist.json"),
+      "--schedule",
+      join(dir, "history.json"),
+    ];
     const first = await review(...args);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toMatch(/runtime node-subtensor spec 393: storage layouts match/);
-    expect(first.stdout).toMatch(/netuid 102, cycles 96–97 \(#48000–#51351\): 6 ingested, 0 re-ingested \(block changed\), 0 verified unchanged in [\d.]+ s; \d+ HTTP requests\/WebSocket frames, \d+ JSON-RPC calls/);
+    expect(first.stdout).toMatch(
+      /netuid 102, cycles 96–97 \(#48000–#51351\): 6 ingested, 0 re-ingested \(block changed\), 0 verified unchanged in [\d.]+ s; \d+ HTTP requests\/WebSocket frames, \d+ JSON-RPC calls/,
+    );
     expect(first.stdout).toMatch(/ {2}cycle 96 \(524 blocks from #50304\): \d+ committed, \d+ accepted; 3 requests, \d+ calls/);
     expect(first.stdout).toContain("checkpoint: every cycle up to #51351 (cycle 97) is stored");
     expect(await stored()).toEqual(["500:96", "500:97", "500:98", "500:99", "524:96", "524:97"]);
@@ -103,7 +160,23 @@ describe("review ingest", { timeout: 60_000 }, () => {
   });
 
   it("--follow with the owner's schedule keeps up across the length change it announces, until Ctrl-C", async () => {
-    const { child, done } = start(["--rpc", node.httpUrl, "--netuid", "102", "--last", "2", "--follow", "--poll-seconds", "0.2", "--whitelist", join(dir, "whitelist.json"), "--schedule", join(dir, "until-change.json"), "--schedule-url", ownerUrl]);
+    const { child, done } = start([
+      "--rpc",
+      node.httpUrl,
+      "--netuid",
+      "102",
+      "--last",
+      "2",
+      "--follow",
+      "--poll-seconds",
+      "0.2",
+      "--whitelist",
+      join(dir, "whitelist.json"),
+      "--schedule",
+      join(dir, "until-change.json"),
+      "--schedule-url",
+      ownerUrl,
+    ]);
     const until = async (what: () => Promise<boolean>) => {
       for (let i = 0; i < 300 && !(await what()); i++) await new Promise((r) => setTimeout(r, 100));
       expect(await what()).toBe(true);
@@ -139,8 +212,14 @@ describe("review ingest", { timeout: 60_000 }, () => {
     [["--rpc", "ws://127.0.0.1:1", "--netuid", "102", "--schedule", "x.json"], /--last: say what to ingest/],
     [["--rpc", "ws://127.0.0.1:1", "--netuid", "102", "--schedule", "x.json", "--from-cycle", "5"], /--to-cycle: give --from-cycle and --to-cycle together/],
     [["--rpc", "ws://127.0.0.1:1", "--netuid", "102", "--schedule", "x.json", "--from-block", "9", "--to-block", "5"], /--to-block: must be >= --from-block 9/],
-    [["--rpc", "ws://127.0.0.1:1", "--netuid", "102", "--schedule", "x.json", "--last", "2", "--from-block", "1", "--to-block", "5"], /--last: give one of --last, --from-block/],
-    [["--rpc", "ws://127.0.0.1:1", "--netuid", "102", "--schedule", "x.json", "--last", "2", "--requests-per-minute", "0"], /--requests-per-minute: must be greater than 0/],
+    [
+      ["--rpc", "ws://127.0.0.1:1", "--netuid", "102", "--schedule", "x.json", "--last", "2", "--from-block", "1", "--to-block", "5"],
+      /--last: give one of --last, --from-block/,
+    ],
+    [
+      ["--rpc", "ws://127.0.0.1:1", "--netuid", "102", "--schedule", "x.json", "--last", "2", "--requests-per-minute", "0"],
+      /--requests-per-minute: must be greater than 0/,
+    ],
   ])("%j fails naming the flag", async (args, message) => {
     const { code, stdout, stderr } = await review(...(args as string[]));
     expect(code).toBe(2);
@@ -164,7 +243,9 @@ describe("review ingest", { timeout: 60_000 }, () => {
     try {
       const changed = await review("--rpc", node.wsUrl, "--netuid", "102", "--last", "2", "--schedule", join(dir, "history.json"));
       expect(changed.code).toBe(2);
-      expect(changed.stderr).toMatch(/--rpc: runtime spec version 400 changed storage telemetry decodes; refusing to read it: SubtensorModule\.LastUpdate hashers are Blake2_128Concat, expected Identity/);
+      expect(changed.stderr).toMatch(
+        /--rpc: runtime spec version 400 changed storage telemetry decodes; refusing to read it: SubtensorModule\.LastUpdate hashers are Blake2_128Concat, expected Identity/,
+      );
     } finally {
       chain.metadataHex = saved.hex;
       chain.specVersion = saved.spec;
@@ -174,7 +255,18 @@ describe("review ingest", { timeout: 60_000 }, () => {
 
   it("names a bad whitelist entry and a bad schedule file, and writes nothing", async () => {
     await writeFile(join(dir, "bad-whitelist.json"), JSON.stringify([chain.whitelist[0], "not-an-address"]));
-    const badList = await review("--rpc", node.wsUrl, "--netuid", "102", "--last", "2", "--whitelist", join(dir, "bad-whitelist.json"), "--schedule", join(dir, "history.json"));
+    const badList = await review(
+      "--rpc",
+      node.wsUrl,
+      "--netuid",
+      "102",
+      "--last",
+      "2",
+      "--whitelist",
+      join(dir, "bad-whitelist.json"),
+      "--schedule",
+      join(dir, "history.json"),
+    );
     expect(badList.code).toBe(2);
     expect(badList.stderr).toMatch(/--whitelist: entry 1: not an SS58 address/);
     await writeFile(join(dir, "bad-schedule.json"), JSON.stringify([{ fromBlock: 0, phases: { ...P500, Train: 0 }, source: "x" }]));

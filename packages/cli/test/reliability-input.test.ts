@@ -38,11 +38,26 @@ describe("bad input to the CLI", () => {
     [["import", "--file", "DIR"], /^review import: --file: cannot read .* \(not a file\)$/],
     [["import", "--file", "DIR/not-json.json"], /^review import: --file: .*not-json.json is not valid JSON/],
     [["import", "--file", "DIR/not-a-review.json"], /^review import: --file: .*not-a-review.json: slug: /],
-    [["eval", "score", "--task", "gsm8k_cot", "--data", "missing.jsonl", "--predictions", "DIR/data.jsonl"], /^review eval: --data: cannot read missing.jsonl \(ENOENT\)$/],
-    [["eval", "score", "--task", "gsm8k_cot", "--data", "DIR/data.jsonl", "--predictions", "missing.jsonl"], /^review eval: --predictions: cannot read missing.jsonl \(ENOENT\)$/],
-    [["eval", "score", "--task", "gsm8k_cot", "--data", "DIR/bad-line.jsonl", "--predictions", "DIR/data.jsonl"], /^review eval: --data: .*bad-line.jsonl:2: not valid JSON/],
-    [["eval", "score", "--task", "gsm8k_cot", "--data", "DIR/data.jsonl", "--predictions", "DIR/bad-line.jsonl"], /^review eval: --predictions: .*bad-line.jsonl:1: field "completion"/],
-    [["eval", "score", "--task", "gsm8k_cot", "--data", "DIR/data.jsonl", "--predictions", "DIR/empty.jsonl"], /^review eval: --predictions: .*empty.jsonl: no predictions$/],
+    [
+      ["eval", "score", "--task", "gsm8k_cot", "--data", "missing.jsonl", "--predictions", "DIR/data.jsonl"],
+      /^review eval: --data: cannot read missing.jsonl \(ENOENT\)$/,
+    ],
+    [
+      ["eval", "score", "--task", "gsm8k_cot", "--data", "DIR/data.jsonl", "--predictions", "missing.jsonl"],
+      /^review eval: --predictions: cannot read missing.jsonl \(ENOENT\)$/,
+    ],
+    [
+      ["eval", "score", "--task", "gsm8k_cot", "--data", "DIR/bad-line.jsonl", "--predictions", "DIR/data.jsonl"],
+      /^review eval: --data: .*bad-line.jsonl:2: not valid JSON/,
+    ],
+    [
+      ["eval", "score", "--task", "gsm8k_cot", "--data", "DIR/data.jsonl", "--predictions", "DIR/bad-line.jsonl"],
+      /^review eval: --predictions: .*bad-line.jsonl:1: field "completion"/,
+    ],
+    [
+      ["eval", "score", "--task", "gsm8k_cot", "--data", "DIR/data.jsonl", "--predictions", "DIR/empty.jsonl"],
+      /^review eval: --predictions: .*empty.jsonl: no predictions$/,
+    ],
     [["token", "revoke", "--id", "2147483648"], /^review token: --id: a token id \(see token list\): at most 2147483647$/],
     [["token", "revoke", "--id", "-1"], /^review token: --id: a token id \(see token list\)$/],
     [["token", "revoke", "--id", "99"], /^review token: --id: no active token 99$/],

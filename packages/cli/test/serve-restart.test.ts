@@ -129,7 +129,9 @@ describe("review serve", () => {
     const stopMs = performance.now() - stopAt;
     load = false;
     await Promise.all(clients);
-    console.log(`serve SIGTERM: exit ${code} after ${stopMs.toFixed(0)} ms; ${answers.length - before} answers during shutdown, ${answers.length} in all, ${answers.filter((s) => s >= 500).length} of them 5xx${second.output().includes("did not stop") ? "; the web app was killed after its grace" : ""}`);
+    console.log(
+      `serve SIGTERM: exit ${code} after ${stopMs.toFixed(0)} ms; ${answers.length - before} answers during shutdown, ${answers.length} in all, ${answers.filter((s) => s >= 500).length} of them 5xx${second.output().includes("did not stop") ? "; the web app was killed after its grace" : ""}`,
+    );
     expect(code).toBe(0);
     expect(answers.length).toBeGreaterThan(before); // requests were answered while shutting down
     expect(answers.filter((s) => s >= 500)).toEqual([]);

@@ -16,8 +16,7 @@ afterAll(async () => {
   await database.drop();
 });
 
-const review = (...args: string[]) =>
-  run("node", ["--import", "tsx", main, ...args], { env: { ...process.env, DATABASE_URL: database.url } });
+const review = (...args: string[]) => run("node", ["--import", "tsx", main, ...args], { env: { ...process.env, DATABASE_URL: database.url } });
 
 describe("review token", () => {
   it("creates a token whose secret is shown once and works, lists it without the secret, and revokes it", async () => {
@@ -36,6 +35,9 @@ describe("review token", () => {
     } finally {
       await db.close();
     }
-    await expect(review("token", "revoke", "--id", String(created.id))).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/--id: no active token/) });
+    await expect(review("token", "revoke", "--id", String(created.id))).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--id: no active token/),
+    });
   });
 });

@@ -59,7 +59,8 @@ beforeAll(async () => {
           const batch = JSON.parse(body.toString("utf8")) as Record<string, { d?: { results?: Parameters<typeof evalRecordKey>[0][] } }>;
           paths.forEach((p, i) => {
             if (p !== "evals.record") return;
-            for (const row of batch[String(i)]?.d?.results ?? []) gate.evalDeliveries.set(evalRecordKey(row), (gate.evalDeliveries.get(evalRecordKey(row)) ?? 0) + 1);
+            for (const row of batch[String(i)]?.d?.results ?? [])
+              gate.evalDeliveries.set(evalRecordKey(row), (gate.evalDeliveries.get(evalRecordKey(row)) ?? 0) + 1);
           });
         }
         res.writeHead(r.status, { "content-type": r.headers.get("content-type") ?? "application/json" });
@@ -79,9 +80,40 @@ afterAll(async () => {
 describe("pnpm review train --eval-every", () => {
   it("evaluates the base model at step 0, each checkpoint at a multiple of N and the final adapter, and records them for the run", async () => {
     const out = join(dir, "runs");
-    const args = ["--model", model, "--data", data, "--cell", "A", "--trainable-experts", "top-k:2", "--steps", "4", "--batch", "2", "--seq", "128",
-      "--device", "cpu", "--lr", "3e-3", "--score-tokens", "512", "--out", out, "--api", api.url, "--token", token,
-      "--eval-every", "2", "--eval-tasks", "arc_challenge", "--eval-limit", "3"];
+    const args = [
+      "--model",
+      model,
+      "--data",
+      data,
+      "--cell",
+      "A",
+      "--trainable-experts",
+      "top-k:2",
+      "--steps",
+      "4",
+      "--batch",
+      "2",
+      "--seq",
+      "128",
+      "--device",
+      "cpu",
+      "--lr",
+      "3e-3",
+      "--score-tokens",
+      "512",
+      "--out",
+      out,
+      "--api",
+      api.url,
+      "--token",
+      token,
+      "--eval-every",
+      "2",
+      "--eval-tasks",
+      "arc_challenge",
+      "--eval-limit",
+      "3",
+    ];
     const { stderr } = await run("node", ["--import", "tsx", main, "train", ...args], { env: { ...process.env, DATABASE_URL: "" }, maxBuffer: 1 << 24 });
     expect(stderr).toMatch(/recorded 6 eval metrics/);
 
@@ -89,12 +121,18 @@ describe("pnpm review train --eval-every", () => {
     expect(runRow?.status).toBe("completed");
     const evals = await api.db.evalResult.findMany({ where: { runId: runRow!.id }, orderBy: [{ step: "asc" }, { metric: "asc" }] });
     expect(evals.map((e) => [e.step, e.task, e.metric, e.n])).toEqual(
-      [0, 2, 4].flatMap((step) => [[step, "arc_challenge", "acc", 3], [step, "arc_challenge", "acc_norm", 3]]),
+      [0, 2, 4].flatMap((step) => [
+        [step, "arc_challenge", "acc", 3],
+        [step, "arc_challenge", "acc_norm", 3],
+      ]),
     );
     for (const e of evals) expect(e.value).toBeGreaterThanOrEqual(0);
     // The merged model at step 4 is the trained one: its samples were scored from their own loglikelihoods.
     const runDir = join(out, runRow!.id);
-    const local = readFileSync(join(runDir, "evals.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { step: number });
+    const local = readFileSync(join(runDir, "evals.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { step: number });
     expect(local.map((l) => l.step)).toEqual([0, 2, 4]); // the base model's result too, on disk before the API
     expect(existsSync(join(runDir, "evals", "step-4", "samples", "arc_challenge.jsonl"))).toBe(true);
   }, 300_000);
@@ -102,16 +140,42 @@ describe("pnpm review train --eval-every", () => {
   /** Cell A, 4 steps, checkpoints at 2, ARC-Challenge on 3 documents at steps 0, 2 and 4, through the proxy. */
   function start(out: string, drainMs: number, onMessage?: () => void) {
     const spec = runSpecFromFlags(
-      runFlagsSchema.parse({ model, data, cell: "A", "trainable-experts": "top-k:2", steps: "4", batch: "2", seq: "128", device: "cpu", lr: "3e-3", "score-tokens": "512", "checkpoint-every": "2", out }),
+      runFlagsSchema.parse({
+        model,
+        data,
+        cell: "A",
+        "trainable-experts": "top-k:2",
+        steps: "4",
+        batch: "2",
+        seq: "128",
+        device: "cpu",
+        lr: "3e-3",
+        "score-tokens": "512",
+        "checkpoint-every": "2",
+        out,
+      }),
       (p) => p,
     );
     const { evalFlags } = splitEvalFlags(["--eval-every", "2", "--eval-tasks", "arc_challenge", "--eval-limit", "3"]);
     const recorder = apiRecorder(proxyUrl, token);
     const uploader = { retryMs: 50, maxRetryMs: 200 };
-    const evals = new TrainingEvals(evalFlags!, { modelDir: model, tokenizerDir: model, device: "cpu", python, workDir: join(out, "base-evals"), recorder, uploader });
+    const evals = new TrainingEvals(evalFlags!, {
+      modelDir: model,
+      tokenizerDir: model,
+      device: "cpu",
+      python,
+      workDir: join(out, "base-evals"),
+      recorder,
+      uploader,
+    });
     evals.evaluateBase();
     const training = runTraining(spec, {
-      outDir: out, python, recorder, uploader, drainMs, stderr: new Writable({ write: (_c, _e, cb) => cb() }),
+      outDir: out,
+      python,
+      recorder,
+      uploader,
+      drainMs,
+      stderr: new Writable({ write: (_c, _e, cb) => cb() }),
       onMessage: (m, w, runDir) => {
         onMessage?.();
         evals.onMessage(m, w, runDir);
@@ -125,7 +189,10 @@ describe("pnpm review train --eval-every", () => {
     const rows = await api.db.evalResult.findMany({ where: { runId }, orderBy: [{ step: "asc" }, { metric: "asc" }] });
     return rows.map((r) => [r.step, r.metric]);
   }
-  const EXPECTED = [0, 2, 4].flatMap((step) => [[step, "acc"], [step, "acc_norm"]]);
+  const EXPECTED = [0, 2, 4].flatMap((step) => [
+    [step, "acc"],
+    [step, "acc_norm"],
+  ]);
 
   it("API down during the evals, up later: every eval metric is logged first, then delivered exactly once", async () => {
     gate.up = true;
@@ -177,9 +244,30 @@ describe("pnpm review train --eval-every", () => {
   }, 300_000);
 
   it("refuses --eval-every that is not a multiple of --checkpoint-every, before any work", async () => {
-    const args = ["--model", model, "--data", data, "--cell", "A", "--trainable-experts", "top-k:2", "--steps", "4", "--device", "cpu",
-      "--out", join(dir, "never"), "--checkpoint-every", "3", "--eval-every", "2"];
-    await expect(run("node", ["--import", "tsx", main, "train", ...args])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/--eval-every: must be a multiple of --checkpoint-every \(3\)/) });
+    const args = [
+      "--model",
+      model,
+      "--data",
+      data,
+      "--cell",
+      "A",
+      "--trainable-experts",
+      "top-k:2",
+      "--steps",
+      "4",
+      "--device",
+      "cpu",
+      "--out",
+      join(dir, "never"),
+      "--checkpoint-every",
+      "3",
+      "--eval-every",
+      "2",
+    ];
+    await expect(run("node", ["--import", "tsx", main, "train", ...args])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--eval-every: must be a multiple of --checkpoint-every \(3\)/),
+    });
     expect(existsSync(join(dir, "never"))).toBe(false);
   });
 });

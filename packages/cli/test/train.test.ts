@@ -51,12 +51,41 @@ function client() {
 
 function spec(overrides: Record<string, string> = {}): RunSpec {
   const flags = runFlagsSchema.parse({
-    model, data, cell: "A", "trainable-experts": "top-k:2", steps: "5", batch: "2", seq: "128", device: "cpu", lr: "3e-3", "score-tokens": "512", ...overrides,
+    model,
+    data,
+    cell: "A",
+    "trainable-experts": "top-k:2",
+    steps: "5",
+    batch: "2",
+    seq: "128",
+    device: "cpu",
+    lr: "3e-3",
+    "score-tokens": "512",
+    ...overrides,
   });
   return runSpecFromFlags(flags, (p) => p);
 }
 
-const trainFlags = (out: string) => ["--model", model, "--data", data, "--trainable-experts", "top-k:2", "--batch", "2", "--seq", "128", "--device", "cpu", "--lr", "3e-3", "--score-tokens", "512", "--out", out];
+const trainFlags = (out: string) => [
+  "--model",
+  model,
+  "--data",
+  data,
+  "--trainable-experts",
+  "top-k:2",
+  "--batch",
+  "2",
+  "--seq",
+  "128",
+  "--device",
+  "cpu",
+  "--lr",
+  "3e-3",
+  "--score-tokens",
+  "512",
+  "--out",
+  out,
+];
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -126,7 +155,20 @@ function loggedSteps(runDir: string) {
 describe("pnpm review train", () => {
   it("trains cell A on the CPU through the API: run, expert assignment and every step recorded as metrics.jsonl holds them", async () => {
     const out = join(dir, "runs-cli");
-    const { code, stdout, stderr } = await review("train", ...trainFlags(out), "--cell", "A", "--steps", "5", "--api", proxyUrl, "--token", token, "--experiment", "cli-train-test");
+    const { code, stdout, stderr } = await review(
+      "train",
+      ...trainFlags(out),
+      "--cell",
+      "A",
+      "--steps",
+      "5",
+      "--api",
+      proxyUrl,
+      "--token",
+      token,
+      "--experiment",
+      "cli-train-test",
+    );
     expect(code, stderr).toBe(0);
     expect(stderr).toMatch(/step 5\/5 \(100\.0%\) · loss \d+\.\d{4} · [\d,]+ tok\/s · GPU - · ETA 0s/);
     expect(stdout).toMatch(/completed\s+5\s/);
@@ -189,7 +231,14 @@ describe("pnpm review train", () => {
   it("leaves the backlog in metrics.jsonl when the API stays down, and --resume sends it later", async () => {
     gate.up = false;
     gate.delivered = [];
-    const result = await runTraining(spec({ steps: "3" }), { outDir: join(dir, "runs-offline"), python, recorder: apiRecorder(proxyUrl, token), uploader: { retryMs: 50 }, drainMs: 300, stderr: devNull() });
+    const result = await runTraining(spec({ steps: "3" }), {
+      outDir: join(dir, "runs-offline"),
+      python,
+      recorder: apiRecorder(proxyUrl, token),
+      uploader: { retryMs: 50 },
+      drainMs: 300,
+      stderr: devNull(),
+    });
     expect(result).toMatchObject({ status: "completed", synced: false, backlog: 3 });
     expect(await open.db.trainingRun.findUnique({ where: { id: result.id } })).toBeNull();
     gate.up = true;
@@ -236,7 +285,12 @@ describe("pnpm review train", () => {
   });
 
   it("records a run that asks for a GPU on a machine without one as failed, with the worker's message", async () => {
-    const result = await runTraining(spec({ device: "cuda", steps: "2" }), { outDir: join(dir, "runs-nogpu"), python, recorder: apiRecorder(apiUrl, token), stderr: devNull() });
+    const result = await runTraining(spec({ device: "cuda", steps: "2" }), {
+      outDir: join(dir, "runs-nogpu"),
+      python,
+      recorder: apiRecorder(apiUrl, token),
+      stderr: devNull(),
+    });
     expect(result.status).toBe("failed");
     expect(result.error).toMatch(/worker error no_gpu: spec\.device is 'cuda' but torch sees no CUDA GPU/);
     const { row, steps } = await rowsOf(result.id);
@@ -248,7 +302,20 @@ describe("pnpm review train", () => {
 describe("pnpm review experiment", () => {
   it("runs A, B and C with one expert assignment, attaches them to the review's experiment, and the review view carries their curves", async () => {
     const out = join(dir, "runs-exp");
-    const { code, stdout, stderr } = await review("experiment", ...trainFlags(out), "--kept", "3", "--steps", "3", "--name", "esft-cells-gsm8k", "--api", apiUrl, "--token", token);
+    const { code, stdout, stderr } = await review(
+      "experiment",
+      ...trainFlags(out),
+      "--kept",
+      "3",
+      "--steps",
+      "3",
+      "--name",
+      "esft-cells-gsm8k",
+      "--api",
+      apiUrl,
+      "--token",
+      token,
+    );
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/^A\s.*completed/m);
     expect(stdout).toMatch(/^C\s.*completed/m);
@@ -262,7 +329,11 @@ describe("pnpm review experiment", () => {
     const [expDir] = readdirSync(out);
     expect(JSON.parse(readFileSync(join(out, expDir!, "expert_cfg.json"), "utf8")).experts).toEqual(assignments[0]);
     // A and B route as the subnet does (the default), C naturally; k is the model's num_experts_per_tok
-    expect(Object.fromEntries(experiment.runs.map((r) => [r.cell, [r.routingMode, r.topK]]))).toEqual({ A: ["subnet", 2], B: ["subnet", 2], C: ["natural", 2] });
+    expect(Object.fromEntries(experiment.runs.map((r) => [r.cell, [r.routingMode, r.topK]]))).toEqual({
+      A: ["subnet", 2],
+      B: ["subnet", 2],
+      C: ["natural", 2],
+    });
     const b = experiment.runs.find((r) => r.cell === "B")!;
     expect(b.kept).toBe(3);
     expect(Object.values((b.experts as { kept: Record<string, number[]> }).kept).every((ids) => ids.length === 3)).toBe(true);
@@ -286,10 +357,31 @@ describe("pnpm review experiment", () => {
 describe("pnpm review experiment --routing renormalized --top-k 1", () => {
   it("trains A and B with the renormalized forward at k = 1 and records it per run; C stays natural", async () => {
     const out = join(dir, "runs-exp-renorm");
-    const { code, stderr } = await review("experiment", ...trainFlags(out), "--kept", "3", "--steps", "2", "--routing", "renormalized", "--top-k", "1", "--name", "esft-cells-renormalized", "--api", apiUrl, "--token", token);
+    const { code, stderr } = await review(
+      "experiment",
+      ...trainFlags(out),
+      "--kept",
+      "3",
+      "--steps",
+      "2",
+      "--routing",
+      "renormalized",
+      "--top-k",
+      "1",
+      "--name",
+      "esft-cells-renormalized",
+      "--api",
+      apiUrl,
+      "--token",
+      token,
+    );
     expect(code, stderr).toBe(0);
     const experiment = await client().runs.byExperiment.query({ name: "esft-cells-renormalized" });
-    expect(Object.fromEntries(experiment.runs.map((r) => [r.cell, [r.routingMode, r.topK]]))).toEqual({ A: ["renormalized", 1], B: ["renormalized", 1], C: ["natural", 1] });
+    expect(Object.fromEntries(experiment.runs.map((r) => [r.cell, [r.routingMode, r.topK]]))).toEqual({
+      A: ["renormalized", 1],
+      B: ["renormalized", 1],
+      C: ["natural", 1],
+    });
     for (const r of experiment.runs) expect((r.spec as { routingMode: string }).routingMode).toBe(r.routingMode);
   }, 120_000);
 });
@@ -329,11 +421,28 @@ describe("bad input fails before any worker starts, naming the flag", () => {
   it("checks an ESFT expert config's ids and the model's family", async () => {
     const cfg = join(dir, "experts.json");
     writeFileSync(cfg, JSON.stringify({ experts: { "1": [0, 99], "2": [1] } }));
-    await expect(trainCommand([...trainFlags(out()), "--cell", "A", "--steps", "2", "--trainable-experts", cfg])).rejects.toThrow(/^--trainable-experts: layer 1: expert id 99 is out of range 0\.\.7/);
+    await expect(trainCommand([...trainFlags(out()), "--cell", "A", "--steps", "2", "--trainable-experts", cfg])).rejects.toThrow(
+      /^--trainable-experts: layer 1: expert id 99 is out of range 0\.\.7/,
+    );
     const mixtral = join(dir, "mixtral");
     mkdirSync(mixtral, { recursive: true });
-    writeFileSync(join(mixtral, "config.json"), JSON.stringify({ model_type: "mixtral", vocab_size: 514, hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 4, num_local_experts: 8, num_experts_per_tok: 2 }));
-    await expect(trainCommand([...trainFlags(out()), "--cell", "A", "--steps", "2", "--model", mixtral])).rejects.toThrow(/^--model: config\.json: model_type is "mixtral"; the trainer runs the DeepSeek-V2 family/);
+    writeFileSync(
+      join(mixtral, "config.json"),
+      JSON.stringify({
+        model_type: "mixtral",
+        vocab_size: 514,
+        hidden_size: 64,
+        intermediate_size: 128,
+        num_hidden_layers: 2,
+        num_attention_heads: 4,
+        num_key_value_heads: 4,
+        num_local_experts: 8,
+        num_experts_per_tok: 2,
+      }),
+    );
+    await expect(trainCommand([...trainFlags(out()), "--cell", "A", "--steps", "2", "--model", mixtral])).rejects.toThrow(
+      /^--model: config\.json: model_type is "mixtral"; the trainer runs the DeepSeek-V2 family/,
+    );
     nothingWritten();
   });
 });

@@ -20,9 +20,7 @@ export function configFigure(config: ModelConfig, name: string, unit: Unit = "co
     label: typeof v === "boolean" ? `${name} (1 = true)` : v === null ? `${name} (null)` : Array.isArray(v) ? `${name} (count)` : name,
     value,
     unit,
-    formula: f.defaulted
-      ? `transformers default, not in config.json: ${name} = ${shown}`
-      : `config.json: ${name}${typeof v === "number" ? "" : ` = ${shown}`}`,
+    formula: f.defaulted ? `transformers default, not in config.json: ${name} = ${shown}` : `config.json: ${name}${typeof v === "number" ? "" : ` = ${shown}`}`,
     kind: "computed",
   });
 }
@@ -180,7 +178,10 @@ export function countParameters(config: ModelConfig): ParameterCensus {
   const fLayers = cf("num_hidden_layers");
   const fTie = cf("tie_word_embeddings");
 
-  const fEmb = P("embeddings", "Embeddings (embed_tokens)", embeddings, `vocab_size ${n(c.vocabSize)} × hidden_size ${n(h)}`, { vocab_size: fVocab, hidden_size: fHidden });
+  const fEmb = P("embeddings", "Embeddings (embed_tokens)", embeddings, `vocab_size ${n(c.vocabSize)} × hidden_size ${n(h)}`, {
+    vocab_size: fVocab,
+    hidden_size: fHidden,
+  });
   const fHead = P(
     "lmHead",
     "Output head (lm_head)",
@@ -191,7 +192,18 @@ export function countParameters(config: ModelConfig): ParameterCensus {
     { vocab_size: fVocab, hidden_size: fHidden, tie_word_embeddings: fTie },
   );
   const attnInputs: Record<string, Figure> = { num_hidden_layers: fLayers, hidden_size: fHidden };
-  for (const k of ["num_attention_heads", "num_key_value_heads", "head_dim", "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "attention_bias", "qkv_bias"])
+  for (const k of [
+    "num_attention_heads",
+    "num_key_value_heads",
+    "head_dim",
+    "q_lora_rank",
+    "kv_lora_rank",
+    "qk_nope_head_dim",
+    "qk_rope_head_dim",
+    "v_head_dim",
+    "attention_bias",
+    "qkv_bias",
+  ])
     if (has(k)) attnInputs[k] = cf(k);
   const fAttn = P("attention", "Attention", attention, `${L} layers × (${partsText(attnParts)})`, attnInputs);
 
@@ -267,13 +279,11 @@ export function countParameters(config: ModelConfig): ParameterCensus {
     if (moe.scoreCorrectionBias) gateTerms.push(`e_score_correction_bias [${E}]`);
     if (moe.sharedExpertGate) gateTerms.push(`shared_expert_gate [1, ${h}]`);
   }
-  const fGates = P(
-    "routerGates",
-    "Router gates",
-    routerGates,
-    moe ? `${moeLayers} MoE layers × (${gateTerms.join(" + ")})` : "0: dense model",
-    { moeLayers: fMoeLayers, [expertsField]: fRoutedPerLayer, hidden_size: fHidden },
-  );
+  const fGates = P("routerGates", "Router gates", routerGates, moe ? `${moeLayers} MoE layers × (${gateTerms.join(" + ")})` : "0: dense model", {
+    moeLayers: fMoeLayers,
+    [expertsField]: fRoutedPerLayer,
+    hidden_size: fHidden,
+  });
   const fDense = P(
     "denseFfn",
     "Dense MLP layers",
@@ -281,10 +291,16 @@ export function countParameters(config: ModelConfig): ParameterCensus {
     denseLayers === 0
       ? "0: every layer is a MoE layer"
       : `${denseLayers} dense layer${denseLayers === 1 ? "" : "s"} × 3 × hidden_size ${n(h)} × intermediate_size ${n(I)}${c.mlpBias ? " + biases" : ""}`,
-    has("intermediate_size") && denseLayers > 0 ? { hidden_size: fHidden, intermediate_size: cf("intermediate_size"), moeLayers: fMoeLayers } : { moeLayers: fMoeLayers },
+    has("intermediate_size") && denseLayers > 0
+      ? { hidden_size: fHidden, intermediate_size: cf("intermediate_size"), moeLayers: fMoeLayers }
+      : { moeLayers: fMoeLayers },
   );
-  const fNorms = P("norms", "Layer norms", norms, `2 RMSNorms × hidden_size ${n(h)} × ${L} layers + final norm ${n(h)}`, { hidden_size: fHidden, num_hidden_layers: fLayers });
-  const mtpNote = c.mtpLayers > 0 ? `; the ${c.mtpLayers} multi-token-prediction layer(s) (num_nextn_predict_layers) are not part of the model and not counted` : "";
+  const fNorms = P("norms", "Layer norms", norms, `2 RMSNorms × hidden_size ${n(h)} × ${L} layers + final norm ${n(h)}`, {
+    hidden_size: fHidden,
+    num_hidden_layers: fLayers,
+  });
+  const mtpNote =
+    c.mtpLayers > 0 ? `; the ${c.mtpLayers} multi-token-prediction layer(s) (num_nextn_predict_layers) are not part of the model and not counted` : "";
   const fTotal = P(
     "total",
     "Total parameters",

@@ -4,18 +4,7 @@ import { boolField, intField } from "./validate.ts";
 import { groupedNumber } from "./digits.ts";
 
 /** model_type values of Hugging Face config.json that core can count. */
-export const supportedModelTypes = [
-  "deepseek_v2",
-  "deepseek_v3",
-  "qwen2_moe",
-  "qwen3_moe",
-  "mixtral",
-  "olmoe",
-  "llama",
-  "mistral",
-  "qwen2",
-  "qwen3",
-] as const;
+export const supportedModelTypes = ["deepseek_v2", "deepseek_v3", "qwen2_moe", "qwen3_moe", "mixtral", "olmoe", "llama", "mistral", "qwen2", "qwen3"] as const;
 export type SupportedModelType = (typeof supportedModelTypes)[number];
 
 export type ModelFamily = "deepseek" | "qwen2_moe" | "qwen3_moe" | "mixtral" | "olmoe" | "dense";
@@ -211,29 +200,19 @@ class FieldLog {
 }
 
 function checkTopK(topK: number, numExperts: number, expertsField: string) {
-  if (topK > numExperts)
-    throw new InputError(
-      "config.num_experts_per_tok",
-      `must be at most ${expertsField} (${numExperts}); got ${topK}`,
-    );
+  if (topK > numExperts) throw new InputError("config.num_experts_per_tok", `must be at most ${expertsField} (${numExperts}); got ${topK}`);
 }
 
 function checkGqa(numHeads: number, numKv: number) {
   if (numKv > numHeads || numHeads % numKv !== 0)
-    throw new InputError(
-      "config.num_key_value_heads",
-      `must divide num_attention_heads (${numHeads}); got ${numKv}`,
-    );
+    throw new InputError("config.num_key_value_heads", `must divide num_attention_heads (${numHeads}); got ${numKv}`);
 }
 
 function derivedHeadDim(log: FieldLog, given: number | null | undefined, hiddenSize: number, numHeads: number, classDefault?: number): number {
   if (given != null) return log.take("head_dim", given);
   if (classDefault !== undefined) return log.take("head_dim", undefined, classDefault);
   if (hiddenSize % numHeads !== 0)
-    throw new InputError(
-      "config.num_attention_heads",
-      `must divide hidden_size (${hiddenSize}) when head_dim is not given; got ${numHeads}`,
-    );
+    throw new InputError("config.num_attention_heads", `must divide hidden_size (${hiddenSize}) when head_dim is not given; got ${numHeads}`);
   return log.take("head_dim", undefined, hiddenSize / numHeads);
 }
 
@@ -250,14 +229,7 @@ function requireDenseWidth(width: number | undefined, denseLayers: number, log: 
   return log.take("intermediate_size", width);
 }
 
-function gqa(
-  numHeads: number,
-  numKvHeads: number,
-  hd: number,
-  qkvBias: boolean,
-  oBias: boolean,
-  qkNorm: AttentionShape["qkNorm"],
-): AttentionShape {
+function gqa(numHeads: number, numKvHeads: number, hd: number, qkvBias: boolean, oBias: boolean, qkNorm: AttentionShape["qkNorm"]): AttentionShape {
   return {
     kind: "gqa",
     numHeads,
@@ -284,8 +256,7 @@ function parseDeepseek(raw: unknown, modelType: "deepseek_v2" | "deepseek_v3"): 
   const numLayers = log.take("num_hidden_layers", c.num_hidden_layers);
   const firstDense = log.take("first_k_dense_replace", c.first_k_dense_replace, 0);
   const freq = log.take("moe_layer_freq", c.moe_layer_freq, 1);
-  if (firstDense > numLayers)
-    throw new InputError("config.first_k_dense_replace", `must be at most num_hidden_layers (${numLayers}); got ${firstDense}`);
+  if (firstDense > numLayers) throw new InputError("config.first_k_dense_replace", `must be at most num_hidden_layers (${numLayers}); got ${firstDense}`);
   // transformers (DeepseekV2DecoderLayer): MoE when layer_idx >= first_k_dense_replace and layer_idx % moe_layer_freq == 0.
   const moeLayerIndices = range(numLayers).filter((i) => i >= firstDense && i % freq === 0);
   const numExperts = log.take("n_routed_experts", c.n_routed_experts);
@@ -344,8 +315,7 @@ function parseQwenMoe(raw: unknown, modelType: "qwen2_moe" | "qwen3_moe"): Model
   const step = log.take("decoder_sparse_step", c.decoder_sparse_step, 1);
   const mlpOnly = log.take("mlp_only_layers", c.mlp_only_layers, []);
   const bad = mlpOnly.find((i) => i >= numLayers);
-  if (bad !== undefined)
-    throw new InputError("config.mlp_only_layers", `layer indices must be below num_hidden_layers (${numLayers}); got ${bad}`);
+  if (bad !== undefined) throw new InputError("config.mlp_only_layers", `layer indices must be below num_hidden_layers (${numLayers}); got ${bad}`);
   // transformers: MoE when layer_idx not in mlp_only_layers and (layer_idx + 1) % decoder_sparse_step == 0.
   const moeLayerIndices = range(numLayers).filter((i) => !mlpOnly.includes(i) && (i + 1) % step === 0);
   const numExperts = log.take("num_experts", c.num_experts);
@@ -448,8 +418,7 @@ function parseOlmoe(raw: unknown): ModelConfig {
   const numHeads = log.take("num_attention_heads", c.num_attention_heads);
   const numKv = log.take("num_key_value_heads", c.num_key_value_heads, numHeads);
   checkGqa(numHeads, numKv);
-  if (hiddenSize % numHeads !== 0)
-    throw new InputError("config.num_attention_heads", `must divide hidden_size (${hiddenSize}); got ${numHeads}`);
+  if (hiddenSize % numHeads !== 0) throw new InputError("config.num_attention_heads", `must divide hidden_size (${hiddenSize}); got ${numHeads}`);
   const numExperts = log.take("num_experts", c.num_experts);
   const topK = log.take("num_experts_per_tok", c.num_experts_per_tok);
   checkTopK(topK, numExperts, "num_experts");
@@ -480,10 +449,7 @@ function parseDense(raw: unknown, modelType: "llama" | "mistral" | "qwen2" | "qw
   // LlamaConfig falls back to num_attention_heads; Mistral/Qwen2/Qwen3 config classes default to other
   // numbers, so for them the field must be given.
   if (modelType !== "llama" && c.num_key_value_heads == null)
-    throw new InputError(
-      "config.num_key_value_heads",
-      `required for ${modelType}: an integer dividing num_attention_heads (${numHeads})`,
-    );
+    throw new InputError("config.num_key_value_heads", `required for ${modelType}: an integer dividing num_attention_heads (${numHeads})`);
   const numKv = log.take("num_key_value_heads", c.num_key_value_heads, numHeads);
   checkGqa(numHeads, numKv);
   const hd = derivedHeadDim(log, c.head_dim, hiddenSize, numHeads, modelType === "qwen3" ? 128 : undefined);
@@ -529,8 +495,7 @@ export function parseModelConfig(raw: unknown): ModelConfig {
     throw new InputError("config", `must be a parsed config.json object; got ${describeValue(raw)}`);
   const modelType = (raw as Record<string, unknown>).model_type;
   const supported = supportedModelTypes.join(", ");
-  if (typeof modelType !== "string")
-    throw new InputError("config.model_type", `required: one of ${supported}; got ${describeValue(modelType)}`);
+  if (typeof modelType !== "string") throw new InputError("config.model_type", `required: one of ${supported}; got ${describeValue(modelType)}`);
   switch (modelType) {
     case "deepseek_v2":
     case "deepseek_v3":

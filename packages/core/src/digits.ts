@@ -25,7 +25,10 @@ export function groupedFixed(v: number, decimals = 0): string {
   }
   digits = digits.padEnd(point + decimals + 1, "0");
   // keep point + decimals digits, rounding half up on the next one (a decimal carry, as on paper)
-  const kept = digits.slice(0, point + decimals).split("").map(Number);
+  const kept = digits
+    .slice(0, point + decimals)
+    .split("")
+    .map(Number);
   if (Number(digits[point + decimals]) >= 5) {
     let i = kept.length - 1;
     while (i >= 0 && kept[i] === 9) kept[i--] = 0;
@@ -35,7 +38,10 @@ export function groupedFixed(v: number, decimals = 0): string {
       point += 1;
     }
   }
-  const whole = kept.slice(0, point).join("").replace(/^0+(?=\d)/, "");
+  const whole = kept
+    .slice(0, point)
+    .join("")
+    .replace(/^0+(?=\d)/, "");
   const fraction = kept.slice(point).join("");
   return `${v < 0 ? "-" : ""}${whole.replace(thousands, ",")}${decimals > 0 ? `.${fraction}` : ""}`;
 }

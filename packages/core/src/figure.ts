@@ -7,21 +7,7 @@ import { z } from "zod";
 export const figureKinds = ["computed", "measured", "estimated", "reported"] as const;
 export type FigureKind = (typeof figureKinds)[number];
 
-export const units = [
-  "params",
-  "bytes",
-  "GB",
-  "GiB",
-  "tokens",
-  "tokens/s",
-  "hours",
-  "seconds",
-  "blocks",
-  "count",
-  "ratio",
-  "percent",
-  "FLOP",
-] as const;
+export const units = ["params", "bytes", "GB", "GiB", "tokens", "tokens/s", "hours", "seconds", "blocks", "count", "ratio", "percent", "FLOP"] as const;
 export type Unit = (typeof units)[number];
 
 export interface Figure {

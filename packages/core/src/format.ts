@@ -25,13 +25,35 @@ export function formatFigure(f: Pick<Figure, "value" | "unit">, opts: FormatOpti
   if (!Number.isFinite(v)) return "—";
   switch (f.unit) {
     case "params":
-      return scaled(v, [[1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "K"]], d, (x) => groupedFixed(x, d ?? 0));
+      return scaled(
+        v,
+        [
+          [1e12, "T"],
+          [1e9, "B"],
+          [1e6, "M"],
+          [1e3, "K"],
+        ],
+        d,
+        (x) => groupedFixed(x, d ?? 0),
+      );
     case "GB":
       return `${v.toFixed(d ?? 1)} GB`;
     case "GiB":
       return `${v.toFixed(d ?? 1)} GiB`;
     case "bytes":
-      return Math.abs(v) < 1000 ? `${groupedTrimmed(v, d ?? 2)} B` : scaled(v, [[1e12, "TB"], [1e9, "GB"], [1e6, "MB"], [1e3, "kB"]], d ?? 1, String);
+      return Math.abs(v) < 1000
+        ? `${groupedTrimmed(v, d ?? 2)} B`
+        : scaled(
+            v,
+            [
+              [1e12, "TB"],
+              [1e9, "GB"],
+              [1e6, "MB"],
+              [1e3, "kB"],
+            ],
+            d ?? 1,
+            String,
+          );
     case "tokens/s":
     case "tokens":
     case "blocks":
@@ -47,7 +69,17 @@ export function formatFigure(f: Pick<Figure, "value" | "unit">, opts: FormatOpti
     case "percent":
       return `${v.toFixed(d ?? 1)}%`;
     case "FLOP":
-      return scaled(v, [[1e15, "PFLOP"], [1e12, "TFLOP"], [1e9, "GFLOP"], [1e6, "MFLOP"]].map(([a, b]) => [a as number, b as string]), d ?? 1, (x) => `${groupedFixed(x)} FLOP`);
+      return scaled(
+        v,
+        [
+          [1e15, "PFLOP"],
+          [1e12, "TFLOP"],
+          [1e9, "GFLOP"],
+          [1e6, "MFLOP"],
+        ].map(([a, b]) => [a as number, b as string]),
+        d ?? 1,
+        (x) => `${groupedFixed(x)} FLOP`,
+      );
     default:
       return String(v);
   }

@@ -26,7 +26,10 @@ const models: Record<string, string[]> = {
 };
 
 function norm(s: string): string {
-  return s.toLowerCase().replace(/[\s_\-.]+/g, "").replace(/^nvidia/, "");
+  return s
+    .toLowerCase()
+    .replace(/[\s_\-.]+/g, "")
+    .replace(/^nvidia/, "");
 }
 
 /**
@@ -54,7 +57,5 @@ export function gpuLookupHint(name: string): string {
   const q = norm(String(name));
   const ambiguous = gpuCatalog.filter((g) => (models[g.id] ?? []).includes(q));
   const names = gpuCatalog.map((g) => g.name).join(", ");
-  return ambiguous.length > 1
-    ? `is ambiguous: say ${ambiguous.map((g) => g.name).join(" or ")}`
-    : `must be one of ${names}; got ${JSON.stringify(name)}`;
+  return ambiguous.length > 1 ? `is ambiguous: say ${ambiguous.map((g) => g.name).join(" or ")}` : `must be one of ${names}; got ${JSON.stringify(name)}`;
 }

@@ -54,7 +54,7 @@ const memorySchema = z.object({
   microBatch: intField(1, 65_536, "sequences per step per GPU").optional(),
   seqLen: intField(1, 4_194_304, "tokens per sequence").optional(),
   checkpointing: boolField("activation checkpointing per decoder layer").optional(),
-  gpu: z.string({ error: "must be a GPU name such as \"H100 80GB\"" }).optional(),
+  gpu: z.string({ error: 'must be a GPU name such as "H100 80GB"' }).optional(),
 });
 
 export interface ActivationOptions {
@@ -119,7 +119,9 @@ export function estimateActivations(census: ParameterCensus, o: ActivationOption
   const layerBytes = tokens * bytes * (o.checkpointing ? c.numLayers * h + largest : all);
   const logitsBytes = tokens * c.vocabSize * 4 * 2;
   const tokenText = `micro-batch ${o.microBatch} × seq ${n(o.seqLen)} = ${n(tokens)} tokens`;
-  const mlpText = [census.moeLayers > 0 ? `MoE layer ${n(moeLayerVals)}` : "", census.denseLayers > 0 ? `dense layer ${n(denseLayerVals)}` : ""].filter(Boolean).join(", ");
+  const mlpText = [census.moeLayers > 0 ? `MoE layer ${n(moeLayerVals)}` : "", census.denseLayers > 0 ? `dense layer ${n(denseLayerVals)}` : ""]
+    .filter(Boolean)
+    .join(", ");
   const formula = o.checkpointing
     ? `${tokenText} × ${bytes} bytes × (${c.numLayers} checkpointed layer inputs × hidden ${n(h)} + one layer recomputed, ${n(largest)} values) + fp32 logits and their gradient (tokens × vocab ${n(c.vocabSize)} × 4 bytes × 2)`
     : `${tokenText} × ${bytes} bytes × values saved per token summed over ${c.numLayers} layers (${mlpText}) + fp32 logits and their gradient (tokens × vocab ${n(c.vocabSize)} × 4 bytes × 2)`;
@@ -226,7 +228,13 @@ export function estimateMemory(census: ParameterCensus, opts: MemoryOptions): Re
   for (const cell of cells) {
     const s = sizes[cell];
     const routable = cell === "A" ? shard.trainable : cell === "B" ? shard.trainable + shard.kept : undefined;
-    const act = estimateActivations(census, { microBatch, seqLen, checkpointing, bytesPerActivation: ba, ...(routable !== undefined && census.moeLayers > 0 ? { routablePerLayer: routable } : {}) });
+    const act = estimateActivations(census, {
+      microBatch,
+      seqLen,
+      checkpointing,
+      bytesPerActivation: ba,
+      ...(routable !== undefined && census.moeLayers > 0 ? { routablePerLayer: routable } : {}),
+    });
     const weightsGB = (s.resident * bw) / GB;
     const gradsGB = (s.trainable * bg) / GB;
     const optimizerGB = (s.trainable * bo) / GB;
@@ -241,9 +249,18 @@ export function estimateMemory(census: ParameterCensus, opts: MemoryOptions): Re
     const fTrainable = shardFigs.trainableOf[cell];
     const p = `memory.${cell}`;
     const who = cell === "full" ? "Full fine-tune" : `Cell ${cell}`;
-    const fW = gb(`${p}.weightsGB`, `${who} weights`, weightsGB, `${fmtParams(s.resident)} resident params × ${bw} bytes`, { resident: fResident, bytesPerWeight: fBw });
-    const fG = gb(`${p}.gradsGB`, `${who} gradients`, gradsGB, `${fmtParams(s.trainable)} trainable params × ${bg} bytes`, { trainable: fTrainable, bytesPerGrad: fBg });
-    const fO = gb(`${p}.optimizerGB`, `${who} optimizer state`, optimizerGB, `${fmtParams(s.trainable)} trainable params × ${bo} bytes`, { trainable: fTrainable, bytesPerOptimizerState: fBo });
+    const fW = gb(`${p}.weightsGB`, `${who} weights`, weightsGB, `${fmtParams(s.resident)} resident params × ${bw} bytes`, {
+      resident: fResident,
+      bytesPerWeight: fBw,
+    });
+    const fG = gb(`${p}.gradsGB`, `${who} gradients`, gradsGB, `${fmtParams(s.trainable)} trainable params × ${bg} bytes`, {
+      trainable: fTrainable,
+      bytesPerGrad: fBg,
+    });
+    const fO = gb(`${p}.optimizerGB`, `${who} optimizer state`, optimizerGB, `${fmtParams(s.trainable)} trainable params × ${bo} bytes`, {
+      trainable: fTrainable,
+      bytesPerOptimizerState: fBo,
+    });
     const fS = gb(
       `${p}.statesGB`,
       `${who} before activations`,
@@ -253,24 +270,33 @@ export function estimateMemory(census: ParameterCensus, opts: MemoryOptions): Re
         : `${fmtParams(s.resident)} resident × ${bw} + ${fmtParams(s.trainable)} trainable × ${bg + bo} bytes`,
       { weights: fW, grads: fG, optimizer: fO },
     );
-    const fA = gb(`${p}.activationsGB`, `${who} activations`, activationsGB, act.formula + (checkpointing ? " (activation checkpointing per decoder layer)" : " (no activation checkpointing)"), {
-      microBatch: fMb,
-      seqLen: fSeq,
-      num_hidden_layers: configFigure(census.config, "num_hidden_layers"),
-      hidden_size: configFigure(census.config, "hidden_size"),
-      vocab_size: configFigure(census.config, "vocab_size"),
-    });
+    const fA = gb(
+      `${p}.activationsGB`,
+      `${who} activations`,
+      activationsGB,
+      act.formula + (checkpointing ? " (activation checkpointing per decoder layer)" : " (no activation checkpointing)"),
+      {
+        microBatch: fMb,
+        seqLen: fSeq,
+        num_hidden_layers: configFigure(census.config, "num_hidden_layers"),
+        hidden_size: configFigure(census.config, "hidden_size"),
+        vocab_size: configFigure(census.config, "vocab_size"),
+      },
+    );
     const fT = gb(`${p}.totalGB`, `${who} total`, totalGB, "weights + gradients + optimizer state + activations", { states: fS, activations: fA });
     const need = gpusNeededBy[gpu.name]!;
-    const fN: Figure | null = need === null ? null : figure({
-      id: `${p}.gpusNeeded`,
-      label: `${gpu.name} GPUs needed`,
-      value: need,
-      unit: "count",
-      formula: `smallest n with (weights + gradients + optimizer) / n + activations per GPU ≤ ${gpu.memoryGB} GB (ZeRO-3 / FSDP shards the states, each GPU holds its own micro-batch's activations)`,
-      kind: "estimated",
-      inputs: { states: fS, activations: fA },
-    });
+    const fN: Figure | null =
+      need === null
+        ? null
+        : figure({
+            id: `${p}.gpusNeeded`,
+            label: `${gpu.name} GPUs needed`,
+            value: need,
+            unit: "count",
+            formula: `smallest n with (weights + gradients + optimizer) / n + activations per GPU ≤ ${gpu.memoryGB} GB (ZeRO-3 / FSDP shards the states, each GPU holds its own micro-batch's activations)`,
+            kind: "estimated",
+            inputs: { states: fS, activations: fA },
+          });
     out[cell] = {
       cell,
       label: cellLabels[cell],

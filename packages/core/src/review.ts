@@ -39,7 +39,19 @@ export function modelSizes(config: ModelConfig | ParameterCensus, opts: ShardOpt
   }
   const sf = shardFigures(c, opts);
   return {
-    figures: [f.total, f.routedExperts, f.perExpert, f.sharedExperts, f.backbone, f.activePerToken, sf.trainable, sf.residentOf.A, sf.residentOf.B, sf.residentOf.C, sf.parkedA],
+    figures: [
+      f.total,
+      f.routedExperts,
+      f.perExpert,
+      f.sharedExperts,
+      f.backbone,
+      f.activePerToken,
+      sf.trainable,
+      sf.residentOf.A,
+      sf.residentOf.B,
+      sf.residentOf.C,
+      sf.parkedA,
+    ],
     census: f,
     shard: sf,
   };

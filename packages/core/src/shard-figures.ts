@@ -43,12 +43,52 @@ export function shardFigures(census: ParameterCensus, opts: ShardOptions): Shard
   });
   const base = { backbone: f.backbone, sharedExperts: f.sharedExperts };
   const residentOf: Record<Cell, Figure> = {
-    A: figure({ id: "shard.A.resident", label: `Held for cell A (${K} experts per layer)`, value: s.A.resident, unit: "params", formula: residentFormula("A", K, N), kind: "computed", inputs: { ...base, trainable } }),
-    B: figure({ id: "shard.B.resident", label: `Held for cell B (${K + N} experts per layer)`, value: s.B.resident, unit: "params", formula: residentFormula("B", K, N), kind: "computed", inputs: { ...base, K: fK, N: fN, perExpert: f.perExpert, moeLayers: f.moeLayers } }),
-    C: figure({ id: "shard.C.resident", label: "Held for cell C (all experts)", value: s.C.resident, unit: "params", formula: residentFormula("C", K, N), kind: "computed", inputs: { total: f.total } }),
-    full: figure({ id: "shard.full.resident", label: "Held for the full fine-tune (all parameters)", value: s.full.resident, unit: "params", formula: residentFormula("full", K, N), kind: "computed", inputs: { total: f.total } }),
+    A: figure({
+      id: "shard.A.resident",
+      label: `Held for cell A (${K} experts per layer)`,
+      value: s.A.resident,
+      unit: "params",
+      formula: residentFormula("A", K, N),
+      kind: "computed",
+      inputs: { ...base, trainable },
+    }),
+    B: figure({
+      id: "shard.B.resident",
+      label: `Held for cell B (${K + N} experts per layer)`,
+      value: s.B.resident,
+      unit: "params",
+      formula: residentFormula("B", K, N),
+      kind: "computed",
+      inputs: { ...base, K: fK, N: fN, perExpert: f.perExpert, moeLayers: f.moeLayers },
+    }),
+    C: figure({
+      id: "shard.C.resident",
+      label: "Held for cell C (all experts)",
+      value: s.C.resident,
+      unit: "params",
+      formula: residentFormula("C", K, N),
+      kind: "computed",
+      inputs: { total: f.total },
+    }),
+    full: figure({
+      id: "shard.full.resident",
+      label: "Held for the full fine-tune (all parameters)",
+      value: s.full.resident,
+      unit: "params",
+      formula: residentFormula("full", K, N),
+      kind: "computed",
+      inputs: { total: f.total },
+    }),
   };
-  const fullTrainable = figure({ id: "shard.full.trainable", label: "Trainable in the full fine-tune (all parameters)", value: s.full.trainable, unit: "params", formula: "total parameters", kind: "computed", inputs: { total: f.total } });
+  const fullTrainable = figure({
+    id: "shard.full.trainable",
+    label: "Trainable in the full fine-tune (all parameters)",
+    value: s.full.trainable,
+    unit: "params",
+    formula: "total parameters",
+    kind: "computed",
+    inputs: { total: f.total },
+  });
   const parkedA = figure({
     id: "shard.A.parked",
     label: "Parked on CPU in cell A",

@@ -45,14 +45,19 @@ export function checkShardOptions(census: ParameterCensus, opts: unknown): Shard
   const E = census.routedExpertsPerLayer;
   if (E === 0) {
     if (o.trainable !== 0)
-      throw new InputError("trainable", `must be 0: ${census.modelType} is a dense model with no routed experts (only the full fine-tune cell applies); got ${o.trainable}`);
-    if (o.kept !== 0)
-      throw new InputError("kept", `must be 0: ${census.modelType} is a dense model with no routed experts; got ${o.kept}`);
+      throw new InputError(
+        "trainable",
+        `must be 0: ${census.modelType} is a dense model with no routed experts (only the full fine-tune cell applies); got ${o.trainable}`,
+      );
+    if (o.kept !== 0) throw new InputError("kept", `must be 0: ${census.modelType} is a dense model with no routed experts; got ${o.kept}`);
     return o;
   }
   if (o.trainable > E) throw new InputError("trainable", `must be an integer from 0 to ${E} (routed experts per MoE layer); got ${o.trainable}`);
   if (o.trainable + o.kept > E)
-    throw new InputError("kept", `trainable + kept must be at most ${E} (routed experts per MoE layer); got ${o.trainable} + ${o.kept} = ${o.trainable + o.kept}`);
+    throw new InputError(
+      "kept",
+      `trainable + kept must be at most ${E} (routed experts per MoE layer); got ${o.trainable} + ${o.kept} = ${o.trainable + o.kept}`,
+    );
   return o;
 }
 

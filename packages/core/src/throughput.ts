@@ -74,12 +74,18 @@ export function estimateThroughput(inputs: ThroughputInputs): ThroughputEstimate
   const fRate = toFigure("gpuTokensPerSecond", inputs.gpuTokensPerSecond, numField(0, 1e8, { what: "tokens/s per GPU" }), (v) =>
     given("throughput.gpuTokensPerSecond", "Tokens/s per GPU", "tokens/s", v),
   );
-  const fMult = toFigure("multiplier", inputs.multiplier, numField(0, 1e6, { what: "factor on the per-GPU rate" }), (v) => given("throughput.multiplier", mLabel, "ratio", v));
-  const fBlocks = toFigure("cycleBlocks", inputs.cycleBlocks, intField(1, 10_000_000, "blocks per cycle"), (v) => given("throughput.cycleBlocks", "Cycle length", "blocks", v));
+  const fMult = toFigure("multiplier", inputs.multiplier, numField(0, 1e6, { what: "factor on the per-GPU rate" }), (v) =>
+    given("throughput.multiplier", mLabel, "ratio", v),
+  );
+  const fBlocks = toFigure("cycleBlocks", inputs.cycleBlocks, intField(1, 10_000_000, "blocks per cycle"), (v) =>
+    given("throughput.cycleBlocks", "Cycle length", "blocks", v),
+  );
   const fSec = toFigure("blockSeconds", inputs.blockSeconds ?? BLOCK_SECONDS, numField(0, 3600, { what: "seconds per block" }), (v) =>
     given("throughput.blockSeconds", "Block time", "seconds", v, inputs.blockSeconds === undefined),
   );
-  const fWindow = toFigure("windowHours", inputs.windowHours, numField(0, 1e6, { what: "hours observed" }), (v) => given("throughput.windowHours", "Window", "hours", v));
+  const fWindow = toFigure("windowHours", inputs.windowHours, numField(0, 1e6, { what: "hours observed" }), (v) =>
+    given("throughput.windowHours", "Window", "hours", v),
+  );
 
   const tokensPerSecond = fRate.value * fMult.value;
   const roundSeconds = fBlocks.value * fSec.value;
@@ -228,13 +234,50 @@ export function trainingFlopsPerToken(census: ParameterCensus, opts: FlopsOption
     { total: census.figures.total, embeddings: census.figures.embeddings, perExpert: census.figures.perExpert },
     "params",
   );
-  const fTrain = F("trainableMatmulParams", "Trainable weights per token", trainableMatmulParams, trainableText, { perExpert: census.figures.perExpert }, "params");
-  const fAttn = F("attentionForward", "Attention scores, forward", attentionForward, `${c.numLayers} layers × ${a.numHeads} heads × seq ${n(seqLen)} × (qk ${a.qkHeadDim} + v ${a.vHeadDim}) (causal: half the keys, 2 FLOPs each)`);
+  const fTrain = F(
+    "trainableMatmulParams",
+    "Trainable weights per token",
+    trainableMatmulParams,
+    trainableText,
+    { perExpert: census.figures.perExpert },
+    "params",
+  );
+  const fAttn = F(
+    "attentionForward",
+    "Attention scores, forward",
+    attentionForward,
+    `${c.numLayers} layers × ${a.numHeads} heads × seq ${n(seqLen)} × (qk ${a.qkHeadDim} + v ${a.vHeadDim}) (causal: half the keys, 2 FLOPs each)`,
+  );
   const fFwd = F("forward", "Forward", forward, "2 × weights multiplied per token + attention", { matmulParams: fMat, attention: fAttn });
-  const fBa = F("backwardActivations", "Backward, activation gradients", backwardActivations, "2 × weights multiplied per token + 2 × attention", { matmulParams: fMat, attention: fAttn });
+  const fBa = F("backwardActivations", "Backward, activation gradients", backwardActivations, "2 × weights multiplied per token + 2 × attention", {
+    matmulParams: fMat,
+    attention: fAttn,
+  });
   const fBw = F("backwardWeights", "Backward, weight gradients", backwardWeights, "2 × trainable weights per token", { trainable: fTrain });
-  const fModel = F("modelFlops", "Training FLOPs per token", modelFlops, "forward + backward (activation and weight gradients); for MFU", { forward: fFwd, backwardActivations: fBa, backwardWeights: fBw });
+  const fModel = F("modelFlops", "Training FLOPs per token", modelFlops, "forward + backward (activation and weight gradients); for MFU", {
+    forward: fFwd,
+    backwardActivations: fBa,
+    backwardWeights: fBw,
+  });
   const figs = [fMat, fTrain, fAttn, fFwd, fBa, fBw, fModel];
-  if (checkpointing) figs.push(F("hardwareFlops", "With recomputation", hardwareFlops, "training FLOPs + one more forward (activation checkpointing)", { modelFlops: fModel, forward: fFwd }));
-  return { matmulParams, trainableMatmulParams, attentionForward, forward, backwardActivations, backwardWeights, recompute, modelFlops, hardwareFlops, sixN, figures: figs };
+  if (checkpointing)
+    figs.push(
+      F("hardwareFlops", "With recomputation", hardwareFlops, "training FLOPs + one more forward (activation checkpointing)", {
+        modelFlops: fModel,
+        forward: fFwd,
+      }),
+    );
+  return {
+    matmulParams,
+    trainableMatmulParams,
+    attentionForward,
+    forward,
+    backwardActivations,
+    backwardWeights,
+    recompute,
+    modelFlops,
+    hardwareFlops,
+    sixN,
+    figures: figs,
+  };
 }

@@ -5,8 +5,7 @@ import { groupedNumber } from "./digits.ts";
 type IssueLike = { input?: unknown };
 
 function messenger(allowed: string) {
-  return (iss: IssueLike) =>
-    iss.input === undefined ? `required: ${allowed}` : `must be ${allowed}; got ${describeValue(iss.input)}`;
+  return (iss: IssueLike) => (iss.input === undefined ? `required: ${allowed}` : `must be ${allowed}; got ${describeValue(iss.input)}`);
 }
 
 /** An integer in [min, max]; messages name the allowed range and the value given. */

@@ -46,8 +46,10 @@ function figureCheck(): (x: unknown) => x is Figure {
       typeof f.label === "string" &&
       typeof f.value === "number" &&
       typeof f.formula === "string" &&
-      typeof f.unit === "string" && unitSet.has(f.unit) &&
-      typeof f.kind === "string" && kindSet.has(f.kind) &&
+      typeof f.unit === "string" &&
+      unitSet.has(f.unit) &&
+      typeof f.kind === "string" &&
+      kindSet.has(f.kind) &&
       (f.source === undefined || typeof f.source === "string") &&
       isPlainObject(f.inputs) &&
       Object.values(f.inputs).every(check);
@@ -164,7 +166,9 @@ export function deserializeFigures(wire: unknown, maxDepth = WIRE_MAX_DEPTH): un
     return Object.fromEntries(
       keys.map((k) => {
         if (k.startsWith("$") && !k.startsWith("$$")) {
-          throw new WireError(`${where([...path, k])}: keys starting with "$" travel escaped as "$${k}"; only $fig, $date and $bigint are tags, alone in their object`);
+          throw new WireError(
+            `${where([...path, k])}: keys starting with "$" travel escaped as "$${k}"; only $fig, $date and $bigint are tags, alone in their object`,
+          );
         }
         return [k.startsWith("$") ? k.slice(1) : k, walk(o[k], [...path, k])];
       }),

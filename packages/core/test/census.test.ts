@@ -55,8 +55,7 @@ describe("each family against its published total", () => {
       if (p.exact !== undefined) expect(c.total).toBe(p.exact);
       // Activated counts are published truncated (V3 37.55 -> "37", Qwen3 3.35 -> "3.3") or rounded (Mixtral
       // 12.88 -> "12.9"): within one unit of the published last digit.
-      if (p.active !== undefined)
-        expect(Math.abs(c.activePerToken / 1e9 - p.active)).toBeLessThan(10 ** -(p.activeDigits ?? 0));
+      if (p.active !== undefined) expect(Math.abs(c.activePerToken / 1e9 - p.active)).toBeLessThan(10 ** -(p.activeDigits ?? 0));
       // the parts always add up, and backbone is what is not an expert
       expect(c.embeddings + c.lmHead + c.attention + c.denseFfn + c.routerGates + c.norms + c.sharedExperts + c.routedExperts).toBe(c.total);
       expect(c.backbone).toBe(c.total - c.routedExperts - c.sharedExperts);
@@ -149,7 +148,17 @@ describe("family details", () => {
     expect(c.activePerToken).toBe(c.total);
   });
   it("qwen3 dense: per-head q/k norms", () => {
-    const raw = { model_type: "qwen3", vocab_size: 151936, hidden_size: 1024, intermediate_size: 3072, num_hidden_layers: 28, num_attention_heads: 16, num_key_value_heads: 8, head_dim: 128, tie_word_embeddings: true };
+    const raw = {
+      model_type: "qwen3",
+      vocab_size: 151936,
+      hidden_size: 1024,
+      intermediate_size: 3072,
+      num_hidden_layers: 28,
+      num_attention_heads: 16,
+      num_key_value_heads: 8,
+      head_dim: 128,
+      tie_word_embeddings: true,
+    };
     const c = countParameters(parseModelConfig(raw));
     expect(c.total).toBe(596_049_920); // Qwen3-0.6B
   });

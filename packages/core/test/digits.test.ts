@@ -7,7 +7,32 @@ const intl = (v: number, min: number, max: number) => v.toLocaleString("en-US", 
 describe("grouped digits without Intl", () => {
   it("writes what toLocaleString('en-US') writes, over integers, fractions, halves, negatives and edges", () => {
     const random = mulberry32(102);
-    const values = [0, -0, 1, -1, 999, 1000, -1000, 999_999.995, 0.5, 1.5, 2.5, -2.5, 0.125, 1.005, 1e21, -1e21, 1.7976931348623157e308, 5e-324, Number.NaN, Infinity, -Infinity, 15_706_484_224, 2 ** 53, -0.001];
+    const values = [
+      0,
+      -0,
+      1,
+      -1,
+      999,
+      1000,
+      -1000,
+      999_999.995,
+      0.5,
+      1.5,
+      2.5,
+      -2.5,
+      0.125,
+      1.005,
+      1e21,
+      -1e21,
+      1.7976931348623157e308,
+      5e-324,
+      Number.NaN,
+      Infinity,
+      -Infinity,
+      15_706_484_224,
+      2 ** 53,
+      -0.001,
+    ];
     for (let i = 0; i < 800; i++) {
       const magnitude = 10 ** Math.floor(random() * 24 - 6);
       values.push((random() - 0.3) * magnitude, Math.round((random() - 0.5) * magnitude * 8) / 8);

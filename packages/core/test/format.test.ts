@@ -21,7 +21,7 @@ describe("formatFigure", () => {
   it("formats throughput figures", () => {
     expect(fmt(22_500, "tokens/s")).toBe("22,500");
     expect(fmt(141_480_000, "tokens")).toBe("141,480,000");
-    expect(fmt(524 * 12 / 3600, "hours")).toBe("1.747");
+    expect(fmt((524 * 12) / 3600, "hours")).toBe("1.747");
     expect(fmt(365.2, "hours")).toBe("365.2");
     expect(fmt(209.0839, "count")).toBe("209.1");
     expect(fmt(64, "count")).toBe("64");
@@ -30,7 +30,7 @@ describe("formatFigure", () => {
     expect(fmt(3, "ratio")).toBe("3");
   });
   it("formats memory, bytes, FLOPs and percentages", () => {
-    expect(fmt(17.0120, "GB")).toBe("17.0 GB");
+    expect(fmt(17.012, "GB")).toBe("17.0 GB");
     expect(fmt(125.65, "GB")).toBe("125.7 GB");
     expect(fmt(24.43, "GiB")).toBe("24.4 GiB");
     expect(fmt(2, "bytes")).toBe("2 B");

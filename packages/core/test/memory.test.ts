@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { GiB, countParameters, estimateActivations, estimateMemory, findGpu, gpuCatalog, parseModelConfig, shardSizes, shardedGpus, type Cell } from "../src/index.ts";
+import {
+  GiB,
+  countParameters,
+  estimateActivations,
+  estimateMemory,
+  findGpu,
+  gpuCatalog,
+  parseModelConfig,
+  shardSizes,
+  shardedGpus,
+  type Cell,
+} from "../src/index.ts";
 import { fixture } from "./fixtures.ts";
 
 const lite = countParameters(parseModelConfig(fixture("DeepSeek-V2-Lite")));

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { countParameters, figureSchema, formatFigure, memoryFigures, modelSizeFigures, parseModelConfig, throughputFigures, type Figure } from "../src/index.ts";
+import {
+  countParameters,
+  figureSchema,
+  formatFigure,
+  memoryFigures,
+  modelSizeFigures,
+  parseModelConfig,
+  throughputFigures,
+  type Figure,
+} from "../src/index.ts";
 import { fixture, fixtures } from "./fixtures.ts";
 
 const cfg = parseModelConfig(fixture("DeepSeek-V2-Lite"));

@@ -8,7 +8,7 @@ describe("throughput (section 02)", () => {
   it("reproduces the published figures", () => {
     const t = estimateThroughput(published);
     expect(t.tokensPerSecond).toBe(22_500);
-    expect(t.hoursPerRound).toBeCloseTo(524 * 12 / 3600, 12);
+    expect(t.hoursPerRound).toBeCloseTo((524 * 12) / 3600, 12);
     expect(t.tokensPerRound).toBe(141_480_000);
     expect(t.rounds).toBeCloseTo(209.08, 2);
     expect(t.figures.map((f) => formatFigure(f))).toEqual(["7,500", "3", "22,500", "524", "12", "1.747", "141,480,000", "365.2", "209.1"]);
@@ -34,14 +34,22 @@ describe("throughput (section 02)", () => {
     expect(byId["throughput.blockSeconds"]!.formula).toBe("default: Block time = 12");
   });
   it("accepts Figures as inputs and keeps their provenance", () => {
-    const measured = figure({ id: "run.tps", label: "Measured tokens/s", value: 17_310, unit: "tokens/s", formula: "median of 6 steps", kind: "measured", source: "H100 run" });
+    const measured = figure({
+      id: "run.tps",
+      label: "Measured tokens/s",
+      value: 17_310,
+      unit: "tokens/s",
+      formula: "median of 6 steps",
+      kind: "measured",
+      source: "H100 run",
+    });
     const t = estimateThroughput({ ...published, gpuTokensPerSecond: measured, multiplier: 1 });
     expect(t.tokensPerSecond).toBe(17_310);
     expect(t.figures[0]).toBe(measured);
     expect(t.figures[2]!.inputs.gpuTokensPerSecond!.kind).toBe("measured");
   });
   it("takes another block time", () => {
-    expect(estimateThroughput({ ...published, blockSeconds: 6 }).hoursPerRound).toBeCloseTo(524 * 6 / 3600, 12);
+    expect(estimateThroughput({ ...published, blockSeconds: 6 }).hoursPerRound).toBeCloseTo((524 * 6) / 3600, 12);
   });
 });
 
@@ -70,8 +78,8 @@ describe("training FLOPs per token", () => {
     const full = trainingFlopsPerToken(lite, { cell: "full", trainable: 8, kept: 16 });
     expect(b.forward).toBe(a.forward);
     expect(c.forward).toBe(a.forward);
-    expect(b.trainableMatmulParams).toBeCloseTo((6 * 8 / 24) * 26 * 8_650_752, 0);
-    expect(c.trainableMatmulParams).toBeCloseTo((6 * 8 / 64) * 26 * 8_650_752, 0);
+    expect(b.trainableMatmulParams).toBeCloseTo(((6 * 8) / 24) * 26 * 8_650_752, 0);
+    expect(c.trainableMatmulParams).toBeCloseTo(((6 * 8) / 64) * 26 * 8_650_752, 0);
     expect(full.trainableMatmulParams).toBe(full.matmulParams);
     expect(a.modelFlops).toBeGreaterThan(b.modelFlops);
     expect(full.modelFlops).toBeGreaterThan(a.modelFlops);

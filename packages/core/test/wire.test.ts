@@ -1,9 +1,24 @@
 import { describe, expect, it } from "vitest";
 import { deserializeFigures, figure, serializeFigures, WireError, type Figure } from "../src/index.ts";
 
-const experts = figure({ id: "config.n_routed_experts", label: "experts", value: 64, unit: "count", formula: "config.json: n_routed_experts", kind: "computed" });
+const experts = figure({
+  id: "config.n_routed_experts",
+  label: "experts",
+  value: 64,
+  unit: "count",
+  formula: "config.json: n_routed_experts",
+  kind: "computed",
+});
 const perExpert = figure({ id: "params.perExpert", label: "per expert", value: 8_650_752, unit: "params", formula: "3 × h × i", kind: "computed" });
-const routed = figure({ id: "params.routed", label: "routed", value: 64 * 26 * 8_650_752, unit: "params", formula: "E × L × per expert", kind: "computed", inputs: { experts, perExpert } });
+const routed = figure({
+  id: "params.routed",
+  label: "routed",
+  value: 64 * 26 * 8_650_752,
+  unit: "params",
+  formula: "E × L × per expert",
+  kind: "computed",
+  inputs: { experts, perExpert },
+});
 
 describe("figureTransformer", () => {
   it("round-trips figures, dates, bigints and plain data, sending each distinct figure once", () => {
@@ -53,7 +68,11 @@ describe("figureTransformer with any user JSON", () => {
     const g = figure({ id: "constructor", label: "y", value: 2, unit: "count", formula: "x + 1", kind: "computed", inputs: { f } });
     expect(trip({ g })).toEqual({ g });
     // Near-figures (an extra field, an unknown unit) are plain data and come back as they went.
-    const near = [{ ...f, extra: 1 }, { ...f, unit: "furlongs" }, { ...f, inputs: { a: 1 } }];
+    const near = [
+      { ...f, extra: 1 },
+      { ...f, unit: "furlongs" },
+      { ...f, inputs: { a: 1 } },
+    ];
     expect(trip(near)).toEqual(near);
   });
 
@@ -68,8 +87,16 @@ describe("figureTransformer with any user JSON", () => {
     ["a bigint with letters", { f: {}, d: { $bigint: "0x10" } }, /\$bigint must be an integer/],
     ["a missing figure", { f: {}, d: { $fig: "params.total" } }, /figure "params.total" is referenced but not sent/],
     ["a prototype figure key", { f: {}, d: { $fig: "constructor" } }, /referenced but not sent/],
-    ["a malformed figure", { f: { x: { id: "x", label: "x", value: "1", unit: "count", formula: "", kind: "computed", inputs: {} } }, d: { $fig: "x" } }, /^f\.x: value must be a number/],
-    ["a figure with an unknown unit", { f: { x: { id: "x", label: "x", value: 1, unit: "furlongs", formula: "", kind: "computed", inputs: {} } }, d: { $fig: "x" } }, /unit must be one of/],
+    [
+      "a malformed figure",
+      { f: { x: { id: "x", label: "x", value: "1", unit: "count", formula: "", kind: "computed", inputs: {} } }, d: { $fig: "x" } },
+      /^f\.x: value must be a number/,
+    ],
+    [
+      "a figure with an unknown unit",
+      { f: { x: { id: "x", label: "x", value: 1, unit: "furlongs", formula: "", kind: "computed", inputs: {} } }, d: { $fig: "x" } },
+      /unit must be one of/,
+    ],
     ["deep nesting", { f: {}, d: JSON.parse("[".repeat(10_000) + "]".repeat(10_000)) }, /nested deeper than 64/],
   ];
   it.each(bad)("refuses %s with a WireError naming where", (_what, wire, message) => {
@@ -85,7 +112,8 @@ describe("figureTransformer with any user JSON", () => {
 
   it("refuses a figure input chain deeper than 64", () => {
     const f: Record<string, unknown> = {};
-    for (let i = 0; i < 200; i++) f[`k${i}`] = { id: `k${i}`, label: "", value: i, unit: "count", formula: "", kind: "computed", inputs: i < 199 ? { next: `k${i + 1}` } : {} };
+    for (let i = 0; i < 200; i++)
+      f[`k${i}`] = { id: `k${i}`, label: "", value: i, unit: "count", formula: "", kind: "computed", inputs: i < 199 ? { next: `k${i + 1}` } : {} };
     expect(() => deserializeFigures({ f, d: { $fig: "k0" } })).toThrow(/nested deeper than 64/);
   });
 });

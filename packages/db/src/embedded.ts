@@ -96,11 +96,7 @@ export async function connectEmbedded(
 }
 
 /** Starts PGlite in `dataDir` (held by `lock`) as durably as it allows, served on a private unix socket. */
-async function startEmbeddedPostgres(
-  dataDir: string,
-  lock: DataDirLock,
-  prepare?: (url: string) => Promise<unknown>,
-): Promise<EmbeddedPostgres> {
+async function startEmbeddedPostgres(dataDir: string, lock: DataDirLock, prepare?: (url: string) => Promise<unknown>): Promise<EmbeddedPostgres> {
   await chmod(dataDir, 0o700);
   const stale = await readServerFile(dataDir);
   if (stale && stale.socketDir !== join(dataDir, "socket")) await rm(stale.socketDir, { recursive: true, force: true });

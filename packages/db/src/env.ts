@@ -1,7 +1,10 @@
 import { z } from "zod";
 
 /** "" counts as unset: shells and tests clear a variable that way. */
-const optionalText = z.string().optional().transform((v) => v || undefined);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => v || undefined);
 
 /**
  * The database's part of an app's environment. Apps parse it once (with their own variables) and pass the result

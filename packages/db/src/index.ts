@@ -7,4 +7,17 @@ export { importPublishedReview, readPublishedReview, publishedReviewSchema, publ
 export { reviewConstantsSchema, type ReviewConstants } from "./schemas.ts";
 export { createApiToken, findActiveToken, revokeApiToken, hashToken } from "./tokens.ts";
 export { Prisma } from "./generated/prisma/client.ts";
-export type { Review, ReportedFigure, ModelConfig, Subnet, Experiment, ApiToken, TrainingRun, TrainingStep, EvalResult, ChainCycle, ChainMiner, TelemetryCheckpoint } from "./generated/prisma/client.ts";
+export type {
+  Review,
+  ReportedFigure,
+  ModelConfig,
+  Subnet,
+  Experiment,
+  ApiToken,
+  TrainingRun,
+  TrainingStep,
+  EvalResult,
+  ChainCycle,
+  ChainMiner,
+  TelemetryCheckpoint,
+} from "./generated/prisma/client.ts";

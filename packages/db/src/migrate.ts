@@ -60,9 +60,7 @@ export async function applyMigrations(url: string, dir: string = migrationsDir):
          "checksum" TEXT NOT NULL,
          "appliedAt" TIMESTAMPTZ NOT NULL DEFAULT now())`,
     );
-    const { rows } = await client.query<{ name: string; checksum: string }>(
-      `SELECT "name", "checksum" FROM "_migrations"`,
-    );
+    const { rows } = await client.query<{ name: string; checksum: string }>(`SELECT "name", "checksum" FROM "_migrations"`);
     const applied = new Map(rows.map((r) => [r.name, r.checksum]));
     const newlyApplied: string[] = [];
     for (const m of migrations) {

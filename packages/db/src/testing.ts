@@ -4,8 +4,7 @@ import type { Db } from "./client.ts";
 import { openDatabase } from "./database.ts";
 
 /** The server tests run against: TEST_DATABASE_URL, else DATABASE_URL, else the local `test` database. */
-export const testServerUrl =
-  process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
+export const testServerUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
 
 /**
  * A fresh, empty database on the test server, so test files (and packages run by turbo) never share state.

@@ -17,9 +17,7 @@ afterAll(async () => {
 async function tables(url: string): Promise<string[]> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
-  const { rows } = await c.query<{ table_name: string }>(
-    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
-  );
+  const { rows } = await c.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1");
   await c.end();
   return rows.map((r) => r.table_name);
 }
@@ -32,9 +30,7 @@ describe("applyMigrations", () => {
     // Exactly one of the two starters applied everything; the other found nothing pending.
     expect([first, second].map((names) => names.length).sort()).toEqual([0, shipped.length]);
     expect(await applyMigrations(database.url)).toEqual([]);
-    expect(await tables(database.url)).toEqual(
-      expect.arrayContaining(["_migrations", "Review", "ReportedFigure", "ApiToken", "Subnet", "ModelConfig"]),
-    );
+    expect(await tables(database.url)).toEqual(expect.arrayContaining(["_migrations", "Review", "ReportedFigure", "ApiToken", "Subnet", "ModelConfig"]));
   });
 
   it("rolls back a failing migration and records nothing of it", async () => {
@@ -42,10 +38,7 @@ describe("applyMigrations", () => {
     await mkdir(join(dir, "20300101000000_good"));
     await writeFile(join(dir, "20300101000000_good", "migration.sql"), `CREATE TABLE "good" ("id" INT);`);
     await mkdir(join(dir, "20300101000001_bad"));
-    await writeFile(
-      join(dir, "20300101000001_bad", "migration.sql"),
-      `CREATE TABLE "half" ("id" INT); SELECT * FROM "no_such_table";`,
-    );
+    await writeFile(join(dir, "20300101000001_bad", "migration.sql"), `CREATE TABLE "half" ("id" INT); SELECT * FROM "no_such_table";`);
     await expect(applyMigrations(database.url, dir)).rejects.toThrow(/20300101000001_bad failed and was rolled back/);
     const names = await tables(database.url);
     expect(names).toContain("good");

@@ -64,7 +64,12 @@ export function aggregateSamples(metrics: readonly string[], records: readonly S
     const entries = Object.values(subjects);
     const stderrs = entries.map((s) => s.metrics[m]!.stderr);
     const pooled = stderrs.every((s): s is number => s !== null)
-      ? finiteOrNull(pooledSampleStderr(stderrs, entries.map((s) => s.n)))
+      ? finiteOrNull(
+          pooledSampleStderr(
+            stderrs,
+            entries.map((s) => s.n),
+          ),
+        )
       : null;
     out.metrics[m] = { value: value.value, stderr: pooled };
   }

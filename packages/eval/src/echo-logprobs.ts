@@ -88,9 +88,7 @@ function checkOffsets(logprobs: EchoLogprobs, count: number): void {
   if (offsets.every((o) => o === -1)) return;
   for (let i = 0; i + 1 < count; i++) {
     if (offsets[i + 1]! - offsets[i]! !== pyLen(tokens[i]!)) {
-      throw new EchoMismatchError(
-        `text_offset ${offsets[i + 1]} of token ${i + 1} does not follow token ${i} (${JSON.stringify(tokens[i])} at ${offsets[i]})`,
-      );
+      throw new EchoMismatchError(`text_offset ${offsets[i + 1]} of token ${i + 1} does not follow token ${i} (${JSON.stringify(tokens[i])} at ${offsets[i]})`);
     }
   }
 }
@@ -102,12 +100,7 @@ function checkOffsets(logprobs: EchoLogprobs, count: number): void {
  * character, as the harness takes the joint encoding's tokens after the context's. The last `generatedTokens`
  * tokens (max_tokens) are never counted.
  */
-export function continuationLoglikelihood(
-  logprobs: EchoLogprobs,
-  prompt: string,
-  continuation: string,
-  generatedTokens: number,
-): LoglikelihoodResult {
+export function continuationLoglikelihood(logprobs: EchoLogprobs, prompt: string, continuation: string, generatedTokens: number): LoglikelihoodResult {
   const { tokens, token_logprobs: lps } = logprobs;
   const count = tokens.length - generatedTokens;
   if (lps.length !== tokens.length || logprobs.text_offset.length !== tokens.length) {

@@ -6,7 +6,10 @@ import { z } from "zod";
 export const defaultDataDir = join(fileURLToPath(new URL("../../../../shared", import.meta.url)), "data");
 
 /** "" counts as unset, as the shell's `X= cmd` means. */
-const optionalText = z.string().optional().transform((v) => v || undefined);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => v || undefined);
 
 /** The evals' part of an app's environment; apps parse it once and pass dataDir down. */
 export const evalEnvSchema = z.object({

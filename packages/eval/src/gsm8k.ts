@@ -6,8 +6,7 @@ export const GSM8K_COT_EXEMPLARS: readonly { question: string; target: string }[
   {
     question:
       "There are 15 trees in the grove. Grove workers will plant trees in the grove today. After they are done, there will be 21 trees. How many trees did the grove workers plant today?",
-    target:
-      "There are 15 trees originally. Then there were 21 trees after some more were planted. So there must have been 21 - 15 = 6. The answer is 6.",
+    target: "There are 15 trees originally. Then there were 21 trees after some more were planted. So there must have been 21 - 15 = 6. The answer is 6.",
   },
   {
     question: "If there are 3 cars in the parking lot and 2 more cars arrive, how many cars are in the parking lot?",
@@ -19,15 +18,12 @@ export const GSM8K_COT_EXEMPLARS: readonly { question: string; target: string }[
       "Originally, Leah had 32 chocolates. Her sister had 42. So in total they had 32 + 42 = 74. After eating 35, they had 74 - 35 = 39. The answer is 39.",
   },
   {
-    question:
-      "Jason had 20 lollipops. He gave Denny some lollipops. Now Jason has 12 lollipops. How many lollipops did Jason give to Denny?",
-    target:
-      "Jason started with 20 lollipops. Then he had 12 after giving some to Denny. So he gave Denny 20 - 12 = 8. The answer is 8.",
+    question: "Jason had 20 lollipops. He gave Denny some lollipops. Now Jason has 12 lollipops. How many lollipops did Jason give to Denny?",
+    target: "Jason started with 20 lollipops. Then he had 12 after giving some to Denny. So he gave Denny 20 - 12 = 8. The answer is 8.",
   },
   {
     question: "Shawn has five toys. For Christmas, he got two toys each from his mom and dad. How many toys does he have now?",
-    target:
-      "Shawn started with 5 toys. If he got 2 toys each from his mom and dad, then that is 4 more toys. 5 + 4 = 9. The answer is 9.",
+    target: "Shawn started with 5 toys. If he got 2 toys each from his mom and dad, then that is 4 more toys. 5 + 4 = 9. The answer is 9.",
   },
   {
     question:
@@ -43,8 +39,7 @@ export const GSM8K_COT_EXEMPLARS: readonly { question: string; target: string }[
   },
   {
     question: "Olivia has $23. She bought five bagels for $3 each. How much money does she have left?",
-    target:
-      "Olivia had 23 dollars. 5 bagels for 3 dollars each will be 5 x 3 = 15 dollars. So she has 23 - 15 dollars left. 23 - 15 is 8. The answer is 8.",
+    target: "Olivia had 23 dollars. 5 bagels for 3 dollars each will be 5 x 3 = 15 dollars. So she has 23 - 15 dollars left. 23 - 15 is 8. The answer is 8.",
   },
 ];
 

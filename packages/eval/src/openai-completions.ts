@@ -56,10 +56,7 @@ const choiceSchema = z.object({
 export const completionResponseSchema = z.object({
   choices: z.array(choiceSchema),
 });
-const completionAnswerSchema = z.union([
-  completionResponseSchema,
-  z.array(completionResponseSchema.extend({ choices: z.array(choiceSchema).length(1) })),
-]);
+const completionAnswerSchema = z.union([completionResponseSchema, z.array(completionResponseSchema.extend({ choices: z.array(choiceSchema).length(1) }))]);
 type CompletionChoice = z.infer<typeof choiceSchema>;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -178,11 +175,7 @@ export function createOpenAiCompletionsBackend(input: OpenAiCompletionsOptions):
         const maxTokens = Math.max(1, first.maxTokens);
         const prompts = idx.map((i) => fitted(requests[i]!.context, maxTokens));
         truncated += prompts.filter((p, k) => p !== requests[idx[k]!]!.context).length;
-        const choices = await post(
-          { model: opts.model, prompt: prompts, max_tokens: maxTokens, temperature: 0, stop: first.stop },
-          idx.length,
-          false,
-        );
+        const choices = await post({ model: opts.model, prompt: prompts, max_tokens: maxTokens, temperature: 0, stop: first.stop }, idx.length, false);
         idx.forEach((reqIndex, k) => {
           out[reqIndex] = choices[k]!.text;
         });
@@ -208,7 +201,9 @@ export function createOpenAiCompletionsBackend(input: OpenAiCompletionsOptions):
           const kept = fitted(full, opts.loglikelihoodMaxTokens);
           // The harness asserts a context token is left (ctxlen > 0).
           if (kept.length <= continuation.length) {
-            throw new Error(`maxLength ${opts.maxLength} (--max-length): the continuation ${JSON.stringify(continuation.slice(0, 80))} leaves no room for its context`);
+            throw new Error(
+              `maxLength ${opts.maxLength} (--max-length): the continuation ${JSON.stringify(continuation.slice(0, 80))} leaves no room for its context`,
+            );
           }
           if (kept !== full) truncated++;
           return kept;

@@ -99,7 +99,15 @@ async function runBatch(task: TaskName, backend: EvalBackend, batch: readonly (G
     for (const item of mc) {
       const mine = results.slice(at, at + item.choices.length);
       at += item.choices.length;
-      out.push(choiceSample(task, backend.label, item, mine.map((r) => r.logprob), mine.map((r) => r.isGreedy)));
+      out.push(
+        choiceSample(
+          task,
+          backend.label,
+          item,
+          mine.map((r) => r.logprob),
+          mine.map((r) => r.isGreedy),
+        ),
+      );
     }
   }
   return out;
@@ -126,9 +134,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
   for (const rec of await readSampleLog(options.samplesPath)) {
     if (rec.task !== task) continue;
     if (rec.model !== model) {
-      throw new Error(
-        `${options.samplesPath} holds ${task} samples of model "${rec.model}", not "${model}": use a separate samples file per model`,
-      );
+      throw new Error(`${options.samplesPath} holds ${task} samples of model "${rec.model}", not "${model}": use a separate samples file per model`);
     }
     const item = wanted.get(rec.docIndex);
     if (item === undefined) continue;
@@ -141,8 +147,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
   const resumed = finished.size;
   const pending = evalTask.items.filter((i) => !finished.has(i.docIndex));
   const total = evalTask.items.length;
-  const report = (etaMs: number | null): void =>
-    options.onProgress?.({ task, done: finished.size, total, resumed, elapsedMs: Date.now() - started, etaMs });
+  const report = (etaMs: number | null): void => options.onProgress?.({ task, done: finished.size, total, resumed, elapsedMs: Date.now() - started, etaMs });
   report(pending.length === 0 ? 0 : null);
 
   const runStarted = Date.now();

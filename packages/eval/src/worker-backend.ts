@@ -248,16 +248,18 @@ export async function createWorkerBackend(input: WorkerBackendOptions): Promise<
       if (requests.length === 0) return [];
       const encoded = requests.map((r, i) => {
         const context = contextTokens(tokenizer, r.context);
-        const whole = r.context.length === 0 ? [...context, ...tokenizer.encode(r.continuation, { addSpecialTokens: false })] : tokenizer.encode(r.context + r.continuation);
+        const whole =
+          r.context.length === 0
+            ? [...context, ...tokenizer.encode(r.continuation, { addSpecialTokens: false })]
+            : tokenizer.encode(r.context + r.continuation);
         const continuation = whole.length - context.length;
-        if (continuation < 1) throw new Error(`loglikelihood request ${i}: the continuation ${JSON.stringify(r.continuation)} adds no token to the context's encoding`);
+        if (continuation < 1)
+          throw new Error(`loglikelihood request ${i}: the continuation ${JSON.stringify(r.continuation)} adds no token to the context's encoding`);
         const tokens = whole.slice(-model.max_positions);
         return { tokens, continuation: Math.min(continuation, tokens.length - 1) };
       });
       const answer = expect(
-        await worker.request({ op: "loglikelihood", requests: encoded, batch_size: opts.batchSize }, (done, total) =>
-          onProgress?.(done, total),
-        ),
+        await worker.request({ op: "loglikelihood", requests: encoded, batch_size: opts.batchSize }, (done, total) => onProgress?.(done, total)),
         "loglikelihoods",
       );
       if (answer.results.length !== requests.length) throw new EvalWorkerError("protocol", `${answer.results.length} results for ${requests.length} requests`);

@@ -3,8 +3,19 @@ import { type SampleRecord, aggregateSamples, continuationLoglikelihood, meanStd
 
 function mc(docIndex: number, subject: string, acc: boolean): SampleRecord {
   return {
-    kind: "choice", task: "mmlu", docIndex, model: "m", subject, prompt: "p", choices: ["A", "B"], gold: 0,
-    loglikelihoods: [0, 0], isGreedy: [true, true], pred: acc ? 0 : 1, predNorm: 0, correct: { acc },
+    kind: "choice",
+    task: "mmlu",
+    docIndex,
+    model: "m",
+    subject,
+    prompt: "p",
+    choices: ["A", "B"],
+    gold: 0,
+    loglikelihoods: [0, 0],
+    isGreedy: [true, true],
+    pred: acc ? 0 : 1,
+    predNorm: 0,
+    correct: { acc },
   };
 }
 

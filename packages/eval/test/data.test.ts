@@ -42,17 +42,11 @@ describe("line-numbered errors", () => {
     await expect(loadGsm8k(p)).rejects.toThrow(new RegExp(`${p}:3: not valid JSON`));
   });
   it("ARC: an answerKey that is not a label", async () => {
-    const p = file(
-      "arc.jsonl",
-      '{"id":"x","question":{"stem":"s","choices":[{"text":"a","label":"1"},{"text":"b","label":"2"}]},"answerKey":"C"}\n',
-    );
+    const p = file("arc.jsonl", '{"id":"x","question":{"stem":"s","choices":[{"text":"a","label":"1"},{"text":"b","label":"2"}]},"answerKey":"C"}\n');
     await expect(loadArc(p)).rejects.toThrow(`${p}:1: field "answerKey": must be one of the choice labels (1, 2), got "C"`);
   });
   it("HellaSwag: a label out of range", async () => {
-    const p = file(
-      "hs.jsonl",
-      '{"ind":1,"activity_label":"a","ctx_a":"b","ctx_b":"c","endings":["1","2","3","4"],"label":7}\n',
-    );
+    const p = file("hs.jsonl", '{"ind":1,"activity_label":"a","ctx_a":"b","ctx_b":"c","endings":["1","2","3","4"],"label":7}\n');
     await expect(loadHellaswag(p)).rejects.toThrow(new RegExp(`${p}:1: field "label"`));
   });
   it("MMLU CSV: a record's error names the line it starts on, after a record spanning two lines", async () => {

@@ -73,9 +73,7 @@ function echoChoice(prompt: string, index: number, maxTokens: number, t: FakeSer
   const tokens = [BOS, ...fakeTokenize(prompt)];
   const lp = (tok: string): number => t.tokenLogprobs[tok] ?? t.defaultLogprob;
   const tokenLogprobs: (number | null)[] = tokens.map((tok, i) => (i === 0 ? null : lp(tok)));
-  const top: (Record<string, number> | null)[] = tokens.map((tok, i) =>
-    i === 0 ? null : { [tok]: lp(tok), "<alt>": t.alternativeLogprob },
-  );
+  const top: (Record<string, number> | null)[] = tokens.map((tok, i) => (i === 0 ? null : { [tok]: lp(tok), "<alt>": t.alternativeLogprob }));
   if (maxTokens > 0) {
     tokens.push(" ok");
     tokenLogprobs.push(-0.01);
@@ -154,7 +152,10 @@ export async function startFakeCompletionsServer(tables: FakeServerTables, behav
         return send(401, { error: "Unauthorized" });
       }
       if (req.method === "GET" && req.url === "/v1/models") {
-        return send(200, { object: "list", data: [{ id: "deepseek-v2-lite", object: "model", owned_by: "vllm", max_model_len: behaviour.maxModelLen ?? 4096 }] });
+        return send(200, {
+          object: "list",
+          data: [{ id: "deepseek-v2-lite", object: "model", owned_by: "vllm", max_model_len: behaviour.maxModelLen ?? 4096 }],
+        });
       }
       if (req.method !== "POST" || req.url !== "/v1/completions") return send(404, { error: { message: "not found" } });
       const parsed = requestSchema.safeParse(JSON.parse(await body(req)));
@@ -171,12 +172,14 @@ export async function startFakeCompletionsServer(tables: FakeServerTables, behav
       if (refused) return send(...refused);
       // TGI and llama.cpp do not echo; TGI's logprobs field is always null.
       const echo = r.echo === true && (behaviour.flavour ?? "vllm") === "vllm";
-      const choices = prompts.map((p, i) =>
-        echo ? echoChoice(p, i, r.max_tokens, tables, behaviour) : generateChoice(p, i, r.stop ?? [], tables),
-      );
+      const choices = prompts.map((p, i) => (echo ? echoChoice(p, i, r.max_tokens, tables, behaviour) : generateChoice(p, i, r.stop ?? [], tables)));
       const answer = (cs: typeof choices) => ({ id: "cmpl-test", object: "text_completion", created: 0, model: r.model, choices: cs, usage: null });
       // llama.cpp: one answer per prompt, an array of them when there are several.
-      if (behaviour.flavour === "llama.cpp" && choices.length > 1) return send(200, choices.map((c) => answer([{ ...c, index: 0 }])));
+      if (behaviour.flavour === "llama.cpp" && choices.length > 1)
+        return send(
+          200,
+          choices.map((c) => answer([{ ...c, index: 0 }])),
+        );
       send(200, answer(choices));
     })();
   });

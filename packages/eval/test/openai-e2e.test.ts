@@ -2,39 +2,72 @@ import { appendFileSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  CompletionsHttpError,
-  type EvalBackend,
-  type EvalProgress,
-  createOpenAiCompletionsBackend,
-  readSampleLog,
-  runEval,
-} from "../src/index.ts";
+import { CompletionsHttpError, type EvalBackend, type EvalProgress, createOpenAiCompletionsBackend, readSampleLog, runEval } from "../src/index.ts";
 import { type FakeServer, startFakeCompletionsServer } from "./fake-completions-server.ts";
 
 const ARC_LINES = [
   // gold B. ll: rock -2.0 | a heavy iron ball -0.5-0.5-0.5-0.7 = -2.2 -> acc picks rock (0);
   // per char: -2.0/4 = -0.5 vs -2.2/17 = -0.129 -> acc_norm picks B (1)
-  { id: "t1", question: { stem: "Which is heavier?", choices: [{ text: "rock", label: "A" }, { text: "a heavy iron ball", label: "B" }] }, answerKey: "B" },
+  {
+    id: "t1",
+    question: {
+      stem: "Which is heavier?",
+      choices: [
+        { text: "rock", label: "A" },
+        { text: "a heavy iron ball", label: "B" },
+      ],
+    },
+    answerKey: "B",
+  },
   // numeric labels, gold "3" = index 2. ll: ice -3, steam -1.5, water -1.0 -> acc 1; per char -1, -0.3, -0.2 -> acc_norm 1
   {
     id: "t2",
     question: {
       stem: "Which is liquid at room temperature?",
-      choices: [{ text: "ice", label: "1" }, { text: "steam", label: "2" }, { text: "water", label: "3" }],
+      choices: [
+        { text: "ice", label: "1" },
+        { text: "steam", label: "2" },
+        { text: "water", label: "3" },
+      ],
     },
     answerKey: "3",
   },
   // gold B. ll: yes -0.1, no -2 -> acc 0; per char -0.033 vs -1 -> acc_norm 0
-  { id: "t3", question: { stem: "Is the sun cold?", choices: [{ text: "yes", label: "A" }, { text: "no", label: "B" }] }, answerKey: "B" },
+  {
+    id: "t3",
+    question: {
+      stem: "Is the sun cold?",
+      choices: [
+        { text: "yes", label: "A" },
+        { text: "no", label: "B" },
+      ],
+    },
+    answerKey: "B",
+  },
   // gold B. ll: ant -1.0 | the blue whale -1.2 -> acc 0; per char -0.333 vs -0.0857 -> acc_norm 1
-  { id: "t4", question: { stem: "Which is bigger?", choices: [{ text: "ant", label: "A" }, { text: "the blue whale", label: "B" }] }, answerKey: "B" },
+  {
+    id: "t4",
+    question: {
+      stem: "Which is bigger?",
+      choices: [
+        { text: "ant", label: "A" },
+        { text: "the blue whale", label: "B" },
+      ],
+    },
+    answerKey: "B",
+  },
 ];
 // acc = [0,1,0,0] -> 0.25, acc_norm = [1,1,0,1] -> 0.75; both: sample sd 0.5 / sqrt(4) = 0.25
 
 const GSM_LINES = [
-  { question: "Janet has 16 eggs, eats 3, bakes with 4 and sells the rest at $2 each. How much does she make?", answer: "16 - 3 - 4 = <<16-3-4=9>>9\n9 * 2 = <<9*2=18>>18\n#### 18" },
-  { question: "A robe takes 2 bolts of blue fiber and half that much white fiber. How many bolts in total?", answer: "2 / 2 = <<2/2=1>>1\n2 + 1 = <<2+1=3>>3\n#### 3" },
+  {
+    question: "Janet has 16 eggs, eats 3, bakes with 4 and sells the rest at $2 each. How much does she make?",
+    answer: "16 - 3 - 4 = <<16-3-4=9>>9\n9 * 2 = <<9*2=18>>18\n#### 18",
+  },
+  {
+    question: "A robe takes 2 bolts of blue fiber and half that much white fiber. How many bolts in total?",
+    answer: "2 / 2 = <<2/2=1>>1\n2 + 1 = <<2+1=3>>3\n#### 3",
+  },
   { question: "Josh buys a house and makes a profit of $70,000. What is his profit in dollars?", answer: "#### 70000" },
 ];
 const COMPLETIONS: Record<string, string> = {
@@ -54,10 +87,20 @@ let work: string;
 beforeAll(async () => {
   server = await startFakeCompletionsServer({
     tokenLogprobs: {
-      " rock": -2.0, " a": -0.5, " heavy": -0.5, " iron": -0.5, " ball": -0.7,
-      " ice": -3, " steam": -1.5, " water": -1.0,
-      " yes": -0.1, " no": -2,
-      " ant": -1.0, " the": -0.4, " blue": -0.4, " whale": -0.4,
+      " rock": -2.0,
+      " a": -0.5,
+      " heavy": -0.5,
+      " iron": -0.5,
+      " ball": -0.7,
+      " ice": -3,
+      " steam": -1.5,
+      " water": -1.0,
+      " yes": -0.1,
+      " no": -2,
+      " ant": -1.0,
+      " the": -0.4,
+      " blue": -0.4,
+      " whale": -0.4,
     },
     defaultLogprob: -0.25,
     alternativeLogprob: -0.3,
@@ -175,9 +218,9 @@ describe("gsm8k_cot through /v1/completions (generation)", () => {
     expect(events[0]).toMatchObject({ done: 1, total: 3, resumed: 1, etaMs: null });
     expect(readFileSync(samplesPath, "utf8").trim().split("\n")).toHaveLength(3);
 
-    await expect(
-      runEval({ task: "gsm8k_cot", backend: backend({ label: "cell-A" }), samplesPath, dataDir }),
-    ).rejects.toThrow(/samples of model "base", not "cell-A"/);
+    await expect(runEval({ task: "gsm8k_cot", backend: backend({ label: "cell-A" }), samplesPath, dataDir })).rejects.toThrow(
+      /samples of model "base", not "cell-A"/,
+    );
   });
 });
 
@@ -198,9 +241,7 @@ describe("HTTP behaviour", () => {
   });
   it("gives up after maxRetries", async () => {
     server.failNext.push(500, 500, 500);
-    await expect(
-      backend({ maxRetries: 2 }).generate([{ context: "Q: x\nA:", stop: [], maxTokens: 4 }]),
-    ).rejects.toThrow(/HTTP 500/);
+    await expect(backend({ maxRetries: 2 }).generate([{ context: "Q: x\nA:", stop: [], maxTokens: 4 }])).rejects.toThrow(/HTTP 500/);
     server.failNext.length = 0;
   });
   it("rejects a bad base URL with the field named", () => {

@@ -26,7 +26,17 @@ const TABLES = {
   completions: { "Tom has 3 apples and buys 2 more. How many?": " 3 + 2 = 5. The answer is 5.\n\nQ: And 4 + 4?\nA: 8" },
 };
 const ARC = [
-  { id: "a1", question: { stem: "Which is heavier?", choices: [{ text: "rock", label: "A" }, { text: "feather", label: "B" }] }, answerKey: "A" },
+  {
+    id: "a1",
+    question: {
+      stem: "Which is heavier?",
+      choices: [
+        { text: "rock", label: "A" },
+        { text: "feather", label: "B" },
+      ],
+    },
+    answerKey: "A",
+  },
 ];
 // Six problems, so a generation call needs two requests of at most 4 prompts.
 const GSM = [
@@ -146,7 +156,9 @@ describe("--batch-size, --concurrency and --max-length", () => {
       const s = await serve({ maxModelLen: 64 });
       const long = `Question: ${"the quick brown fox jumps over the lazy dog ".repeat(20)}which is heavier?\nAnswer:`;
       const req = loglikelihoodRequest(long, "rock");
-      await expect(backend(s).loglikelihood([req])).rejects.toThrow(/HTTP 400: .*maximum context length is 64 tokens.*pass --max-length N with --tokenizer DIR/);
+      await expect(backend(s).loglikelihood([req])).rejects.toThrow(
+        /HTTP 400: .*maximum context length is 64 tokens.*pass --max-length N with --tokenizer DIR/,
+      );
 
       const notes: string[] = [];
       const [r] = await backend(s, { maxLength: 64, tokenizer, onNotice: (m) => notes.push(m) }).loglikelihood([req]);

@@ -6,7 +6,11 @@ import { EvalDataError, scoreGsm8kPredictions } from "../src/index.ts";
 import { testDataDir } from "./tiny-model.ts";
 
 const DATA = `${testDataDir}/gsm8k/test.jsonl`;
-const docs = readFileSync(DATA, "utf8").trim().split("\n").slice(0, 4).map((l) => JSON.parse(l) as { question: string; answer: string });
+const docs = readFileSync(DATA, "utf8")
+  .trim()
+  .split("\n")
+  .slice(0, 4)
+  .map((l) => JSON.parse(l) as { question: string; answer: string });
 const dir = mkdtempSync(join(tmpdir(), "eval-pred-"));
 const write = (name: string, rows: unknown[]): string => {
   const p = join(dir, name);

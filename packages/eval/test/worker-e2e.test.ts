@@ -2,20 +2,44 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type WorkerEvalBackend,
-  createWorkerBackend,
-  evaluateMergedCheckpoint,
-  loglikelihoodRequest,
-  readSampleLog,
-  runEval,
-} from "../src/index.ts";
+import { type WorkerEvalBackend, createWorkerBackend, evaluateMergedCheckpoint, loglikelihoodRequest, readSampleLog, runEval } from "../src/index.ts";
 import { python, runPython, writeTinyAdapter, writeTinyEvalModel } from "./tiny-model.ts";
 
 const ARC = [
-  { id: "a1", question: { stem: "Which is heavier?", choices: [{ text: "rock", label: "A" }, { text: "a feather", label: "B" }] }, answerKey: "A" },
-  { id: "a2", question: { stem: "What melts ice?", choices: [{ text: "heat", label: "1" }, { text: "cold", label: "2" }, { text: "dark", label: "3" }] }, answerKey: "1" },
-  { id: "a3", question: { stem: "Is the sun a star?", choices: [{ text: "yes", label: "A" }, { text: "no", label: "B" }] }, answerKey: "A" },
+  {
+    id: "a1",
+    question: {
+      stem: "Which is heavier?",
+      choices: [
+        { text: "rock", label: "A" },
+        { text: "a feather", label: "B" },
+      ],
+    },
+    answerKey: "A",
+  },
+  {
+    id: "a2",
+    question: {
+      stem: "What melts ice?",
+      choices: [
+        { text: "heat", label: "1" },
+        { text: "cold", label: "2" },
+        { text: "dark", label: "3" },
+      ],
+    },
+    answerKey: "1",
+  },
+  {
+    id: "a3",
+    question: {
+      stem: "Is the sun a star?",
+      choices: [
+        { text: "yes", label: "A" },
+        { text: "no", label: "B" },
+      ],
+    },
+    answerKey: "A",
+  },
 ];
 const GSM = [
   { question: "Tom has 3 apples and buys 2 more. How many apples does he have?", answer: "3 + 2 = <<3+2=5>>5\n#### 5" },
@@ -148,8 +172,15 @@ describe("evaluateMergedCheckpoint", () => {
     const adapterDir = join(work, "adapter");
     writeTinyAdapter(modelDir, adapterDir, 3);
     const out = await evaluateMergedCheckpoint({
-      baseModelDir: modelDir, adapterDir, workDir: join(work, "merged-eval"), tasks: ["arc_challenge"], dataDir,
-      label: "run-x@step-5", device: "cpu", limit: 3, python,
+      baseModelDir: modelDir,
+      adapterDir,
+      workDir: join(work, "merged-eval"),
+      tasks: ["arc_challenge"],
+      dataDir,
+      label: "run-x@step-5",
+      device: "cpu",
+      limit: 3,
+      python,
     });
     expect(out.merge.replaced).toBe(9); // 3 experts x gate/up/down
     const [arc] = out.results;

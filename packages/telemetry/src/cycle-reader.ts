@@ -4,7 +4,16 @@ import { allowedVersions, MAX_WEIGHT_AGE_BLOCKS, payloadKind, signedHashOf, subm
 import { boundedMemo } from "./memo.ts";
 import { call, type RpcStats, type SubstrateRpc } from "./rpc-client.ts";
 import { runtimeVersionSchema, storageKeysSchema as keyList, storageValueSchema as storageValue, type BlockHash, type RuntimeVersion } from "./rpc-schemas.ts";
-import { commitmentText, decodeAccountIdBytes, decodeRegistration, decodeU16, decodeVecU64, SS58_PREFIX, StorageDecodeError, type Registration } from "./scale.ts";
+import {
+  commitmentText,
+  decodeAccountIdBytes,
+  decodeRegistration,
+  decodeU16,
+  decodeVecU64,
+  SS58_PREFIX,
+  StorageDecodeError,
+  type Registration,
+} from "./scale.ts";
 import { phaseWindow, type CycleWindow } from "./schedule.ts";
 import { ACCEPTED, COMMITTED, type CycleBlockHashes, type CycleMiner, type CycleRecord } from "./store.ts";
 import { accountFromCommitmentKey, accountIdBytes, commitmentOfPrefix, keysKey, lastUpdateKey, subnetworkNKey } from "./storage-keys.ts";
@@ -20,7 +29,13 @@ const accountHexOfCommitmentKey = (() => {
 })();
 
 /** Block numbers a cycle reads: its bounds, MinerCommit1 end + 1, MinerCommit2's last block and MinerCommit2 end + 1. */
-export function cycleBlocks(window: CycleWindow): { firstBlock: number; lastBlock: number; commitReadBlock: number; windowEndBlock: number; readBlock: number } {
+export function cycleBlocks(window: CycleWindow): {
+  firstBlock: number;
+  lastBlock: number;
+  commitReadBlock: number;
+  windowEndBlock: number;
+  readBlock: number;
+} {
   const mc1 = phaseWindow(window, "MinerCommit1");
   const mc2 = phaseWindow(window, "MinerCommit2");
   return { firstBlock: window.firstBlock, lastBlock: window.lastBlock, commitReadBlock: mc1.end + 1, windowEndBlock: mc2.end, readBlock: mc2.end + 1 };
@@ -66,7 +81,10 @@ export async function readCycle(rpc: SubstrateRpc, input: ReadCycleInput): Promi
   const pageSize = 1000;
   const first = await rpc.batch(
     [
-      ...reads.flatMap(({ hash }) => [call("state_getStorage", [nKey, hash], storageValue), call("state_getKeysPaged", [prefix, pageSize, null, hash], keyList)]),
+      ...reads.flatMap(({ hash }) => [
+        call("state_getStorage", [nKey, hash], storageValue),
+        call("state_getKeysPaged", [prefix, pageSize, null, hash], keyList),
+      ]),
       call("state_getStorage", [luKey, reads[2]!.hash], storageValue),
       call("state_getRuntimeVersion", [reads[2]!.hash], runtimeVersionSchema),
     ],
@@ -90,7 +108,10 @@ export async function readCycle(rpc: SubstrateRpc, input: ReadCycleInput): Promi
     return value === null ? 0 : decodeU16(value, origin(nKey, read));
   });
   const uidKeysAt = neuronsAt.map((n) => Array.from({ length: n }, (_, uid) => keysKey(netuid, uid)));
-  const values = await rpc.queryStorageAtMany(reads.map((read, i) => ({ keys: [...uidKeysAt[i]!, ...keysAt[i]!], at: read.hash })), meter);
+  const values = await rpc.queryStorageAtMany(
+    reads.map((read, i) => ({ keys: [...uidKeysAt[i]!, ...keysAt[i]!], at: read.hash })),
+    meter,
+  );
 
   const states: StateAt[] = reads.map((read, i) => {
     const uidOf = new Map<string, number>();
@@ -156,7 +177,15 @@ export async function readCycle(rpc: SubstrateRpc, input: ReadCycleInput): Promi
     const inMc2 = inWindow !== undefined && inWindow.block >= mc2.start && inWindow.block <= mc2.end;
     const committed = age === null && atWindowEnd.uidOf.has(account) && (inMc1 || inMc2);
     const text = inWindow ? commitmentText(inWindow) : null;
-    const rejection = acceptance({ age, signed, submitted, registeredAtCommitRead: atCommitRead.uidOf.has(account), registeredAtRead: atRead.uidOf.has(account), versions, blocks });
+    const rejection = acceptance({
+      age,
+      signed,
+      submitted,
+      registeredAtCommitRead: atCommitRead.uidOf.has(account),
+      registeredAtRead: atRead.uidOf.has(account),
+      versions,
+      blocks,
+    });
     if (!committed && rejection !== null && !touched.has(account)) continue;
     miners.push({
       hotkey: ss58Of(account),

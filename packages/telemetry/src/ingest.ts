@@ -167,23 +167,61 @@ export class TelemetryIngest {
     const ingestOne = async (window: CycleWindow, position: number) => {
       const meter = newRpcStats();
       const b = cycleBlocks(window);
-      const [firstBlockHash, lastBlockHash, commitReadHash, windowEndHash, readBlockHash] = await rpc.blockHashes([b.firstBlock, b.lastBlock, b.commitReadBlock, b.windowEndBlock, b.readBlock], meter);
-      const hashes = { firstBlockHash: firstBlockHash!, lastBlockHash: lastBlockHash!, commitReadHash: commitReadHash!, windowEndHash: windowEndHash!, readBlockHash: readBlockHash! };
+      const [firstBlockHash, lastBlockHash, commitReadHash, windowEndHash, readBlockHash] = await rpc.blockHashes(
+        [b.firstBlock, b.lastBlock, b.commitReadBlock, b.windowEndBlock, b.readBlock],
+        meter,
+      );
+      const hashes = {
+        firstBlockHash: firstBlockHash!,
+        lastBlockHash: lastBlockHash!,
+        commitReadHash: commitReadHash!,
+        windowEndHash: windowEndHash!,
+        readBlockHash: readBlockHash!,
+      };
       const previous = stored.get(cycleKeyId(window));
       let action: IngestProgress["action"] = "verified";
       let committed: number | null = null;
       let accepted: number | null = null;
       if (!previous || !sameHashes(previous, hashes)) {
-        const record = await readCycle(rpc, { netuid, window, hashes, validatorWhitelist: this.whitelist, meter, checkRuntime: (v, at) => this.checkSpec(v, at) });
+        const record = await readCycle(rpc, {
+          netuid,
+          window,
+          hashes,
+          validatorWhitelist: this.whitelist,
+          meter,
+          checkRuntime: (v, at) => this.checkSpec(v, at),
+        });
         await store.upsertCycle({ ...record, rpcRequests: meter.roundTrips, rpcCalls: meter.calls });
         action = previous ? "reingested" : "ingested";
         committed = record.committed.count;
         accepted = record.accepted.count;
       }
-      outcomes[position] = { index: window.index, firstBlock: window.firstBlock, length: window.length, scheduleKey: window.scheduleKey, action, committed, accepted, requests: meter.roundTrips, calls: meter.calls };
+      outcomes[position] = {
+        index: window.index,
+        firstBlock: window.firstBlock,
+        length: window.length,
+        scheduleKey: window.scheduleKey,
+        action,
+        committed,
+        accepted,
+        requests: meter.roundTrips,
+        calls: meter.calls,
+      };
       const doneNow = ++done;
       const seconds = (performance.now() - started) / 1000;
-      onProgress?.({ cycle: window.index, firstBlock: window.firstBlock, length: window.length, action, committed, accepted, done: doneNow, total: windows.length, requests: rpc.stats.roundTrips, calls: rpc.stats.calls, cyclesPerSecond: doneNow / seconds });
+      onProgress?.({
+        cycle: window.index,
+        firstBlock: window.firstBlock,
+        length: window.length,
+        action,
+        committed,
+        accepted,
+        done: doneNow,
+        total: windows.length,
+        requests: rpc.stats.roundTrips,
+        calls: rpc.stats.calls,
+        cyclesPerSecond: doneNow / seconds,
+      });
     };
 
     const worker = async () => {

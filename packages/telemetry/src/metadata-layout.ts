@@ -17,7 +17,10 @@ export interface StorageLayout {
 }
 
 const dataEnum = `enum{${Object.entries(COMMITMENT_DATA_VARIANTS)
-  .map(([name, type], index) => `${index}:${name}(${type === "Null" ? "" : type === "Bytes" ? "Vec<u8>" : type === "CommitmentTimelock" ? "{encrypted:Vec<u8>,reveal_round:u64}" : type.replace(/^\[u8;(\d+)\]$/, "[u8;$1]")})`)
+  .map(
+    ([name, type], index) =>
+      `${index}:${name}(${type === "Null" ? "" : type === "Bytes" ? "Vec<u8>" : type === "CommitmentTimelock" ? "{encrypted:Vec<u8>,reveal_round:u64}" : type.replace(/^\[u8;(\d+)\]$/, "[u8;$1]")})`,
+  )
   .join(",")}}`;
 
 export const DECODED_LAYOUTS: readonly StorageLayout[] = [
@@ -56,7 +59,13 @@ function shapeOf(lookup: Lookup, id: number, depth = 0): string {
       .map((v) => {
         const fields = v.fields;
         const inner =
-          fields.length === 0 ? "" : fields.length === 1 && fields[0]!.name.isNone ? shapeOf(lookup, fields[0]!.type.toNumber(), depth + 1) : fields.every((f) => f.name.isNone) ? fields.map((f) => shapeOf(lookup, f.type.toNumber(), depth + 1)).join(",") : `{${fields.map((f) => `${f.name.unwrap().toString()}:${shapeOf(lookup, f.type.toNumber(), depth + 1)}`).join(",")}}`;
+          fields.length === 0
+            ? ""
+            : fields.length === 1 && fields[0]!.name.isNone
+              ? shapeOf(lookup, fields[0]!.type.toNumber(), depth + 1)
+              : fields.every((f) => f.name.isNone)
+                ? fields.map((f) => shapeOf(lookup, f.type.toNumber(), depth + 1)).join(",")
+                : `{${fields.map((f) => `${f.name.unwrap().toString()}:${shapeOf(lookup, f.type.toNumber(), depth + 1)}`).join(",")}}`;
         return `${v.index.toNumber()}:${v.name.toString()}(${inner})`;
       })
       .join(",")}}`;
@@ -104,7 +113,8 @@ export function layoutDifferences(metadataBytes: Uint8Array): string[] {
     const got = found[i];
     const name = `${want.pallet}.${want.item}`;
     if (!got) return void differences.push(`${name} is missing`);
-    if (got.hashers.join() !== want.hashers.join()) differences.push(`${name} hashers are ${got.hashers.join(", ") || "none (plain)"}, expected ${want.hashers.join(", ")}`);
+    if (got.hashers.join() !== want.hashers.join())
+      differences.push(`${name} hashers are ${got.hashers.join(", ") || "none (plain)"}, expected ${want.hashers.join(", ")}`);
     if (got.key !== want.key) differences.push(`${name} key is ${got.key || "none"}, expected ${want.key}`);
     if (got.value !== want.value) differences.push(`${name} value is ${got.value.slice(0, 160)}, expected ${want.value.slice(0, 160)}`);
   });

@@ -3,7 +3,17 @@ import { z } from "zod";
 import { PAYLOAD_KINDS } from "./count-definitions.ts";
 import { PHASE_NAMES, scheduleSegmentSchema } from "./schedule.ts";
 import { assertDistinctHotkeys, blockHashesOf } from "./memory-store.ts";
-import { ACCEPTED, COMMITTED, cycleKeyId, type Checkpoint, type CycleBlockHashes, type CycleKey, type CycleMiner, type CycleRecord, type TelemetryStore } from "./store.ts";
+import {
+  ACCEPTED,
+  COMMITTED,
+  cycleKeyId,
+  type Checkpoint,
+  type CycleBlockHashes,
+  type CycleKey,
+  type CycleMiner,
+  type CycleRecord,
+  type TelemetryStore,
+} from "./store.ts";
 
 const phasesSchema = z.array(z.object({ phase: z.enum(PHASE_NAMES), start: z.number().int(), end: z.number().int() }));
 const commitPhaseSchema = z.enum(["MinerCommit1", "MinerCommit2"]).nullable();
@@ -28,7 +38,16 @@ export class PgStore implements TelemetryStore {
     const wanted = new Set(keys.map(cycleKeyId));
     const rows = await this.db.chainCycle.findMany({
       where: { netuid, firstBlock: { in: [...new Set(keys.map((k) => k.firstBlock))] } },
-      select: { firstBlock: true, length: true, scheduleKey: true, firstBlockHash: true, lastBlockHash: true, commitReadHash: true, windowEndHash: true, readBlockHash: true },
+      select: {
+        firstBlock: true,
+        length: true,
+        scheduleKey: true,
+        firstBlockHash: true,
+        lastBlockHash: true,
+        commitReadHash: true,
+        windowEndHash: true,
+        readBlockHash: true,
+      },
     });
     for (const r of rows) if (wanted.has(cycleKeyId(r))) found.set(cycleKeyId(r), blockHashesOf(r));
     return found;
@@ -77,7 +96,11 @@ export class PgStore implements TelemetryStore {
 
   async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
     const { netuid, lastCycle, lastBlock, scheduleKey } = checkpoint;
-    await this.db.telemetryCheckpoint.upsert({ where: { netuid }, create: { netuid, lastCycle, lastBlock, scheduleKey }, update: { lastCycle, lastBlock, scheduleKey } });
+    await this.db.telemetryCheckpoint.upsert({
+      where: { netuid },
+      create: { netuid, lastCycle, lastBlock, scheduleKey },
+      update: { lastCycle, lastBlock, scheduleKey },
+    });
   }
 
   /** Stored cycles of a netuid in block order, with their miners (uid order), optionally with a block in [fromBlock, toBlock]. */

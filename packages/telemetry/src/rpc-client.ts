@@ -99,11 +99,7 @@ export class SubstrateRpc {
     }
   }
 
-  private matchReplies<const Calls extends readonly RpcCall<unknown>[]>(
-    calls: Calls,
-    requests: JsonRpcRequest[],
-    replies: unknown[],
-  ): Results<Calls> {
+  private matchReplies<const Calls extends readonly RpcCall<unknown>[]>(calls: Calls, requests: JsonRpcRequest[], replies: unknown[]): Results<Calls> {
     const byId = new Map<number, z.infer<typeof jsonRpcResponseSchema>>();
     for (const raw of replies) {
       const reply = jsonRpcResponseSchema.safeParse(raw);
@@ -142,7 +138,10 @@ export class SubstrateRpc {
 
   /** Canonical hashes of the given block numbers, one batch. */
   async blockHashes(numbers: readonly number[], meter?: RpcStats): Promise<BlockHash[]> {
-    const replies = await this.batch(numbers.map((n) => call("chain_getBlockHash", [n], blockHashSchema.nullable())), meter);
+    const replies = await this.batch(
+      numbers.map((n) => call("chain_getBlockHash", [n], blockHashSchema.nullable())),
+      meter,
+    );
     return replies.map((hash, i) => {
       if (hash === null) throw new Error(`chain_getBlockHash(${numbers[i]}): the node has no such block`);
       return hash;
@@ -171,12 +170,19 @@ export class SubstrateRpc {
   }
 
   /** queryStorageAt at several blocks, every chunk of every block in one batch; one map per request, in order. */
-  async queryStorageAtMany(requests: readonly { keys: readonly string[]; at: BlockHash }[], meter?: RpcStats, chunkSize = 50): Promise<Map<string, string | null>[]> {
+  async queryStorageAtMany(
+    requests: readonly { keys: readonly string[]; at: BlockHash }[],
+    meter?: RpcStats,
+    chunkSize = 50,
+  ): Promise<Map<string, string | null>[]> {
     const chunks: { request: number; keys: string[] }[] = [];
     requests.forEach(({ keys }, request) => {
       for (let i = 0; i < keys.length; i += chunkSize) chunks.push({ request, keys: keys.slice(i, i + chunkSize) });
     });
-    const replies = await this.batch(chunks.map((c) => call("state_queryStorageAt", [c.keys, requests[c.request]!.at], storageChangeSetsSchema)), meter);
+    const replies = await this.batch(
+      chunks.map((c) => call("state_queryStorageAt", [c.keys, requests[c.request]!.at], storageChangeSetsSchema)),
+      meter,
+    );
     const maps = requests.map(({ keys }) => new Map<string, string | null>(keys.map((k) => [k.toLowerCase(), null])));
     replies.forEach((sets, i) => {
       const { at } = requests[chunks[i]!.request]!;

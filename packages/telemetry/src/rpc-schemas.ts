@@ -22,9 +22,7 @@ export type Header = z.infer<typeof headerSchema>;
 export const storageValueSchema = hexSchema.nullable();
 export const storageKeysSchema = z.array(hexSchema);
 
-export const storageChangeSetsSchema = z.array(
-  z.object({ block: blockHashSchema, changes: z.array(z.tuple([hexSchema, hexSchema.nullable()])) }),
-);
+export const storageChangeSetsSchema = z.array(z.object({ block: blockHashSchema, changes: z.array(z.tuple([hexSchema, hexSchema.nullable()])) }));
 
 export const runtimeVersionSchema = z.looseObject({
   specName: z.string(),

@@ -85,7 +85,13 @@ function decodeExact<T extends Codec>(typeName: string, value: string | Uint8Arr
     decoded = registry.createType(typeName, bytes) as unknown as T;
   } catch (error) {
     // The codec's message repeats the whole type definition; its last clause is the actual fault.
-    const reason = (error as Error).message.split("::").pop()?.trim().replace(/, in None, Raw0.*$/s, " (Data tags are 0..136)").slice(0, 200) || "decode failed";
+    const reason =
+      (error as Error).message
+        .split("::")
+        .pop()
+        ?.trim()
+        .replace(/, in None, Raw0.*$/s, " (Data tags are 0..136)")
+        .slice(0, 200) || "decode failed";
     throw new StorageDecodeError(origin, typeName, reason);
   }
   if (decoded.encodedLength > bytes.length) {
@@ -106,15 +112,11 @@ export function decodeU64(value: string | Uint8Array, origin: ValueOrigin): bigi
 }
 
 export function decodeVecU64(value: string | Uint8Array, origin: ValueOrigin): bigint[] {
-  return decodeExact<Codec & { map<R>(f: (v: { toBigInt(): bigint }) => R): R[] }>("Vec<u64>", value, origin).map((v) =>
-    v.toBigInt(),
-  );
+  return decodeExact<Codec & { map<R>(f: (v: { toBigInt(): bigint }) => R): R[] }>("Vec<u64>", value, origin).map((v) => v.toBigInt());
 }
 
 export function decodeVecU16(value: string | Uint8Array, origin: ValueOrigin): number[] {
-  return decodeExact<Codec & { map<R>(f: (v: { toNumber(): number }) => R): R[] }>("Vec<u16>", value, origin).map((v) =>
-    v.toNumber(),
-  );
+  return decodeExact<Codec & { map<R>(f: (v: { toNumber(): number }) => R): R[] }>("Vec<u16>", value, origin).map((v) => v.toNumber());
 }
 
 export function decodeVecBool(value: string | Uint8Array, origin: ValueOrigin): boolean[] {

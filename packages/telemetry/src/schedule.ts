@@ -15,9 +15,7 @@ export const PHASE_NAMES = [
 export type PhaseName = (typeof PHASE_NAMES)[number];
 
 const blockCount = z.number().int().positive();
-const phaseLengthsSchema = z.object(
-  Object.fromEntries(PHASE_NAMES.map((name) => [name, blockCount])) as Record<PhaseName, typeof blockCount>,
-).strict();
+const phaseLengthsSchema = z.object(Object.fromEntries(PHASE_NAMES.map((name) => [name, blockCount])) as Record<PhaseName, typeof blockCount>).strict();
 export type PhaseLengths = z.infer<typeof phaseLengthsSchema>;
 
 /** One schedule in force from `fromBlock` until the next segment's `fromBlock`. */
@@ -177,8 +175,12 @@ export function cyclesByIndex(history: ScheduleHistory, fromIndex: number, toInd
     });
   }
   if (bySegment.size > 1) {
-    const spans = [...bySegment.values()].map((w) => `${w.length} cycles of ${w[0]!.length} blocks from #${w[0]!.firstBlock} (schedule from #${w[0]!.schedule.fromBlock})`);
-    throw new AmbiguousCycleRangeError(`cycles ${fromIndex}–${toIndex} exist under more than one schedule: ${spans.join(" and ")}; name blocks instead (--from-block/--to-block)`);
+    const spans = [...bySegment.values()].map(
+      (w) => `${w.length} cycles of ${w[0]!.length} blocks from #${w[0]!.firstBlock} (schedule from #${w[0]!.schedule.fromBlock})`,
+    );
+    throw new AmbiguousCycleRangeError(
+      `cycles ${fromIndex}–${toIndex} exist under more than one schedule: ${spans.join(" and ")}; name blocks instead (--from-block/--to-block)`,
+    );
   }
   return [...bySegment.values()][0] ?? [];
 }

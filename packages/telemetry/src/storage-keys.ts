@@ -23,10 +23,8 @@ export function accountIdBytes(account: string): Uint8Array {
 
 export const subnetworkNKey = (netuid: number): HexKey => hex(u8aConcat(SUBNETWORK_N, identity(u16le(netuid))));
 export const keysPrefix = (netuid: number): HexKey => hex(u8aConcat(KEYS, identity(u16le(netuid))));
-export const keysKey = (netuid: number, uid: number): HexKey =>
-  hex(u8aConcat(KEYS, identity(u16le(netuid)), identity(u16le(uid))));
-export const uidsKey = (netuid: number, account: string): HexKey =>
-  hex(u8aConcat(UIDS, identity(u16le(netuid)), blake2_128Concat(accountIdBytes(account))));
+export const keysKey = (netuid: number, uid: number): HexKey => hex(u8aConcat(KEYS, identity(u16le(netuid)), identity(u16le(uid))));
+export const uidsKey = (netuid: number, account: string): HexKey => hex(u8aConcat(UIDS, identity(u16le(netuid)), blake2_128Concat(accountIdBytes(account))));
 export const lastUpdateKey = (netuid: number): HexKey => hex(u8aConcat(LAST_UPDATE, identity(u16le(netuid))));
 export const incentiveKey = (netuid: number): HexKey => hex(u8aConcat(INCENTIVE, identity(u16le(netuid))));
 export const activeKey = (netuid: number): HexKey => hex(u8aConcat(ACTIVE, identity(u16le(netuid))));

@@ -31,7 +31,11 @@ export function expectedMiners(chain: FakeChain, cycle: FakeCycle): { committed:
     const uidAtRead = chain.uidOf(pubkey, read);
     const validator = whitelist.has(ss58) && uidAtRead !== undefined && read - chain.lastUpdateAt(uidAtRead, read) <= 448;
     if (validator) continue;
-    if (chain.uidOf(pubkey, windowEnd) !== undefined && log.some((e) => (e.branch === undefined || e.branch === chain.branchOf(windowEnd)) && e.block >= mc1[0] && e.block <= windowEnd)) committed.add(ss58);
+    if (
+      chain.uidOf(pubkey, windowEnd) !== undefined &&
+      log.some((e) => (e.branch === undefined || e.branch === chain.branchOf(windowEnd)) && e.block >= mc1[0] && e.block <= windowEnd)
+    )
+      committed.add(ss58);
     if (chain.uidOf(pubkey, commitRead) === undefined || uidAtRead === undefined) continue;
     const signed = json(chain.commitmentTextAt(pubkey, commitRead, chain.branchOf(commitRead))?.value);
     const submission = json(chain.commitmentTextAt(pubkey, read, chain.branchOf(read))?.value);

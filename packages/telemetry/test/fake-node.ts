@@ -48,7 +48,6 @@ function insertSorted<T>(list: Timed<T>[], entry: Timed<T>): void {
   list.splice(i, 0, entry);
 }
 
-
 export interface FakeSegment {
   fromBlock: number;
   phases: FakePhases;
@@ -67,8 +66,16 @@ export interface FakeCycle {
 /** What a miner does in a cycle; the test derives the expected counts from what these leave on the chain. */
 export type Behaviour = "full" | "late1" | "lateMore" | "mOnly" | "oldVersion" | "textVersion" | "badJson" | "submissionOnly" | "outsideWindow" | "idle";
 const BEHAVIOURS: [Behaviour, number][] = [
-  ["full", 0.45], ["late1", 0.08], ["lateMore", 0.07], ["mOnly", 0.08], ["oldVersion", 0.05], ["textVersion", 0.04],
-  ["badJson", 0.04], ["submissionOnly", 0.04], ["outsideWindow", 0.05], ["idle", 0.1],
+  ["full", 0.45],
+  ["late1", 0.08],
+  ["lateMore", 0.07],
+  ["mOnly", 0.08],
+  ["oldVersion", 0.05],
+  ["textVersion", 0.04],
+  ["badJson", 0.04],
+  ["submissionOnly", 0.04],
+  ["outsideWindow", 0.05],
+  ["idle", 0.1],
 ];
 
 export interface FakeChainSpec {
@@ -90,7 +97,10 @@ export interface FakeChainSpec {
   finalityLag?: number;
 }
 
-const REFERENCE_METADATA = join(process.env.SHARED_DIR || fileURLToPath(new URL("../../../../shared", import.meta.url)), "reference/chain/finney_metadata_v16_spec393.scale");
+const REFERENCE_METADATA = join(
+  process.env.SHARED_DIR || fileURLToPath(new URL("../../../../shared", import.meta.url)),
+  "reference/chain/finney_metadata_v16_spec393.scale",
+);
 
 export class FakeChain {
   readonly spec: Required<FakeChainSpec>;
@@ -527,7 +537,16 @@ export class FakeNode {
       }
       case "state_getRuntimeVersion": {
         const { specVersion } = chain.runtimeAt(this.at(params[0]).number);
-        return { specName: "node-subtensor", implName: "node-subtensor", authoringVersion: 1, specVersion, implVersion: 1, apis: [], transactionVersion: 1, stateVersion: 1 };
+        return {
+          specName: "node-subtensor",
+          implName: "node-subtensor",
+          authoringVersion: 1,
+          specVersion,
+          implVersion: 1,
+          apis: [],
+          transactionVersion: 1,
+          stateVersion: 1,
+        };
       }
       case "state_getMetadata":
         return chain.runtimeAt(this.at(params[0]).number).metadataHex;

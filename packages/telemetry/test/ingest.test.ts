@@ -1,13 +1,42 @@
 import { encodeAddress } from "@polkadot/util-crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { MemoryStore, MetadataLayoutError, StorageDecodeError, SubstrateRpc, TelemetryIngest, type CycleRecord, type IngestProgress, type ScheduleHistory } from "../src/index.ts";
+import {
+  MemoryStore,
+  MetadataLayoutError,
+  StorageDecodeError,
+  SubstrateRpc,
+  TelemetryIngest,
+  type CycleRecord,
+  type IngestProgress,
+  type ScheduleHistory,
+} from "../src/index.ts";
 import { expectedMiners } from "./expected.ts";
 import { FakeChain, FakeNode, type FakeCycle, type FakePhases } from "./fake-node.ts";
 
 const NETUID = 102;
-const P500: FakePhases = { Distribute: 20, Train: 300, MinerCommit1: 10, MinerCommit2: 10, Submission: 80, Validate: 10, Merge: 50, ValidatorCommit1: 10, ValidatorCommit2: 10 };
+const P500: FakePhases = {
+  Distribute: 20,
+  Train: 300,
+  MinerCommit1: 10,
+  MinerCommit2: 10,
+  Submission: 80,
+  Validate: 10,
+  Merge: 50,
+  ValidatorCommit1: 10,
+  ValidatorCommit2: 10,
+};
 /** A 524-block split for tests (the live chain's split beyond Distribute 20 / Train 300 is not known here). */
-const P524: FakePhases = { Distribute: 20, Train: 300, MinerCommit1: 12, MinerCommit2: 12, Submission: 90, Validate: 10, Merge: 56, ValidatorCommit1: 12, ValidatorCommit2: 12 };
+const P524: FakePhases = {
+  Distribute: 20,
+  Train: 300,
+  MinerCommit1: 12,
+  MinerCommit2: 12,
+  Submission: 90,
+  Validate: 10,
+  Merge: 56,
+  ValidatorCommit1: 12,
+  ValidatorCommit2: 12,
+};
 const ONE: ScheduleHistory = [{ fromBlock: 0, phases: P500, source: "test schedule" }];
 // 500-block cycles 1000..1019 (blocks 500,000..509,999).
 const FROM = 500_000;
@@ -19,7 +48,17 @@ afterEach(async () => {
 });
 
 async function setup(overrides: Partial<ConstructorParameters<typeof FakeChain>[0]> = {}) {
-  const chain = new FakeChain({ netuid: NETUID, schedule: [{ fromBlock: 0, phases: P500 }], fromBlock: FROM, toBlock: TO, neurons: 64, validators: 4, staleValidators: 1, seed: 7, ...overrides });
+  const chain = new FakeChain({
+    netuid: NETUID,
+    schedule: [{ fromBlock: 0, phases: P500 }],
+    fromBlock: FROM,
+    toBlock: TO,
+    neurons: 64,
+    validators: 4,
+    staleValidators: 1,
+    seed: 7,
+    ...overrides,
+  });
   const node = await new FakeNode(chain).start();
   cleanups.push(() => node.stop());
   return { chain, node };
@@ -79,7 +118,8 @@ describe("backfill", () => {
           // Late MinerCommit2 commits keep their MinerCommit1 commitment counted; one block late is still accepted.
           if (behaviour === "late1" || behaviour === "lateMore") expect(row?.committed, `${behaviour} ${hotkey}`).toBe(true);
           if (behaviour === "late1") expect(row?.accepted).toBe(true);
-          if (behaviour === "lateMore" || behaviour === "textVersion" || behaviour === "oldVersion" || behaviour === "badJson") expect(row?.accepted).toBe(false);
+          if (behaviour === "lateMore" || behaviour === "textVersion" || behaviour === "oldVersion" || behaviour === "badJson")
+            expect(row?.accepted).toBe(false);
         }
         // The whitelisted hotkey with stale weights (uid 0) is a miner; the working validators are neither.
         const stale = byHotkey.get(chain.whitelist[0]!)!;
@@ -92,7 +132,8 @@ describe("backfill", () => {
       }
       // The scenario really holds what must be told apart.
       const all = [...chain.behaviours.values()].flatMap((m) => [...m.values()]);
-      for (const b of ["late1", "lateMore", "oldVersion", "textVersion", "badJson", "submissionOnly", "outsideWindow"] as const) expect(all.filter((x) => x === b).length, b).toBeGreaterThan(3);
+      for (const b of ["late1", "lateMore", "oldVersion", "textVersion", "badJson", "submissionOnly", "outsideWindow"] as const)
+        expect(all.filter((x) => x === b).length, b).toBeGreaterThan(3);
       // Three round trips a cycle (hashes; N + keys + LastUpdate at three blocks; values), ~30 calls in them.
       expect(summary.cycles.every((c) => c.requests === 3)).toBe(true);
       // Besides: the finalized head twice, its header, the runtime version and the metadata.
@@ -128,13 +169,20 @@ describe("chain changes", () => {
     const [hotkey] = [...chain.behaviours.get(last.firstBlock)!].find(([, b]) => b === "mOnly")!;
     const uid = [...Array(64).keys()].find((u) => encodeAddress(chain.hotkeyAt(u, mc2[1])!, 42) === hotkey)!;
     const pubkey = chain.hotkeyAt(uid, mc2[1])!;
-    chain.reorg(chain.finalized + 1, (branch) => chain.commit(pubkey, mc2[0] + 2, JSON.stringify({ e: 1, h: "fork", v: mc2[0] - 100, r: "f/x", rv: "abcdef0" }), branch));
+    chain.reorg(chain.finalized + 1, (branch) =>
+      chain.commit(pubkey, mc2[0] + 2, JSON.stringify({ e: 1, h: "fork", v: mc2[0] - 100, r: "f/x", rv: "abcdef0" }), branch),
+    );
     chain.advance(0);
 
     const summary = await ingest.backfill({ last: 4 });
     expect(summary).toMatchObject({ ingested: 1, verified: 3 });
     expectMatchesChain(store.list(NETUID), chain, chain.cycles.slice(-4));
-    expect(store.list(NETUID).at(-1)!.miners.find((m) => m.hotkey === hotkey)?.accepted).toBe(true);
+    expect(
+      store
+        .list(NETUID)
+        .at(-1)!
+        .miners.find((m) => m.hotkey === hotkey)?.accepted,
+    ).toBe(true);
   });
 
   it("on resume re-ingests a stored cycle whose block hashes changed", async () => {
@@ -160,9 +208,13 @@ describe("chain changes", () => {
     chain.metadataHex = `0x${metadata.toString("hex")}`;
     chain.specVersion = 394;
     const store = new MemoryStore();
-    const error = await ingestFor(chain, client(node.wsUrl), store).backfill({ last: 2 }).catch((e: unknown) => e);
+    const error = await ingestFor(chain, client(node.wsUrl), store)
+      .backfill({ last: 2 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MetadataLayoutError);
-    expect((error as Error).message).toMatch(/spec version 394.*Commitments\.CommitmentOf hashers are Identity, Blake2_128Concat, expected Identity, Twox64Concat/);
+    expect((error as Error).message).toMatch(
+      /spec version 394.*Commitments\.CommitmentOf hashers are Identity, Blake2_128Concat, expected Identity, Twox64Concat/,
+    );
     expect(store.upserts).toBe(0);
   });
 
@@ -173,9 +225,14 @@ describe("chain changes", () => {
     const name = Buffer.from("CommitmentOf");
     const at = metadata.indexOf(Buffer.concat([Buffer.from([name.length << 2]), name]));
     metadata[at + 1 + name.length + 4] = 2;
-    chain.upgrades.push({ fromBlock: chain.cycles[10]!.firstBlock, specVersion: 392, metadataHex: `0x${metadata.toString("hex")}` }, { fromBlock: chain.cycles[12]!.firstBlock, specVersion: 393, metadataHex: chain.metadataHex });
+    chain.upgrades.push(
+      { fromBlock: chain.cycles[10]!.firstBlock, specVersion: 392, metadataHex: `0x${metadata.toString("hex")}` },
+      { fromBlock: chain.cycles[12]!.firstBlock, specVersion: 393, metadataHex: chain.metadataHex },
+    );
     const store = new MemoryStore();
-    const error = await ingestFor(chain, client(node.wsUrl), store, { concurrency: 1 }).backfill({ fromBlock: FROM, toBlock: TO }).catch((e: unknown) => e);
+    const error = await ingestFor(chain, client(node.wsUrl), store, { concurrency: 1 })
+      .backfill({ fromBlock: FROM, toBlock: TO })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MetadataLayoutError);
     expect((error as Error).message).toMatch(/spec version 392/);
     expect(store.list(NETUID).map((c) => c.index)).toEqual([1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009]);
@@ -238,7 +295,9 @@ describe("faults", () => {
     const key = chain.commitmentKeyFor(chain.hotkeyAt(10, read)!);
     chain.corrupt(key, read, read, "0x0000000000000000210100000490"); // Data tag 144 does not exist
     const store = new MemoryStore();
-    const error = await ingestFor(chain, client(node.wsUrl), store, { concurrency: 1 }).backfill({ fromBlock: FROM, toBlock: TO }).catch((e: unknown) => e);
+    const error = await ingestFor(chain, client(node.wsUrl), store, { concurrency: 1 })
+      .backfill({ fromBlock: FROM, toBlock: TO })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageDecodeError);
     expect((error as StorageDecodeError).key).toBe(key);
     expect((error as Error).message).toContain(`#${read}`);
@@ -299,7 +358,11 @@ describe("follow", () => {
 
   it("keeps up across a length increase and a decrease announced by the schedule source", async () => {
     // 500 → 524 at #50,100 → 500 at #55,600; whole cycles: 500 × 96..99, 524 × 96..105, 500 × 112..115.
-    const schedule = [{ fromBlock: 0, phases: P500 }, { fromBlock: 50_100, phases: P524 }, { fromBlock: 55_600, phases: P500 }];
+    const schedule = [
+      { fromBlock: 0, phases: P500 },
+      { fromBlock: 50_100, phases: P524 },
+      { fromBlock: 55_600, phases: P500 },
+    ];
     const { chain, node } = await setup({ schedule, fromBlock: 48_000, toBlock: 57_999, neurons: 24, blocksAfter: -8_000 });
     const store = new MemoryStore();
     const history = (upTo: number): ScheduleHistory => schedule.filter((s) => s.fromBlock <= upTo).map((s) => ({ ...s, source: "test" }));

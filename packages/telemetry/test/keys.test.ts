@@ -4,7 +4,16 @@ import { readFileSync } from "node:fs";
 import { u8aToHex } from "@polkadot/util";
 import { describe, expect, it } from "vitest";
 import {
-  commitmentOfKey, commitmentOfPrefix, keysKey, lastUpdateKey, storagePrefix, subnetworkNKey, twox128, u16le, uidsKey, accountFromCommitmentKey,
+  commitmentOfKey,
+  commitmentOfPrefix,
+  keysKey,
+  lastUpdateKey,
+  storagePrefix,
+  subnetworkNKey,
+  twox128,
+  u16le,
+  uidsKey,
+  accountFromCommitmentKey,
 } from "../src/index.ts";
 
 const REF = join(process.env.SHARED_DIR || fileURLToPath(new URL("../../../../shared", import.meta.url)), "reference/chain");

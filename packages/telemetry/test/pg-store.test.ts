@@ -7,9 +7,29 @@ import { FakeChain, FakeNode, type FakePhases } from "./fake-node.ts";
 
 // The engine through Postgres: the schedule-change scenario the issue names, and the storage guarantees.
 const NETUID = 102;
-const P500: FakePhases = { Distribute: 20, Train: 300, MinerCommit1: 10, MinerCommit2: 10, Submission: 80, Validate: 10, Merge: 50, ValidatorCommit1: 10, ValidatorCommit2: 10 };
+const P500: FakePhases = {
+  Distribute: 20,
+  Train: 300,
+  MinerCommit1: 10,
+  MinerCommit2: 10,
+  Submission: 80,
+  Validate: 10,
+  Merge: 50,
+  ValidatorCommit1: 10,
+  ValidatorCommit2: 10,
+};
 /** A 524-block split for tests (only Distribute 20 and Train 300 of the live 524-block schedule are known). */
-const P524: FakePhases = { Distribute: 20, Train: 300, MinerCommit1: 12, MinerCommit2: 12, Submission: 90, Validate: 10, Merge: 56, ValidatorCommit1: 12, ValidatorCommit2: 12 };
+const P524: FakePhases = {
+  Distribute: 20,
+  Train: 300,
+  MinerCommit1: 12,
+  MinerCommit2: 12,
+  Submission: 90,
+  Validate: 10,
+  Merge: 56,
+  ValidatorCommit1: 12,
+  ValidatorCommit2: 12,
+};
 // 500 → 524 at #50,100: whole 500-block cycles 92..99 (#46,000–#49,999), the cut cycle #50,000–#50,499 belongs to no
 // schedule, then 524-block cycles 96..105 (#50,304–#55,543). Indexes 96..99 exist under both schedules.
 const CHANGE = 50_100;
@@ -42,8 +62,16 @@ afterEach(async () => {
 
 async function setup(overrides: Partial<ConstructorParameters<typeof FakeChain>[0]> = {}) {
   const chain = new FakeChain({
-    netuid: NETUID, schedule: SCHEDULE.map(({ fromBlock, phases }) => ({ fromBlock, phases: phases as FakePhases })), fromBlock: 46_000, toBlock: 55_543,
-    neurons: 64, validators: 4, staleValidators: 1, uidReusePerCycle: 2, seed: 11, ...overrides,
+    netuid: NETUID,
+    schedule: SCHEDULE.map(({ fromBlock, phases }) => ({ fromBlock, phases: phases as FakePhases })),
+    fromBlock: 46_000,
+    toBlock: 55_543,
+    neurons: 64,
+    validators: 4,
+    staleValidators: 1,
+    uidReusePerCycle: 2,
+    seed: 11,
+    ...overrides,
   });
   const node = await new FakeNode(chain).start();
   cleanups.push(() => node.stop());
@@ -82,11 +110,16 @@ describe("PgStore under the ingest engine", () => {
       [48_500, 500, "0:20/300/10/10/80/10/50/10/10"],
       [50_828, 524, "50100:20/300/12/12/90/10/56/12/12"],
     ]);
-    expect(twins.every((t) => t.committedDefinition === "committed-in-miner-commit-windows" && t.acceptedDefinition === "accepted-by-validator-rules")).toBe(true);
+    expect(twins.every((t) => t.committedDefinition === "committed-in-miner-commit-windows" && t.acceptedDefinition === "accepted-by-validator-rules")).toBe(
+      true,
+    );
     expect(await store.loadCheckpoint(NETUID)).toMatchObject({ lastBlock: 55_543, lastCycle: 105, scheduleKey: "50100:20/300/12/12/90/10/56/12/12" });
     // What it cost, per cycle, as stored: HTTP requests / WebSocket frames and JSON-RPC calls.
     for (const c of stored) expect(c.rpcRequests).toBe(3);
-    const table = stored.map((c) => `${c.length}-block cycle ${c.index} #${c.firstBlock}–#${c.lastBlock}: committed ${c.committed.count}, accepted ${c.accepted.count}; ${c.rpcRequests} requests, ${c.rpcCalls} calls`);
+    const table = stored.map(
+      (c) =>
+        `${c.length}-block cycle ${c.index} #${c.firstBlock}–#${c.lastBlock}: committed ${c.committed.count}, accepted ${c.accepted.count}; ${c.rpcRequests} requests, ${c.rpcCalls} calls`,
+    );
     console.log(`${table.join("\n")}\ntotal ${summary.requests} requests, ${summary.calls} JSON-RPC calls (${rpc.stats.retries} retries)`);
 
     const again = await ingest.backfill({ fromBlock: 46_000, toBlock: 55_543 });

@@ -4,14 +4,18 @@ import { readFileSync } from "node:fs";
 import { Metadata, TypeRegistry } from "@polkadot/types";
 import { u8aToHex } from "@polkadot/util";
 import { describe, expect, it } from "vitest";
-import {
-  commitmentText, decodeAccountId, decodeRegistration, decodeU16, decodeVecBool, decodeVecU16, decodeVecU64, StorageDecodeError,
-} from "../src/index.ts";
+import { commitmentText, decodeAccountId, decodeRegistration, decodeU16, decodeVecBool, decodeVecU16, decodeVecU64, StorageDecodeError } from "../src/index.ts";
 import { encodeRegistration, hex, type DataValue } from "./scale-encode.ts";
 
 const REF = join(process.env.SHARED_DIR || fileURLToPath(new URL("../../../../shared", import.meta.url)), "reference/chain");
 const storage = JSON.parse(readFileSync(`${REF}/finney_storage_samples.json`, "utf8")) as {
-  entries: { storage: string; args: { netuid?: number }; params: [string, string | null]; result: string | null; decoded: { value?: number; len?: number; uid0?: number } }[];
+  entries: {
+    storage: string;
+    args: { netuid?: number };
+    params: [string, string | null];
+    result: string | null;
+    decoded: { value?: number; len?: number; uid0?: number };
+  }[];
   accounts: { ss58: string; pubkey: string }[];
 };
 const commitments = JSON.parse(readFileSync(`${REF}/commitments_samples.json`, "utf8")) as {
@@ -22,7 +26,9 @@ const at = { key: "0xkey", blockHash: `0x${"ab".repeat(32)}`, blockNumber: 8_668
 
 describe("decoding captured finney values", () => {
   it("u16 and Vec<u64>", () => {
-    for (const e of storage.entries.filter((x) => ["SubtensorModule.SubnetworkN", "SubtensorModule.Tempo", "SubtensorModule.TotalNetworks", "SubtensorModule.Uids"].includes(x.storage))) {
+    for (const e of storage.entries.filter((x) =>
+      ["SubtensorModule.SubnetworkN", "SubtensorModule.Tempo", "SubtensorModule.TotalNetworks", "SubtensorModule.Uids"].includes(x.storage),
+    )) {
       expect(decodeU16(e.result!, at)).toBe(e.decoded.value);
     }
     const lastUpdate = storage.entries.find((x) => x.storage === "SubtensorModule.LastUpdate")!;
@@ -74,12 +80,30 @@ describe("every Data tag round-trips through the fake node's hand encoder", () =
   it("all variants decode", () => {
     const h = new Uint8Array(32).fill(7);
     const fields: DataValue[] = [
-      { None: null }, { Raw: new Uint8Array(0) }, { Raw: new Uint8Array(128).fill(65) }, { BlakeTwo256: h }, { Sha256: h }, { Keccak256: h },
-      { ShaThree256: h }, { TimelockEncrypted: { encrypted: new Uint8Array(300).fill(1), revealRound: 99n } }, { ResetBondsFlag: null },
+      { None: null },
+      { Raw: new Uint8Array(0) },
+      { Raw: new Uint8Array(128).fill(65) },
+      { BlakeTwo256: h },
+      { Sha256: h },
+      { Keccak256: h },
+      { ShaThree256: h },
+      { TimelockEncrypted: { encrypted: new Uint8Array(300).fill(1), revealRound: 99n } },
+      { ResetBondsFlag: null },
       { BigRaw: new Uint8Array(200).fill(66) },
     ];
     const reg = decodeRegistration(encodeRegistration(5n, 7, fields), at);
-    expect(reg.fields.map((f) => f.kind)).toEqual(["None", "Raw", "Raw", "BlakeTwo256", "Sha256", "Keccak256", "ShaThree256", "TimelockEncrypted", "ResetBondsFlag", "BigRaw"]);
+    expect(reg.fields.map((f) => f.kind)).toEqual([
+      "None",
+      "Raw",
+      "Raw",
+      "BlakeTwo256",
+      "Sha256",
+      "Keccak256",
+      "ShaThree256",
+      "TimelockEncrypted",
+      "ResetBondsFlag",
+      "BigRaw",
+    ]);
     expect(reg.fields[3]).toEqual({ kind: "BlakeTwo256", hash: u8aToHex(h) });
     expect(reg.fields[7]).toMatchObject({ kind: "TimelockEncrypted", revealRound: 99n });
     expect((reg.fields[9] as { bytes: Uint8Array }).bytes).toHaveLength(200);

@@ -3,7 +3,21 @@ import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { CONNITO_REPO_DEFAULT_PHASES, cycleAtBlock, cyclesByIndex, cyclesOverlapping, lastCyclesEndingBy, cycleLength, cycleWindow, fetchOwnerSchedule, parseScheduleHistory, phaseAtBlock, phaseWindow, withObservedSegment, type PhaseLengths } from "../src/index.ts";
+import {
+  CONNITO_REPO_DEFAULT_PHASES,
+  cycleAtBlock,
+  cyclesByIndex,
+  cyclesOverlapping,
+  lastCyclesEndingBy,
+  cycleLength,
+  cycleWindow,
+  fetchOwnerSchedule,
+  parseScheduleHistory,
+  phaseAtBlock,
+  phaseWindow,
+  withObservedSegment,
+  type PhaseLengths,
+} from "../src/index.ts";
 
 const LIVE_524: PhaseLengths = { ...CONNITO_REPO_DEFAULT_PHASES, Submission: 104 }; // a 524-block schedule for the test
 const history = parseScheduleHistory([
@@ -80,7 +94,15 @@ describe("owner schedule endpoint", () => {
 });
 
 describe("schedule history across changes", () => {
-  const P524: PhaseLengths = { ...CONNITO_REPO_DEFAULT_PHASES, MinerCommit1: 12, MinerCommit2: 12, Submission: 90, Merge: 56, ValidatorCommit1: 12, ValidatorCommit2: 12 };
+  const P524: PhaseLengths = {
+    ...CONNITO_REPO_DEFAULT_PHASES,
+    MinerCommit1: 12,
+    MinerCommit2: 12,
+    Submission: 90,
+    Merge: 56,
+    ValidatorCommit1: 12,
+    ValidatorCommit2: 12,
+  };
   const changes = parseScheduleHistory([
     { fromBlock: 0, phases: CONNITO_REPO_DEFAULT_PHASES, source: "500" },
     { fromBlock: 50_100, phases: P524, source: "524" },
@@ -101,7 +123,10 @@ describe("schedule history across changes", () => {
 
   it("the shipped subnet-102 history parses; its 524-block segment is marked unknown", async () => {
     const file = parseScheduleHistory(JSON.parse(await readFile(fileURLToPath(new URL("../schedules/subnet-102.json", import.meta.url)), "utf8")));
-    expect(file.map((s) => [s.fromBlock, s.phases === null ? null : cycleLength(s.phases)])).toEqual([[0, 500], [8_668_092, null]]);
+    expect(file.map((s) => [s.fromBlock, s.phases === null ? null : cycleLength(s.phases)])).toEqual([
+      [0, 500],
+      [8_668_092, null],
+    ]);
     expect(cycleAtBlock(file, 8_668_092)).toBeNull();
     expect(() => parseScheduleHistory([{ fromBlock: 0, phases: { ...P524, Train: 0 }, source: "x" }])).toThrow(/Train/);
   });

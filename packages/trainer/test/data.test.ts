@@ -43,14 +43,26 @@ describe("readSftExamples", () => {
       { question: "Q1", answer: "A1" },
       "",
       { prompt: "P2", response: "R2" },
-      { messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "U3" }, { role: "assistant", content: "A3" }] },
+      {
+        messages: [
+          { role: "system", content: "Be brief." },
+          { role: "user", content: "U3" },
+          { role: "assistant", content: "A3" },
+        ],
+      },
     ]);
     const file = await readSftExamples(path);
     expect(file.lines).toBe(3);
     expect(file.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(file.examples.map((e) => e.line)).toEqual([1, 3, 4]);
-    expect(file.examples[0]!.messages).toEqual([{ role: "user", content: "Q1" }, { role: "assistant", content: "A1" }]);
-    expect(file.examples[1]!.messages).toEqual([{ role: "user", content: "P2" }, { role: "assistant", content: "R2" }]);
+    expect(file.examples[0]!.messages).toEqual([
+      { role: "user", content: "Q1" },
+      { role: "assistant", content: "A1" },
+    ]);
+    expect(file.examples[1]!.messages).toEqual([
+      { role: "user", content: "P2" },
+      { role: "assistant", content: "R2" },
+    ]);
     expect(file.examples[2]!.messages.map((m) => m.role)).toEqual(["system", "user", "assistant"]);
   });
 
@@ -81,16 +93,33 @@ describe("readSftExamples", () => {
 
 describe("render + tokenize: target masks", () => {
   it("masks the prompt; targets are the space after 'Assistant:', the answer and EOS (hand-checked)", () => {
-    const rendered = renderExample([{ role: "user", content: "Hi" }, { role: "assistant", content: "42" }], DEEPSEEK_V2_CHAT_TEMPLATE);
+    const rendered = renderExample(
+      [
+        { role: "user", content: "Hi" },
+        { role: "assistant", content: "42" },
+      ],
+      DEEPSEEK_V2_CHAT_TEMPLATE,
+    );
     expect(rendered.text).toBe(`${DEEPSEEK_BOS}User: Hi\n\nAssistant: 42${DEEPSEEK_EOS}`);
     const { ids, targets } = tokenizeExample(tokenizer, rendered);
     const pieces = ids.map((id, i) => [tokenizer.decode([id]), targets[i]] as const);
     // Tiny vocab: "User" is split by BPE; check the boundary exactly.
-    const prompt = pieces.filter(([, t]) => t === 0).map(([s]) => s).join("");
-    const target = pieces.filter(([, t]) => t === 1).map(([s]) => s).join("");
+    const prompt = pieces
+      .filter(([, t]) => t === 0)
+      .map(([s]) => s)
+      .join("");
+    const target = pieces
+      .filter(([, t]) => t === 1)
+      .map(([s]) => s)
+      .join("");
     expect(prompt).toBe(`${DEEPSEEK_BOS}User: Hi\n\nAssistant:`);
     expect(target).toBe(` 42${DEEPSEEK_EOS}`);
-    expect(pieces.slice(-4)).toEqual([[" ", 1], ["4", 1], ["2", 1], [DEEPSEEK_EOS, 1]]);
+    expect(pieces.slice(-4)).toEqual([
+      [" ", 1],
+      ["4", 1],
+      ["2", 1],
+      [DEEPSEEK_EOS, 1],
+    ]);
     expect(pieces[0]).toEqual([DEEPSEEK_BOS, 0]);
     // Targets are one contiguous run at the end.
     const firstTarget = targets.indexOf(1);
@@ -112,9 +141,7 @@ describe("render + tokenize: target masks", () => {
     const { ids, targets } = tokenizeExample(tokenizer, rendered);
     let runs = "";
     ids.forEach((id, i) => (runs += targets[i] ? `[${tokenizer.decode([id])}]` : tokenizer.decode([id])));
-    expect(runs.replace(/\]\[/g, "")).toBe(
-      `${DEEPSEEK_BOS}Sys\n\nUser: one\n\nAssistant:[ 1${DEEPSEEK_EOS}]User: two\n\nAssistant:[ 2${DEEPSEEK_EOS}]`,
-    );
+    expect(runs.replace(/\]\[/g, "")).toBe(`${DEEPSEEK_BOS}Sys\n\nUser: one\n\nAssistant:[ 1${DEEPSEEK_EOS}]User: two\n\nAssistant:[ 2${DEEPSEEK_EOS}]`);
   });
 });
 
@@ -217,9 +244,7 @@ describe("prepareSftData", () => {
   });
 
   it("names bad options", async () => {
-    await expect(prepareSftData({ dataPath: "x", tokenizerDir, seqLen: 1, outDir: "y", seed: -1 })).rejects.toThrow(
-      /invalid options: seqLen: .*; seed: /,
-    );
+    await expect(prepareSftData({ dataPath: "x", tokenizerDir, seqLen: 1, outDir: "y", seed: -1 })).rejects.toThrow(/invalid options: seqLen: .*; seed: /);
   });
 
   it("rejects a template whose special tokens the tokenizer lacks", async () => {

@@ -46,7 +46,17 @@ describe("run flags", () => {
   it("validates with zod, naming the flag, and resolves device defaults", () => {
     const ok = runFlagsSchema.parse({ model: "m", data: "d.jsonl", cell: "A", "trainable-experts": "top-k:8", steps: "500", device: "cpu" });
     const spec = runSpecFromFlags(ok, (p) => `/abs/${p}`);
-    expect(spec).toMatchObject({ model: "/abs/m", tokenizer: "/abs/m", steps: 500, batch: 4, seq: 2048, dtype: "fp32", optimizerStateDtype: "fp32", activationCheckpointing: true, lr: 1e-5 });
+    expect(spec).toMatchObject({
+      model: "/abs/m",
+      tokenizer: "/abs/m",
+      steps: 500,
+      batch: 4,
+      seq: 2048,
+      dtype: "fp32",
+      optimizerStateDtype: "fp32",
+      activationCheckpointing: true,
+      lr: 1e-5,
+    });
     expect(runSpecFromFlags(runFlagsSchema.parse({ ...ok, device: "cuda" }), (p) => p).dtype).toBe("bf16");
     const issue = (v: object) => runFlagsSchema.safeParse({ ...ok, ...v }).error?.issues[0];
     expect(issue({ steps: "0" })).toMatchObject({ path: ["steps"], message: "must be at least 1 (optimizer steps)" });
@@ -57,11 +67,33 @@ describe("run flags", () => {
 });
 
 describe("summary and progress", () => {
-  const step = (n: number, t: number, peak: number | null): StepMessage => ({ type: "step", step: n, loss: 1, grad_norm: 1, lr: 1e-5, tokens: 8192, target_tokens: 4000, tokens_per_s: 8192 / t, step_time_s: t, gpu_mem_allocated_bytes: peak, gpu_mem_peak_bytes: peak });
+  const step = (n: number, t: number, peak: number | null): StepMessage => ({
+    type: "step",
+    step: n,
+    loss: 1,
+    grad_norm: 1,
+    lr: 1e-5,
+    tokens: 8192,
+    target_tokens: 4000,
+    tokens_per_s: 8192 / t,
+    step_time_s: t,
+    gpu_mem_allocated_bytes: peak,
+    gpu_mem_peak_bytes: peak,
+  });
 
   it("measures tokens/s after the first step and MFU from core's FLOPs and the GPU's peak", () => {
     const steps = [step(1, 2.0, 30e9), step(2, 0.5, 25e9), step(3, 0.5, 26e9)];
-    const ctx = { cell: "A" as const, trainable: 8, kept: 0, seq: 2048, dtype: "bf16" as const, device: "cuda" as const, deviceName: "NVIDIA H100 80GB HBM3", peakTflops: null, modelConfig: liteRaw };
+    const ctx = {
+      cell: "A" as const,
+      trainable: 8,
+      kept: 0,
+      seq: 2048,
+      dtype: "bf16" as const,
+      device: "cuda" as const,
+      deviceName: "NVIDIA H100 80GB HBM3",
+      peakTflops: null,
+      modelConfig: liteRaw,
+    };
     const s = summarizeSteps(steps, ctx);
     expect(s.tokensPerSecond).toBe(16384);
     expect(s.peakMemoryBytes).toBe(30e9);

@@ -104,16 +104,36 @@ describe("16 GSM8K rows, batch 2, seq 128, 400 steps", () => {
     const one = join(dir, "gsm8k-1.jsonl");
     writeFileSync(one, `${readFileSync(data, "utf8").split("\n")[0]}\n`);
     const flags = runFlagsSchema.parse({ model, data: one, cell: "A", "trainable-experts": "top-k:2", steps: "400", batch: "4", seq: "128", device: "cpu" });
-    const err = await runTraining(runSpecFromFlags(flags, (p) => p), { outDir: join(dir, "runs-refused"), python }).catch((e: unknown) => e);
+    const err = await runTraining(
+      runSpecFromFlags(flags, (p) => p),
+      { outDir: join(dir, "runs-refused"), python },
+    ).catch((e: unknown) => e);
     expect(err).toMatchObject({ field: "--batch" });
-    expect((err as Error).message).toMatch(/4 sequences per step, but the data packs into only [1-3] sequences of 128 tokens \(--seq\) with a target from --data/);
+    expect((err as Error).message).toMatch(
+      /4 sequences per step, but the data packs into only [1-3] sequences of 128 tokens \(--seq\) with a target from --data/,
+    );
   });
 
   it("trains cell A on the CPU past step 155 without an empty batch", { timeout: 180_000 }, async () => {
-    const flags = runFlagsSchema.parse({ model, data, cell: "A", "trainable-experts": "top-k:2", steps: "160", batch: String(BATCH), seq: String(SEQ), device: "cpu", lr: "3e-3", "score-tokens": "512", seed: String(SEED) });
+    const flags = runFlagsSchema.parse({
+      model,
+      data,
+      cell: "A",
+      "trainable-experts": "top-k:2",
+      steps: "160",
+      batch: String(BATCH),
+      seq: String(SEQ),
+      device: "cpu",
+      lr: "3e-3",
+      "score-tokens": "512",
+      seed: String(SEED),
+    });
     let notes = "";
     const stderr = new Writable({ write: (c: Buffer, _e, cb) => ((notes += c.toString()), cb()) });
-    const result = await runTraining(runSpecFromFlags(flags, (p) => p), { outDir: join(dir, "runs"), python, stderr });
+    const result = await runTraining(
+      runSpecFromFlags(flags, (p) => p),
+      { outDir: join(dir, "runs"), python, stderr },
+    );
     expect(result.error).toBeNull();
     expect(result.status).toBe("completed");
     expect(result.steps.map((s) => s.step).at(-1)).toBe(160);

@@ -25,7 +25,11 @@ describe("tiny tokenizer fixtures", () => {
     expect(JSON.stringify(trainByteLevelBpe(opts))).toBe(JSON.stringify(a));
     expect(Object.keys(a.model.vocab)).toHaveLength(270);
     // Hand count over the words: "at" 8 (cat x4, sat, mat, hat, that), "th" 6, then "th"+"e" 5.
-    expect(a.model.merges.slice(0, 3)).toEqual([["a", "t"], ["t", "h"], ["th", "e"]]);
+    expect(a.model.merges.slice(0, 3)).toEqual([
+      ["a", "t"],
+      ["t", "h"],
+      ["th", "e"],
+    ]);
     expect(a.added_tokens).toEqual([expect.objectContaining({ id: 270, content: DEEPSEEK_EOS, special: true })]);
   });
 

@@ -6,7 +6,10 @@ const BYTE_LEVEL = { type: "ByteLevel", add_prefix_space: false, trim_offsets: t
 /** A hand-written tokenizer.json over the letters a, b, c (ASCII letters are their own byte-level chars). */
 function tiny(merges: unknown[], extra: { vocab?: Record<string, number>; ignore_merges?: boolean; pre_tokenizer?: unknown } = {}) {
   return {
-    added_tokens: [{ id: 100, content: "<s>", special: true }, { id: 101, content: "<s><s>", special: true }],
+    added_tokens: [
+      { id: 100, content: "<s>", special: true },
+      { id: 101, content: "<s><s>", special: true },
+    ],
     normalizer: null,
     pre_tokenizer: extra.pre_tokenizer ?? BYTE_LEVEL,
     post_processor: null,
@@ -27,7 +30,13 @@ describe("BPE merges", () => {
     const bcFirst = BpeTokenizer.fromJson(tiny(["b c", "a b", "a bc"]));
     expect(tokens(bcFirst, "abc")).toEqual(["abc"]);
     // With "a b" first: ab + c, and no "ab c" merge exists.
-    const abFirst = BpeTokenizer.fromJson(tiny([["a", "b"], ["b", "c"], ["a", "bc"]]));
+    const abFirst = BpeTokenizer.fromJson(
+      tiny([
+        ["a", "b"],
+        ["b", "c"],
+        ["a", "bc"],
+      ]),
+    );
     expect(tokens(abFirst, "abc")).toEqual(["ab", "c"]);
     expect(abFirst.mergeRank("a", "b")).toBe(0);
     expect(abFirst.mergeRank("a", "c")).toBeUndefined();
@@ -68,10 +77,18 @@ describe("tokenizer.json validation", () => {
     expect(err({ ...base, pre_tokenizer: { type: "Metaspace" } })).toMatch(
       /pre_tokenizer\.type "Metaspace" is not supported \(supported: Sequence, Split, Digits, ByteLevel\)/,
     );
-    expect(err({ ...base, pre_tokenizer: { type: "Sequence", pretokenizers: [{ type: "Split", pattern: { Regex: "x" }, behavior: "Isolated" }, { type: "Whitespace" }, BYTE_LEVEL] } })).toMatch(
-      /pre_tokenizer\.pretokenizers\[1\]\.type "Whitespace" is not supported/,
+    expect(
+      err({
+        ...base,
+        pre_tokenizer: {
+          type: "Sequence",
+          pretokenizers: [{ type: "Split", pattern: { Regex: "x" }, behavior: "Isolated" }, { type: "Whitespace" }, BYTE_LEVEL],
+        },
+      }),
+    ).toMatch(/pre_tokenizer\.pretokenizers\[1\]\.type "Whitespace" is not supported/);
+    expect(err({ ...base, normalizer: { type: "Lowercase" } })).toMatch(
+      /normalizer\.type "Lowercase" is not supported \(supported: Sequence, NFC, NFD, NFKC, NFKD\)/,
     );
-    expect(err({ ...base, normalizer: { type: "Lowercase" } })).toMatch(/normalizer\.type "Lowercase" is not supported \(supported: Sequence, NFC, NFD, NFKC, NFKD\)/);
     expect(err({ ...base, decoder: { type: "Metaspace" } })).toMatch(/decoder\.type "Metaspace" is not supported \(supported: ByteLevel\)/);
   });
 

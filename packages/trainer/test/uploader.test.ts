@@ -3,13 +3,52 @@ import type { EvalRecord, RunCreate, RunFinish, RunRecorder, StepRecord } from "
 import { RunUploader } from "../src/runner/uploader.ts";
 
 const run: RunCreate = {
-  id: "r1", cell: "A", trainable: 2, kept: 0, routingMode: "subnet", topK: 2, steps: 5, spec: {}, experts: null, hardware: null, gitCommit: null, experiment: null, startedAt: new Date(0).toISOString(),
+  id: "r1",
+  cell: "A",
+  trainable: 2,
+  kept: 0,
+  routingMode: "subnet",
+  topK: 2,
+  steps: 5,
+  spec: {},
+  experts: null,
+  hardware: null,
+  gitCommit: null,
+  experiment: null,
+  startedAt: new Date(0).toISOString(),
 };
-const step = (n: number): StepRecord => ({ step: n, loss: 10 - n, gradNorm: 1, lr: 1e-3, tokens: 8, tokensPerSecond: 100, stepSeconds: 0.08, memAllocatedBytes: null, memPeakBytes: null });
-const evalRow = (step: number, metric: string, value = 0.5): EvalRecord => ({
-  model: `r1@step-${step}`, runId: "r1", step, task: "arc_challenge", metric, value, stderr: 0.1, n: 3, note: null, samplesPath: null,
+const step = (n: number): StepRecord => ({
+  step: n,
+  loss: 10 - n,
+  gradNorm: 1,
+  lr: 1e-3,
+  tokens: 8,
+  tokensPerSecond: 100,
+  stepSeconds: 0.08,
+  memAllocatedBytes: null,
+  memPeakBytes: null,
 });
-const end: RunFinish = { status: "completed", error: null, finishedAt: new Date(0).toISOString(), wallclockSeconds: 1, peakMemoryBytes: null, tokensPerSecond: 100, mfu: null };
+const evalRow = (step: number, metric: string, value = 0.5): EvalRecord => ({
+  model: `r1@step-${step}`,
+  runId: "r1",
+  step,
+  task: "arc_challenge",
+  metric,
+  value,
+  stderr: 0.1,
+  n: 3,
+  note: null,
+  samplesPath: null,
+});
+const end: RunFinish = {
+  status: "completed",
+  error: null,
+  finishedAt: new Date(0).toISOString(),
+  wallclockSeconds: 1,
+  peakMemoryBytes: null,
+  tokensPerSecond: 100,
+  mfu: null,
+};
 
 /** A recorder whose server is down until `up` is set; it keeps what it received, in order. */
 function flakyRecorder() {

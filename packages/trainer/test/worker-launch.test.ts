@@ -80,7 +80,8 @@ describe("launchWorker", () => {
     }
 
     const merged = join(dir, "merged");
-    const merge = await launchWorker({ command: "merge", base_dir: modelDir, adapter_dir: outcome.done.result.adapter_dir, output_dir: merged }, { python }).result;
+    const merge = await launchWorker({ command: "merge", base_dir: modelDir, adapter_dir: outcome.done.result.adapter_dir, output_dir: merged }, { python })
+      .result;
     expect(merge.done.command).toBe("merge");
     if (merge.done.command !== "merge") throw new Error("unreachable");
     expect(merge.done.result.replaced).toBe(2 * 2 * 3); // 2 MoE layers x 2 experts x gate/up/down

@@ -13,7 +13,9 @@ export default async function NotFound() {
           <h2>Reviews</h2>
           <ul data-list="reviews">
             {list.data.map((r) => (
-              <li key={r.slug}><Link href={`/r/${r.slug}`}>{r.title}</Link> · subnet {r.subnet.netuid} · {r.modelConfig.name}</li>
+              <li key={r.slug}>
+                <Link href={`/r/${r.slug}`}>{r.title}</Link> · subnet {r.subnet.netuid} · {r.modelConfig.name}
+              </li>
             ))}
           </ul>
         </>

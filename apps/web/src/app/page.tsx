@@ -13,14 +13,27 @@ export default async function Home({ searchParams }: { searchParams: SearchParam
   try {
     // The list and the review it names first, asked together when this server already knows that name.
     const guess = rememberedFirstSlug();
-    const early = guess ? reviewView(guess, experiment).then((v) => ({ v }), (e: unknown) => ({ e })) : null;
+    const early = guess
+      ? reviewView(guess, experiment).then(
+          (v) => ({ v }),
+          (e: unknown) => ({ e }),
+        )
+      : null;
     const list = await reviewList();
     const first = list.data[0];
     if (!first) notFound();
     const hit = first.slug === guess && early ? await early : null;
     if (hit && "e" in hit) throw hit.e;
     const view = hit ? hit.v : await reviewView(first.slug, experiment);
-    return <ReviewPage view={view.data} asOf={view.asOf ?? list.asOf} problem={view.problem ?? list.problem} cyclesQuery={cyclesParam(params)} experiment={experiment} />;
+    return (
+      <ReviewPage
+        view={view.data}
+        asOf={view.asOf ?? list.asOf}
+        problem={view.problem ?? list.problem}
+        cyclesQuery={cyclesParam(params)}
+        experiment={experiment}
+      />
+    );
   } catch (err) {
     return <Unavailable error={err} />;
   }

@@ -1,15 +1,6 @@
 "use client";
 
-import {
-  countParameters,
-  estimateMemory,
-  formatFigure,
-  gpuCatalog,
-  InputError,
-  modelSizeFigures,
-  parseModelConfig,
-  cells,
-} from "@subnet-review/core";
+import { countParameters, estimateMemory, formatFigure, gpuCatalog, InputError, modelSizeFigures, parseModelConfig, cells } from "@subnet-review/core";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { cellNames } from "../lib/format";
 import { FigureButton as FigureValue } from "./figure-button";
@@ -81,7 +72,12 @@ function compute(i: Inputs) {
 }
 
 /** `shape`: the review's memory table assumptions, the calculator's starting point. */
-export function Calculator({ defaultConfig, trainable, kept, shape }: {
+export function Calculator({
+  defaultConfig,
+  trainable,
+  kept,
+  shape,
+}: {
   defaultConfig: unknown;
   trainable: number;
   kept: number;
@@ -89,7 +85,15 @@ export function Calculator({ defaultConfig, trainable, kept, shape }: {
 }) {
   const { gpu, microBatch, seqLen, checkpointing } = shape;
   const defaults = useMemo<Inputs>(
-    () => ({ configText: JSON.stringify(defaultConfig, null, 1), trainable: String(trainable), kept: String(kept), gpu, microBatch: String(microBatch), seqLen: String(seqLen), checkpointing }),
+    () => ({
+      configText: JSON.stringify(defaultConfig, null, 1),
+      trainable: String(trainable),
+      kept: String(kept),
+      gpu,
+      microBatch: String(microBatch),
+      seqLen: String(seqLen),
+      checkpointing,
+    }),
     [defaultConfig, trainable, kept, gpu, microBatch, seqLen, checkpointing],
   );
   const [inputs, setInputs] = useState<Inputs>(defaults);
@@ -126,20 +130,49 @@ export function Calculator({ defaultConfig, trainable, kept, shape }: {
   return (
     <section className="review calc" id="calculator" aria-labelledby="calc-h">
       <div className="eyebrow">§ 05 · Beyond the published page</div>
-      <h2 id="calc-h">Shard &amp; memory calculator <a className="anchor" href="#calculator" aria-label="Link to section 05, the calculator">#</a></h2>
-      <p className="note">Change the model, K, N or the GPU: every figure is recomputed here in your browser by the same core that computes the review. The page address keeps your inputs, so a link shares them.</p>
+      <h2 id="calc-h">
+        Shard &amp; memory calculator{" "}
+        <a className="anchor" href="#calculator" aria-label="Link to section 05, the calculator">
+          #
+        </a>
+      </h2>
+      <p className="note">
+        Change the model, K, N or the GPU: every figure is recomputed here in your browser by the same core that computes the review. The page address keeps
+        your inputs, so a link shares them.
+      </p>
       <form onSubmit={(e) => e.preventDefault()}>
-        <label>K, trainable experts / layer<input name="trainable" inputMode="numeric" value={inputs.trainable} onChange={set("trainable")} /></label>
-        <label>N, kept frozen experts / layer<input name="kept" inputMode="numeric" value={inputs.kept} onChange={set("kept")} /></label>
-        <label>GPU
+        <label>
+          K, trainable experts / layer
+          <input name="trainable" inputMode="numeric" value={inputs.trainable} onChange={set("trainable")} />
+        </label>
+        <label>
+          N, kept frozen experts / layer
+          <input name="kept" inputMode="numeric" value={inputs.kept} onChange={set("kept")} />
+        </label>
+        <label>
+          GPU
           <select name="gpu" value={inputs.gpu} onChange={set("gpu")}>
-            {gpuCatalog.map((g) => <option key={g.name} value={g.name}>{g.name}</option>)}
+            {gpuCatalog.map((g) => (
+              <option key={g.name} value={g.name}>
+                {g.name}
+              </option>
+            ))}
           </select>
         </label>
-        <label>Micro-batch (sequences)<input name="microBatch" inputMode="numeric" value={inputs.microBatch} onChange={set("microBatch")} /></label>
-        <label>Sequence length<input name="seqLen" inputMode="numeric" value={inputs.seqLen} onChange={set("seqLen")} /></label>
-        <label>Activation checkpointing<input name="checkpointing" type="checkbox" checked={inputs.checkpointing} onChange={set("checkpointing")} /></label>
-        <label style={{ gridColumn: "1 / -1" }}>Model config.json (paste any supported Hugging Face config)
+        <label>
+          Micro-batch (sequences)
+          <input name="microBatch" inputMode="numeric" value={inputs.microBatch} onChange={set("microBatch")} />
+        </label>
+        <label>
+          Sequence length
+          <input name="seqLen" inputMode="numeric" value={inputs.seqLen} onChange={set("seqLen")} />
+        </label>
+        <label>
+          Activation checkpointing
+          <input name="checkpointing" type="checkbox" checked={inputs.checkpointing} onChange={set("checkpointing")} />
+        </label>
+        <label style={{ gridColumn: "1 / -1" }}>
+          Model config.json (paste any supported Hugging Face config)
           <textarea name="config" spellCheck={false} value={inputs.configText} onChange={set("configText")} />
         </label>
       </form>
@@ -151,7 +184,9 @@ export function Calculator({ defaultConfig, trainable, kept, shape }: {
                 {result.sizes.map((f) => (
                   <tr key={f.id} data-row={f.id}>
                     <td>{f.label}</td>
-                    <td className="num"><FigureValue figure={f} /></td>
+                    <td className="num">
+                      <FigureValue figure={f} />
+                    </td>
                     <td className="how">{f.formula}</td>
                   </tr>
                 ))}
@@ -162,7 +197,14 @@ export function Calculator({ defaultConfig, trainable, kept, shape }: {
           <div className="table-wrap">
             <table data-table="calc-memory">
               <thead>
-                <tr><th>Cell</th><th>Weights + grads + optimizer</th><th>Activations</th><th>Total</th><th>Fits on one</th><th>{inputs.gpu} needed</th></tr>
+                <tr>
+                  <th>Cell</th>
+                  <th>Weights + grads + optimizer</th>
+                  <th>Activations</th>
+                  <th>Total</th>
+                  <th>Fits on one</th>
+                  <th>{inputs.gpu} needed</th>
+                </tr>
               </thead>
               <tbody>
                 {cells.map((cell) => {
@@ -173,7 +215,9 @@ export function Calculator({ defaultConfig, trainable, kept, shape }: {
                       <td>{cellNames[cell]}</td>
                       <td className="num">{formatFigure({ value: m.statesGB, unit: "GB" })}</td>
                       <td className="num">{formatFigure({ value: m.activationsGB, unit: "GB" })}</td>
-                      <td className="num" data-total={cell}><FigureValue figure={total} /></td>
+                      <td className="num" data-total={cell}>
+                        <FigureValue figure={total} />
+                      </td>
                       <td>{m.fitsOn.length ? m.fitsOn.join(", ") : "none"}</td>
                       <td className="num">{m.gpusNeeded ?? "no fit"}</td>
                     </tr>
@@ -184,7 +228,9 @@ export function Calculator({ defaultConfig, trainable, kept, shape }: {
           </div>
         </>
       ) : (
-        <p className="error" role="alert">{result.error}</p>
+        <p className="error" role="alert">
+          {result.error}
+        </p>
       )}
     </section>
   );

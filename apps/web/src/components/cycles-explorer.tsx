@@ -27,8 +27,16 @@ export async function CyclesExplorer({ view, query, experiment }: { view: Review
     try {
       const fetched = await cycleRange(netuid, query.range.from, query.range.to);
       points = fetched.data.cycles.map((c) => ({
-        cycle: c.cycle, activeMiners: c.committed.count, acceptedMiners: c.accepted.count, registeredNeurons: c.registeredNeurons, length: c.length,
-        firstBlock: c.firstBlock, lastBlock: c.lastBlock, firstBlockHash: c.firstBlockHash, lastBlockHash: c.finalizedHash, scheduleKey: c.scheduleKey,
+        cycle: c.cycle,
+        activeMiners: c.committed.count,
+        acceptedMiners: c.accepted.count,
+        registeredNeurons: c.registeredNeurons,
+        length: c.length,
+        firstBlock: c.firstBlock,
+        lastBlock: c.lastBlock,
+        firstBlockHash: c.firstBlockHash,
+        lastBlockHash: c.finalizedHash,
+        scheduleKey: c.scheduleKey,
       }));
       if (points.length === 0) rangeNote = `No ingested cycle between ${n(query.range.from)} and ${n(query.range.to)}: showing the review's window.`;
     } catch {
@@ -43,13 +51,23 @@ export async function CyclesExplorer({ view, query, experiment }: { view: Review
     <div data-section="cycles">
       <form className="range" method="get" action="#cycles-chart" aria-label="Cycles to show">
         {experiment ? <input type="hidden" name="experiment" value={experiment} /> : null}
-        <label>From cycle <input name="from" inputMode="numeric" defaultValue={query.range?.from ?? points[0]!.cycle} /></label>
-        <label>to cycle <input name="to" inputMode="numeric" defaultValue={query.range?.to ?? points.at(-1)!.cycle} /></label>
+        <label>
+          From cycle <input name="from" inputMode="numeric" defaultValue={query.range?.from ?? points[0]!.cycle} />
+        </label>
+        <label>
+          to cycle <input name="to" inputMode="numeric" defaultValue={query.range?.to ?? points.at(-1)!.cycle} />
+        </label>
         <button type="submit">Show</button>
         {query.range ? <a href={href({ experiment }, "#cycles-chart")}>the review&apos;s window</a> : null}
       </form>
-      {rangeNote ? <p className="note" role="status">{rangeNote}</p> : null}
-      <LineChart integerX id="cycles-chart"
+      {rangeNote ? (
+        <p className="note" role="status">
+          {rangeNote}
+        </p>
+      ) : null}
+      <LineChart
+        integerX
+        id="cycles-chart"
         title={`Miners per cycle, subnet ${netuid}: committed and accepted`}
         xLabel="Cycle"
         yLabel="Miners"
@@ -57,24 +75,55 @@ export async function CyclesExplorer({ view, query, experiment }: { view: Review
           { name: "committed in MinerCommit1/2 (measured)", color: "var(--kind-measured)", points: points.map((p) => ({ x: p.cycle, y: p.activeMiners })) },
           { name: "accepted by validators (measured)", color: "var(--a)", points: points.map((p) => ({ x: p.cycle, y: p.acceptedMiners })) },
           // The published average as a flat reference line over the same cycles.
-          ...(average ? [{ name: "published average (reported)", color: "var(--kind-reported)", points: [{ x: points[0]!.cycle, y: average.value }, { x: points.at(-1)!.cycle, y: average.value }] }] : []),
+          ...(average
+            ? [
+                {
+                  name: "published average (reported)",
+                  color: "var(--kind-reported)",
+                  points: [
+                    { x: points[0]!.cycle, y: average.value },
+                    { x: points.at(-1)!.cycle, y: average.value },
+                  ],
+                },
+              ]
+            : []),
         ]}
       />
       <div className="table-wrap">
         <table data-table="cycles" className="stack">
           <thead>
-            <tr><th>Cycle</th><th>Blocks</th><th>Finalized hash</th><th>Committed</th><th>Accepted</th><th>Registered</th><th>Drill down</th></tr>
+            <tr>
+              <th>Cycle</th>
+              <th>Blocks</th>
+              <th>Finalized hash</th>
+              <th>Committed</th>
+              <th>Accepted</th>
+              <th>Registered</th>
+              <th>Drill down</th>
+            </tr>
           </thead>
           <tbody>
             {points.map((p) => (
               <tr key={`${p.firstBlock}-${p.length}`} data-cycle={p.cycle}>
                 <td data-label="Cycle">{n(p.cycle)}</td>
-                <td className="num" data-label="Blocks">#{n(p.firstBlock)}–#{n(p.lastBlock)}</td>
-                <td className="num" data-label="Finalized hash" title={p.lastBlockHash}>{short(p.lastBlockHash)}</td>
-                <td className="num" data-label="Committed">{n(p.activeMiners)}</td>
-                <td className="num" data-label="Accepted">{n(p.acceptedMiners)}</td>
-                <td className="num" data-label="Registered">{n(p.registeredNeurons)}</td>
-                <td data-label="Drill down"><a href={href({ ...base, cycle: `${p.firstBlock}-${p.length}` }, "#cycle-detail")}>hotkeys</a></td>
+                <td className="num" data-label="Blocks">
+                  #{n(p.firstBlock)}–#{n(p.lastBlock)}
+                </td>
+                <td className="num" data-label="Finalized hash" title={p.lastBlockHash}>
+                  {short(p.lastBlockHash)}
+                </td>
+                <td className="num" data-label="Committed">
+                  {n(p.activeMiners)}
+                </td>
+                <td className="num" data-label="Accepted">
+                  {n(p.acceptedMiners)}
+                </td>
+                <td className="num" data-label="Registered">
+                  {n(p.registeredNeurons)}
+                </td>
+                <td data-label="Drill down">
+                  <a href={href({ ...base, cycle: `${p.firstBlock}-${p.length}` }, "#cycle-detail")}>hotkeys</a>
+                </td>
               </tr>
             ))}
           </tbody>
@@ -93,39 +142,80 @@ async function CycleDetail({ netuid, slug, cycle }: { netuid: number; slug: stri
   } catch (err) {
     return (
       <p className="empty" id="cycle-detail" role="status">
-        {isNotFound(err) ? `No ingested cycle starts at block #${n(cycle.firstBlock)} with ${n(cycle.length)} blocks.` : "This cycle's hotkeys could not be read from the api."}
+        {isNotFound(err)
+          ? `No ingested cycle starts at block #${n(cycle.firstBlock)} with ${n(cycle.length)} blocks.`
+          : "This cycle's hotkeys could not be read from the api."}
       </p>
     );
   }
   const d = detail;
   return (
     <div id="cycle-detail" data-section="cycle-detail">
-      <h3>Cycle {n(d.cycle)}: blocks #{n(d.firstBlock)}–#{n(d.lastBlock)}</h3>
+      <h3>
+        Cycle {n(d.cycle)}: blocks #{n(d.firstBlock)}–#{n(d.lastBlock)}
+      </h3>
       <dl className="settings">
-        <div><dt>first block hash=</dt><dd title={d.firstBlockHash}>{short(d.firstBlockHash)}</dd></div>
-        <div><dt>finalized hash=</dt><dd title={d.finalizedHash}>{short(d.finalizedHash)}</dd></div>
-        <div><dt>committed=</dt><dd>{n(d.committed.count)}</dd></div>
-        <div><dt>accepted=</dt><dd>{n(d.accepted.count)}</dd></div>
-        <div><dt>registered=</dt><dd>{n(d.registeredNeurons)}</dd></div>
+        <div>
+          <dt>first block hash=</dt>
+          <dd title={d.firstBlockHash}>{short(d.firstBlockHash)}</dd>
+        </div>
+        <div>
+          <dt>finalized hash=</dt>
+          <dd title={d.finalizedHash}>{short(d.finalizedHash)}</dd>
+        </div>
+        <div>
+          <dt>committed=</dt>
+          <dd>{n(d.committed.count)}</dd>
+        </div>
+        <div>
+          <dt>accepted=</dt>
+          <dd>{n(d.accepted.count)}</dd>
+        </div>
+        <div>
+          <dt>registered=</dt>
+          <dd>{n(d.registeredNeurons)}</dd>
+        </div>
       </dl>
       <ul className="note">
-        <li><strong>committed</strong>: {d.committed.description}</li>
-        <li><strong>accepted</strong>: {d.accepted.description}</li>
-        {d.reads.map((r) => <li key={r.role}>read at #{n(r.block)} ({short(r.hash)}): {r.what}</li>)}
+        <li>
+          <strong>committed</strong>: {d.committed.description}
+        </li>
+        <li>
+          <strong>accepted</strong>: {d.accepted.description}
+        </li>
+        {d.reads.map((r) => (
+          <li key={r.role}>
+            read at #{n(r.block)} ({short(r.hash)}): {r.what}
+          </li>
+        ))}
       </ul>
       <div className="table-wrap">
         <table data-table="cycle-miners" className="stack">
           <thead>
-            <tr><th>UID</th><th>Hotkey</th><th>Commit block</th><th>Committed</th><th>Accepted, or why not</th></tr>
+            <tr>
+              <th>UID</th>
+              <th>Hotkey</th>
+              <th>Commit block</th>
+              <th>Committed</th>
+              <th>Accepted, or why not</th>
+            </tr>
           </thead>
           <tbody>
             {d.miners.map((m) => (
               <tr key={m.hotkey} data-hotkey={m.hotkey}>
-                <td className="num" data-label="UID">{m.uid}</td>
-                <td className="num" data-label="Hotkey" title={m.hotkey}>{short(m.hotkey)}</td>
-                <td className="num" data-label="Commit block">{m.commitBlock === null ? "—" : `#${n(m.commitBlock)}${m.commitPhase ? ` (${m.commitPhase})` : ""}`}</td>
+                <td className="num" data-label="UID">
+                  {m.uid}
+                </td>
+                <td className="num" data-label="Hotkey" title={m.hotkey}>
+                  {short(m.hotkey)}
+                </td>
+                <td className="num" data-label="Commit block">
+                  {m.commitBlock === null ? "—" : `#${n(m.commitBlock)}${m.commitPhase ? ` (${m.commitPhase})` : ""}`}
+                </td>
                 <td data-label="Committed">{m.committed ? "yes" : "no"}</td>
-                <td data-label="Accepted, or why not">{m.accepted ? <span className="agree">accepted</span> : <span className="note">{m.rejection ?? "not accepted"}</span>}</td>
+                <td data-label="Accepted, or why not">
+                  {m.accepted ? <span className="agree">accepted</span> : <span className="note">{m.rejection ?? "not accepted"}</span>}
+                </td>
               </tr>
             ))}
           </tbody>

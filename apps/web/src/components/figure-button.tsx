@@ -19,7 +19,17 @@ export interface FigureRef {
  * /figure/SLUG/ID when opened (so the page does not carry every provenance tree); the calculator's figures, computed
  * in the browser, come whole.
  */
-export function FigureButton({ figure, figureRef, showKind = false, decimals }: { figure?: Figure; figureRef?: FigureRef; showKind?: boolean; decimals?: number }) {
+export function FigureButton({
+  figure,
+  figureRef,
+  showKind = false,
+  decimals,
+}: {
+  figure?: Figure;
+  figureRef?: FigureRef;
+  showKind?: boolean;
+  decimals?: number;
+}) {
   const scope = useContext(ReviewScopeContext);
   const [open, setOpen] = useState(false);
   const [loaded, setLoaded] = useState<Figure | null>(figure ?? null);
@@ -43,7 +53,13 @@ export function FigureButton({ figure, figureRef, showKind = false, decimals }: 
       </button>
       {showKind ? <KindBadge kind={kind} /> : null}
       {open ? (
-        loaded ? <Provenance id={panelId} figure={loaded} /> : <span className="prov-loading note" id={panelId} role="status">{problem ?? "loading…"}</span>
+        loaded ? (
+          <Provenance id={panelId} figure={loaded} />
+        ) : (
+          <span className="prov-loading note" id={panelId} role="status">
+            {problem ?? "loading…"}
+          </span>
+        )
       ) : null}
     </span>
   );
@@ -55,9 +71,13 @@ function Provenance({ id, figure }: { id: string; figure: Figure }) {
     <div className="prov" id={id} role="region" aria-label={`How ${figure.label} is computed`}>
       <div>
         <strong>{figure.label}</strong> <KindBadge kind={kindOf(figure)} />{" "}
-        <a className="permalink" href={`#figure=${encodeURIComponent(figure.id)}`} aria-label={`Link to ${figure.label}`}>link</a>
+        <a className="permalink" href={`#figure=${encodeURIComponent(figure.id)}`} aria-label={`Link to ${figure.label}`}>
+          link
+        </a>
       </div>
-      <div>= <span className="exact">{formatExact(figure.value)}</span> {figure.unit}: {figure.formula}</div>
+      <div>
+        = <span className="exact">{formatExact(figure.value)}</span> {figure.unit}: {figure.formula}
+      </div>
       {figure.source ? <div className="note">Source: {figure.source}</div> : null}
       {inputs.length > 0 ? (
         <ul>

@@ -9,7 +9,9 @@ export function HashOpener() {
       const m = /^#figure=(.+)$/.exec(window.location.hash);
       if (!m) return;
       const id = decodeURIComponent(m[1]!);
-      const button = [...document.querySelectorAll<HTMLElement>("[data-figure]")].find((el) => el.dataset.figure === id)?.querySelector<HTMLButtonElement>(":scope > button.fig");
+      const button = [...document.querySelectorAll<HTMLElement>("[data-figure]")]
+        .find((el) => el.dataset.figure === id)
+        ?.querySelector<HTMLButtonElement>(":scope > button.fig");
       if (!button) return;
       if (button.getAttribute("aria-expanded") !== "true") button.click();
       button.scrollIntoView({ block: "center" });

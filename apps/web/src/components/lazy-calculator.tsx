@@ -20,12 +20,15 @@ export function LazyCalculator(props: Props) {
       load();
       return () => void (cancelled = true);
     }
-    const observer = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) {
-        observer.disconnect();
-        load();
-      }
-    }, { rootMargin: "800px 0px" });
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting)) {
+          observer.disconnect();
+          load();
+        }
+      },
+      { rootMargin: "800px 0px" },
+    );
     if (placeholder.current) observer.observe(placeholder.current);
     return () => {
       cancelled = true;
@@ -36,7 +39,12 @@ export function LazyCalculator(props: Props) {
   return (
     <section className="review calc" id="calculator" aria-labelledby="calc-h" ref={placeholder}>
       <div className="eyebrow">§ 05 · Beyond the published page</div>
-      <h2 id="calc-h">Shard &amp; memory calculator <a className="anchor" href="#calculator" aria-label="Link to section 05, the calculator">#</a></h2>
+      <h2 id="calc-h">
+        Shard &amp; memory calculator{" "}
+        <a className="anchor" href="#calculator" aria-label="Link to section 05, the calculator">
+          #
+        </a>
+      </h2>
       <p className="note">The calculator loads as you reach it: it recomputes every figure in your browser with the same core that computes the review.</p>
     </section>
   );

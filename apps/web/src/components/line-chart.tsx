@@ -49,7 +49,18 @@ interface ChartProps {
   id?: string;
 }
 
-function Drawing({ layout: L, series, xLabel, yLabel, yFormat, valueFormat, title, integerX, yDomain, className }: Required<Omit<ChartProps, "id" | "yDomain">> & { layout: Layout; className: string; yDomain: [number, number] | undefined }) {
+function Drawing({
+  layout: L,
+  series,
+  xLabel,
+  yLabel,
+  yFormat,
+  valueFormat,
+  title,
+  integerX,
+  yDomain,
+  className,
+}: Required<Omit<ChartProps, "id" | "yDomain">> & { layout: Layout; className: string; yDomain: [number, number] | undefined }) {
   const all = series.flatMap((s) => s.points);
   const xs = all.map((p) => p.x);
   const ys = all.map((p) => p.y);
@@ -64,7 +75,10 @@ function Drawing({ layout: L, series, xLabel, yLabel, yFormat, valueFormat, titl
   const distinct = [...new Set(xs)].sort((a, b) => a - b);
   const every = Math.ceil(distinct.length / MAX_BANDS);
   const bandXs = distinct.filter((_, i) => i % every === 0);
-  const edges = bandXs.map((x, i) => [i === 0 ? L.pad.left : (sx(bandXs[i - 1]!) + sx(x)) / 2, i === bandXs.length - 1 ? L.w - L.pad.right : (sx(x) + sx(bandXs[i + 1]!)) / 2] as const);
+  const edges = bandXs.map(
+    (x, i) =>
+      [i === 0 ? L.pad.left : (sx(bandXs[i - 1]!) + sx(x)) / 2, i === bandXs.length - 1 ? L.w - L.pad.right : (sx(x) + sx(bandXs[i + 1]!)) / 2] as const,
+  );
   const valueAt = (s: Series, x: number) => s.points.find((p) => p.x === x);
   const fmtX = (x: number) => x.toLocaleString("en-US");
   return (
@@ -73,14 +87,24 @@ function Drawing({ layout: L, series, xLabel, yLabel, yFormat, valueFormat, titl
       {ticks(y0, y1, L.yTicks).map((t) => (
         <g key={`y${t}`}>
           <line className="grid" x1={L.pad.left} x2={L.w - L.pad.right} y1={sy(t)} y2={sy(t)} />
-          <text x={L.pad.left - 6} y={sy(t) + 4} textAnchor="end">{yFormat(t)}</text>
+          <text x={L.pad.left - 6} y={sy(t) + 4} textAnchor="end">
+            {yFormat(t)}
+          </text>
         </g>
       ))}
-      {ticks(x0, x1, L.xTicks).filter((t) => !integerX || Number.isInteger(t)).map((t) => (
-        <text key={`x${t}`} x={sx(t)} y={L.h - L.pad.bottom + 16} textAnchor="middle">{fmtX(t)}</text>
-      ))}
-      <text x={L.pad.left + plotW / 2} y={L.h - 6} textAnchor="middle">{xLabel}</text>
-      <text x={12} y={L.h / 2} textAnchor="middle" transform={`rotate(-90 12 ${L.h / 2})`}>{yLabel}</text>
+      {ticks(x0, x1, L.xTicks)
+        .filter((t) => !integerX || Number.isInteger(t))
+        .map((t) => (
+          <text key={`x${t}`} x={sx(t)} y={L.h - L.pad.bottom + 16} textAnchor="middle">
+            {fmtX(t)}
+          </text>
+        ))}
+      <text x={L.pad.left + plotW / 2} y={L.h - 6} textAnchor="middle">
+        {xLabel}
+      </text>
+      <text x={12} y={L.h / 2} textAnchor="middle" transform={`rotate(-90 12 ${L.h / 2})`}>
+        {yLabel}
+      </text>
       {series.map((s) => (
         <g key={s.name}>
           <polyline fill="none" stroke={s.color} strokeWidth={2} points={s.points.map((p) => `${sx(p.x)},${sy(p.y)}`).join(" ")} />
@@ -115,10 +139,17 @@ export function LineChart({ series, xLabel, yLabel, yFormat = (v: number) => Str
       <figcaption>
         <ul className="legend" aria-label={`Legend: ${title}`}>
           {series.map((s) => (
-            <li key={s.name}><span className="swatch" style={{ background: s.color }} />{s.name}</li>
+            <li key={s.name}>
+              <span className="swatch" style={{ background: s.color }} />
+              {s.name}
+            </li>
           ))}
         </ul>
-        {id ? <a className="anchor" href={`#${id}`}>link to this chart</a> : null}
+        {id ? (
+          <a className="anchor" href={`#${id}`}>
+            link to this chart
+          </a>
+        ) : null}
       </figcaption>
     </figure>
   );

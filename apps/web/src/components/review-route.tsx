@@ -14,5 +14,7 @@ export async function ReviewRoute({ slug, experiment, cyclesQuery }: { slug: str
     if (isNotFound(err) || (err as { data?: { code?: string } }).data?.code === "BAD_REQUEST") notFound();
     return <Unavailable error={err} />;
   }
-  return <ReviewPage view={view.data} asOf={view.asOf} problem={view.problem} cyclesQuery={cyclesQuery ?? { range: null, cycle: null }} experiment={experiment} />;
+  return (
+    <ReviewPage view={view.data} asOf={view.asOf} problem={view.problem} cyclesQuery={cyclesQuery ?? { range: null, cycle: null }} experiment={experiment} />
+  );
 }

@@ -13,7 +13,12 @@ function Measured({ figure, showKind = true, decimals }: { figure: Figure | null
   return figure ? <FigureValue figure={figure} showKind={showKind} {...(decimals === undefined ? {} : { decimals })} /> : <span className="note">—</span>;
 }
 
-const why = { "request": "as asked", "latest-completed": "the latest completed experiment", "review": "the review's own experiment (none has completed)", "latest": "the latest experiment (none has completed)" } as const;
+const why = {
+  request: "as asked",
+  "latest-completed": "the latest completed experiment",
+  review: "the review's own experiment (none has completed)",
+  latest: "the latest experiment (none has completed)",
+} as const;
 
 /** The experiments with runs, as links: the page shows one at a time (?experiment=NAME). */
 function ExperimentPicker({ runs }: { runs: Runs }) {
@@ -23,8 +28,12 @@ function ExperimentPicker({ runs }: { runs: Runs }) {
       <ul>
         {runs.experiments.map((e) => (
           <li key={e.name} data-experiment={e.name} data-status={e.status}>
-            <a href={`?experiment=${encodeURIComponent(e.name)}#loss`} aria-current={e.name === runs.experiment ? "true" : undefined}>{e.name}</a>{" "}
-            <span className="note">{e.status} · cells {e.cells.join(", ")} · {e.lastActivity.slice(0, 16).replace("T", " ")} UTC</span>
+            <a href={`?experiment=${encodeURIComponent(e.name)}#loss`} aria-current={e.name === runs.experiment ? "true" : undefined}>
+              {e.name}
+            </a>{" "}
+            <span className="note">
+              {e.status} · cells {e.cells.join(", ")} · {e.lastActivity.slice(0, 16).replace("T", " ")} UTC
+            </span>
           </li>
         ))}
       </ul>
@@ -49,9 +58,14 @@ function Settings({ c }: { c: Cell }) {
   ];
   return (
     <dl className="settings" data-settings={c.cell}>
-      {items.filter(([, v]) => v !== null).map(([k, v]) => (
-        <div key={k}><dt>{k}=</dt><dd>{v}</dd></div>
-      ))}
+      {items
+        .filter(([, v]) => v !== null)
+        .map(([k, v]) => (
+          <div key={k}>
+            <dt>{k}=</dt>
+            <dd>{v}</dd>
+          </div>
+        ))}
     </dl>
   );
 }
@@ -79,7 +93,16 @@ export function RunsSection({ runs, slug }: { runs: Runs; slug: string }) {
           Newer runs not shown, because a completed run of the same cell is: {runs.newer.map((r) => `${r.cell} ${r.runId} (${r.status})`).join("; ")}.
         </p>
       ) : null}
-      <LineChart id="chart-loss" title={`Training loss by step, experiment ${runs.experiment}`} series={series} xLabel="step" integerX yLabel="training loss" yFormat={(v) => v.toFixed(2)} valueFormat={(v) => v.toFixed(3)} />
+      <LineChart
+        id="chart-loss"
+        title={`Training loss by step, experiment ${runs.experiment}`}
+        series={series}
+        xLabel="step"
+        integerX
+        yLabel="training loss"
+        yFormat={(v) => v.toFixed(2)}
+        valueFormat={(v) => v.toFixed(3)}
+      />
       <ExportLinks slug={slug} name="loss" experiment={runs.experiment} />
       <p className="note">
         Loss as each run measured it (mean cross-entropy over the step&apos;s target tokens) <KindBadge kind="measured" />
@@ -89,22 +112,46 @@ export function RunsSection({ runs, slug }: { runs: Runs; slug: string }) {
         <table data-table="runs" className="stack">
           <caption className="note">Memory in GiB (2³⁰ bytes, as torch reports it); loss in nats</caption>
           <thead>
-            <tr><th>Cell</th><th>Run</th><th>Final loss</th><th>Tokens/s</th><th>Wallclock</th><th>GPU peak, measured, GiB</th><th>Peak, estimated by core, GiB</th><th>MFU</th></tr>
+            <tr>
+              <th>Cell</th>
+              <th>Run</th>
+              <th>Final loss</th>
+              <th>Tokens/s</th>
+              <th>Wallclock</th>
+              <th>GPU peak, measured, GiB</th>
+              <th>Peak, estimated by core, GiB</th>
+              <th>MFU</th>
+            </tr>
           </thead>
           <tbody>
             {runs.cells.map((c) => (
               <tr key={c.cell} data-cell={c.cell}>
-                <td data-label="Cell"><span className="swatch" style={{ background: cellColors[c.cell] }} />{cellNames[c.cell]}</td>
+                <td data-label="Cell">
+                  <span className="swatch" style={{ background: cellColors[c.cell] }} />
+                  {cellNames[c.cell]}
+                </td>
                 <td data-label="Run">
                   <code>{c.runId}</code>
                   {c.status !== "completed" ? <span className="note"> · {c.status}</span> : null}
                   <Settings c={c} />
-                  {c.error ? <div className="note flag" role="note">{c.error.slice(0, 300)}</div> : null}
+                  {c.error ? (
+                    <div className="note flag" role="note">
+                      {c.error.slice(0, 300)}
+                    </div>
+                  ) : null}
                 </td>
                 <td className="num" data-label="Final loss">
-                  {c.finalLoss ? <FigureValue figure={c.finalLoss} decimals={3} /> : <span className="note">— ({c.status}, {c.recordedSteps} steps so far)</span>}
+                  {c.finalLoss ? (
+                    <FigureValue figure={c.finalLoss} decimals={3} />
+                  ) : (
+                    <span className="note">
+                      — ({c.status}, {c.recordedSteps} steps so far)
+                    </span>
+                  )}
                 </td>
-                <td className="num" data-label="Tokens/s"><Measured figure={c.tokensPerSecond} /></td>
+                <td className="num" data-label="Tokens/s">
+                  <Measured figure={c.tokensPerSecond} />
+                </td>
                 <td className="num" data-label="Wallclock">
                   {c.wallclock ? (
                     <>
@@ -115,9 +162,15 @@ export function RunsSection({ runs, slug }: { runs: Runs; slug: string }) {
                     <span className="note">—</span>
                   )}
                 </td>
-                <td className="num" data-label="GPU peak, measured, GiB">{c.peakGiB ? <FigureValue figure={c.peakGiB} showKind /> : <span className="note">{c.device && !c.gpu ? "— (CPU run)" : "—"}</span>}</td>
-                <td className="num" data-label="Peak, estimated by core, GiB"><Measured figure={c.estimatedGiB} /></td>
-                <td className="num" data-label="MFU"><Measured figure={c.mfu} decimals={1} /></td>
+                <td className="num" data-label="GPU peak, measured, GiB">
+                  {c.peakGiB ? <FigureValue figure={c.peakGiB} showKind /> : <span className="note">{c.device && !c.gpu ? "— (CPU run)" : "—"}</span>}
+                </td>
+                <td className="num" data-label="Peak, estimated by core, GiB">
+                  <Measured figure={c.estimatedGiB} />
+                </td>
+                <td className="num" data-label="MFU">
+                  <Measured figure={c.mfu} decimals={1} />
+                </td>
               </tr>
             ))}
           </tbody>

@@ -15,7 +15,9 @@ export function ThroughputSection({ view }: { view: ReviewView }) {
       <div className="cards">
         <div className="card" data-card="tokens-per-second">
           <div className="eyebrow">Network throughput · across the window</div>
-          <div className="big"><FigureValue figure={headline.figure} /></div>
+          <div className="big">
+            <FigureValue figure={headline.figure} />
+          </div>
           <div className="sub">
             tokens / sec · {rate ? `${rate.label} (${formatFigure(rate)})` : "per-GPU rate"} × {multiplier ? formatFigure(multiplier) : "?"}
             <KindBadge kind="estimated" />

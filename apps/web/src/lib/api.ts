@@ -19,6 +19,8 @@ const API_TIMEOUT_MS = 8_000;
 export function api() {
   const url = `${webEnv().apiUrl}/trpc`;
   return createTRPCClient<AppRouter>({
-    links: [httpBatchLink({ url, transformer: figureTransformer, fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(API_TIMEOUT_MS) }) })],
+    links: [
+      httpBatchLink({ url, transformer: figureTransformer, fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(API_TIMEOUT_MS) }) }),
+    ],
   });
 }

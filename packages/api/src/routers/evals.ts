@@ -38,7 +38,19 @@ export function evalResultKey(r: { model: string; runId: string | null; step: nu
 }
 
 function publicRow(r: EvalResult) {
-  return { model: r.model, runId: r.runId, step: r.step, task: r.task, metric: r.metric, value: r.value, stderr: r.stderr, n: r.n, note: r.note, samplesPath: r.samplesPath, createdAt: r.createdAt.toISOString() };
+  return {
+    model: r.model,
+    runId: r.runId,
+    step: r.step,
+    task: r.task,
+    metric: r.metric,
+    value: r.value,
+    stderr: r.stderr,
+    n: r.n,
+    note: r.note,
+    samplesPath: r.samplesPath,
+    createdAt: r.createdAt.toISOString(),
+  };
 }
 
 async function rowsWhere(db: Db, where: { runId?: string; model?: string }) {
@@ -48,22 +60,20 @@ async function rowsWhere(db: Db, where: { runId?: string; model?: string }) {
 
 export const evalsRouter = createTRPCRouter({
   /** Upserts results by key, all or none. */
-  record: protectedProcedure
-    .input(z.object({ results: z.array(evalResultInput).min(1).max(500) }))
-    .mutation(async ({ ctx, input }) => {
-      const runIds = [...new Set(input.results.map((r) => r.runId).filter((id): id is string => id !== null))];
-      const known = new Set((await ctx.db.trainingRun.findMany({ where: { id: { in: runIds } }, select: { id: true } })).map((r) => r.id));
-      const missing = runIds.find((id) => !known.has(id));
-      if (missing) throw new TRPCError({ code: "NOT_FOUND", message: `runId: no run ${missing} (runs.create first)` });
-      await ctx.db.$transaction(
-        input.results.map((r) => {
-          const key = evalResultKey(r);
-          const data = { ...r, key };
-          return ctx.db.evalResult.upsert({ where: { key }, create: data, update: data });
-        }),
-      );
-      return { recorded: input.results.length };
-    }),
+  record: protectedProcedure.input(z.object({ results: z.array(evalResultInput).min(1).max(500) })).mutation(async ({ ctx, input }) => {
+    const runIds = [...new Set(input.results.map((r) => r.runId).filter((id): id is string => id !== null))];
+    const known = new Set((await ctx.db.trainingRun.findMany({ where: { id: { in: runIds } }, select: { id: true } })).map((r) => r.id));
+    const missing = runIds.find((id) => !known.has(id));
+    if (missing) throw new TRPCError({ code: "NOT_FOUND", message: `runId: no run ${missing} (runs.create first)` });
+    await ctx.db.$transaction(
+      input.results.map((r) => {
+        const key = evalResultKey(r);
+        const data = { ...r, key };
+        return ctx.db.evalResult.upsert({ where: { key }, create: data, update: data });
+      }),
+    );
+    return { recorded: input.results.length };
+  }),
 
   byRun: publicProcedure.input(z.object({ runId })).query(({ ctx, input }) => rowsWhere(ctx.db, { runId: input.runId })),
 

@@ -3,9 +3,7 @@ import { z } from "zod";
 import { badInput, createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
 
 export const modelConfigRouter = createTRPCRouter({
-  list: publicProcedure.query(({ ctx }) =>
-    ctx.db.modelConfig.findMany({ orderBy: { id: "asc" }, select: { id: true, name: true, modelType: true } }),
-  ),
+  list: publicProcedure.query(({ ctx }) => ctx.db.modelConfig.findMany({ orderBy: { id: "asc" }, select: { id: true, name: true, modelType: true } })),
 
   /** Stores a Hugging Face config.json after core has parsed and counted it, and returns the census totals. */
   upsert: protectedProcedure

@@ -13,7 +13,15 @@ export const reviewRouter = createTRPCRouter({
   list: publicProcedure.query(({ ctx }) =>
     ctx.db.review.findMany({
       orderBy: { id: "asc" },
-      select: { slug: true, title: true, trainable: true, kept: true, updatedAt: true, subnet: { select: { netuid: true } }, modelConfig: { select: { name: true } } },
+      select: {
+        slug: true,
+        title: true,
+        trainable: true,
+        kept: true,
+        updatedAt: true,
+        subnet: { select: { netuid: true } },
+        modelConfig: { select: { name: true } },
+      },
     }),
   ),
 
@@ -47,23 +55,29 @@ export const reviewRouter = createTRPCRouter({
       } catch (err) {
         badInput(err);
       }
-      const subnet = await ctx.db.subnet.upsert({ where: { netuid: input.netuid }, create: { netuid: input.netuid, name: `subnet ${input.netuid}` }, update: {} });
-      const row = await ctx.db.review.create({
-        data: {
-          slug: input.slug,
-          title: input.title,
-          summary: input.summary,
-          source: input.source,
-          subnetId: subnet.id,
-          modelConfigId: model.id,
-          trainable: input.trainable,
-          kept: input.kept,
-          constants: input.constants,
-        },
-      }).catch((err: { code?: string }) => {
-        if (err.code === "P2002") throw new TRPCError({ code: "CONFLICT", message: `slug: a review ${input.slug} exists` });
-        throw err;
+      const subnet = await ctx.db.subnet.upsert({
+        where: { netuid: input.netuid },
+        create: { netuid: input.netuid, name: `subnet ${input.netuid}` },
+        update: {},
       });
+      const row = await ctx.db.review
+        .create({
+          data: {
+            slug: input.slug,
+            title: input.title,
+            summary: input.summary,
+            source: input.source,
+            subnetId: subnet.id,
+            modelConfigId: model.id,
+            trainable: input.trainable,
+            kept: input.kept,
+            constants: input.constants,
+          },
+        })
+        .catch((err: { code?: string }) => {
+          if (err.code === "P2002") throw new TRPCError({ code: "CONFLICT", message: `slug: a review ${input.slug} exists` });
+          throw err;
+        });
       return { id: row.id, slug: row.slug };
     }),
 });

@@ -59,7 +59,8 @@ function refuseRepeatedSteps(steps: { step: number }[], ctx: z.RefinementCtx): v
   for (const [i, s] of steps.entries()) {
     const seen = first.get(s.step);
     if (seen === undefined) first.set(s.step, i);
-    else ctx.addIssue({ code: "custom", path: [i, "step"], message: `step ${s.step} appears twice in this batch (also at steps.${seen}); send each step once` });
+    else
+      ctx.addIssue({ code: "custom", path: [i, "step"], message: `step ${s.step} appears twice in this batch (also at steps.${seen}); send each step once` });
   }
 }
 
@@ -160,7 +161,11 @@ export const runsRouter = createTRPCRouter({
     .input(z.object({ runId, afterStep: int32(0).default(0), limit: z.number().int().min(1).max(100_000).default(10_000) }))
     .query(async ({ ctx, input }) => {
       await requireRun(ctx.db, input.runId);
-      const rows = await ctx.db.trainingStep.findMany({ where: { runId: input.runId, step: { gt: input.afterStep } }, orderBy: { step: "asc" }, take: input.limit });
+      const rows = await ctx.db.trainingStep.findMany({
+        where: { runId: input.runId, step: { gt: input.afterStep } },
+        orderBy: { step: "asc" },
+        take: input.limit,
+      });
       return rows.map(({ runId: _r, recordedAt, memAllocatedBytes, memPeakBytes, ...s }) => ({
         ...s,
         memAllocatedBytes: big(memAllocatedBytes),

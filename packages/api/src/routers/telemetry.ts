@@ -24,13 +24,16 @@ export const cyclesInput = z
   .superRefine((q, ctx) => {
     const byIndex = q.fromCycle !== undefined || q.toCycle !== undefined;
     const byBlock = q.fromBlock !== undefined || q.toBlock !== undefined;
-    if (q.last !== undefined && (byIndex || byBlock)) ctx.addIssue({ code: "custom", path: ["last"], message: "give either last, fromCycle/toCycle or fromBlock/toBlock" });
+    if (q.last !== undefined && (byIndex || byBlock))
+      ctx.addIssue({ code: "custom", path: ["last"], message: "give either last, fromCycle/toCycle or fromBlock/toBlock" });
     if (byIndex && byBlock) ctx.addIssue({ code: "custom", path: ["fromBlock"], message: "give either fromCycle/toCycle or fromBlock/toBlock, not both" });
     if (q.fromCycle !== undefined && q.toCycle !== undefined) {
       if (q.toCycle < q.fromCycle) ctx.addIssue({ code: "custom", path: ["toCycle"], message: `must be >= fromCycle ${q.fromCycle}` });
-      else if (q.toCycle - q.fromCycle + 1 > MAX_CYCLES) ctx.addIssue({ code: "custom", path: ["toCycle"], message: `a range of at most ${MAX_CYCLES} cycles` });
+      else if (q.toCycle - q.fromCycle + 1 > MAX_CYCLES)
+        ctx.addIssue({ code: "custom", path: ["toCycle"], message: `a range of at most ${MAX_CYCLES} cycles` });
     }
-    if (q.fromBlock !== undefined && q.toBlock !== undefined && q.toBlock < q.fromBlock) ctx.addIssue({ code: "custom", path: ["toBlock"], message: `must be >= fromBlock ${q.fromBlock}` });
+    if (q.fromBlock !== undefined && q.toBlock !== undefined && q.toBlock < q.fromBlock)
+      ctx.addIssue({ code: "custom", path: ["toBlock"], message: `must be >= fromBlock ${q.fromBlock}` });
   });
 
 /** One cycle: identified by firstBlock + length + scheduleKey (the index repeats across schedules). */
@@ -93,9 +96,22 @@ const commitPhaseSchema = z.enum(["MinerCommit1", "MinerCommit2"]).nullable();
 const payloadKindSchema = z.enum(PAYLOAD_KINDS);
 
 interface CycleRow {
-  cycle: number; length: number; firstBlock: number; lastBlock: number; firstBlockHash: string; lastBlockHash: string; scheduleKey: string; schedule: unknown;
-  registeredNeurons: number; committedMiners: number; committedDefinition: string; acceptedMiners: number; acceptedDefinition: string;
-  rpcRequests: number; rpcCalls: number; ingestedAt: Date;
+  cycle: number;
+  length: number;
+  firstBlock: number;
+  lastBlock: number;
+  firstBlockHash: string;
+  lastBlockHash: string;
+  scheduleKey: string;
+  schedule: unknown;
+  registeredNeurons: number;
+  committedMiners: number;
+  committedDefinition: string;
+  acceptedMiners: number;
+  acceptedDefinition: string;
+  rpcRequests: number;
+  rpcCalls: number;
+  ingestedAt: Date;
 }
 
 const count = (definition: string, value: number): CycleCountView => {
@@ -105,16 +121,41 @@ const count = (definition: string, value: number): CycleCountView => {
 
 function summaryOf(r: CycleRow): CycleSummaryView {
   return {
-    cycle: r.cycle, length: r.length, firstBlock: r.firstBlock, lastBlock: r.lastBlock, finalizedHash: r.lastBlockHash, firstBlockHash: r.firstBlockHash,
-    scheduleKey: r.scheduleKey, scheduleSource: z.object({ source: z.string() }).safeParse(r.schedule).data?.source ?? null, registeredNeurons: r.registeredNeurons,
-    committed: count(r.committedDefinition, r.committedMiners), accepted: count(r.acceptedDefinition, r.acceptedMiners), activeMiners: r.committedMiners,
-    rpcRequests: r.rpcRequests, rpcCalls: r.rpcCalls, ingestedAt: r.ingestedAt.toISOString(),
+    cycle: r.cycle,
+    length: r.length,
+    firstBlock: r.firstBlock,
+    lastBlock: r.lastBlock,
+    finalizedHash: r.lastBlockHash,
+    firstBlockHash: r.firstBlockHash,
+    scheduleKey: r.scheduleKey,
+    scheduleSource: z.object({ source: z.string() }).safeParse(r.schedule).data?.source ?? null,
+    registeredNeurons: r.registeredNeurons,
+    committed: count(r.committedDefinition, r.committedMiners),
+    accepted: count(r.acceptedDefinition, r.acceptedMiners),
+    activeMiners: r.committedMiners,
+    rpcRequests: r.rpcRequests,
+    rpcCalls: r.rpcCalls,
+    ingestedAt: r.ingestedAt.toISOString(),
   };
 }
 
 const summarySelect = {
-  cycle: true, length: true, firstBlock: true, lastBlock: true, firstBlockHash: true, lastBlockHash: true, scheduleKey: true, schedule: true, registeredNeurons: true,
-  committedMiners: true, committedDefinition: true, acceptedMiners: true, acceptedDefinition: true, rpcRequests: true, rpcCalls: true, ingestedAt: true,
+  cycle: true,
+  length: true,
+  firstBlock: true,
+  lastBlock: true,
+  firstBlockHash: true,
+  lastBlockHash: true,
+  scheduleKey: true,
+  schedule: true,
+  registeredNeurons: true,
+  committedMiners: true,
+  committedDefinition: true,
+  acceptedMiners: true,
+  acceptedDefinition: true,
+  rpcRequests: true,
+  rpcCalls: true,
+  ingestedAt: true,
 } as const;
 
 export const telemetryRouter = createTRPCRouter({
@@ -137,7 +178,10 @@ export const telemetryRouter = createTRPCRouter({
       take: ranged ? MAX_CYCLES : (input.last ?? 48),
     });
     if (!ranged) rows.reverse();
-    const checkpoint = await ctx.db.telemetryCheckpoint.findUnique({ where: { netuid: input.netuid }, select: { lastCycle: true, lastBlock: true, scheduleKey: true, updatedAt: true } });
+    const checkpoint = await ctx.db.telemetryCheckpoint.findUnique({
+      where: { netuid: input.netuid },
+      select: { lastCycle: true, lastBlock: true, scheduleKey: true, updatedAt: true },
+    });
     return { netuid: input.netuid, checkpoint, definitions: COUNT_DEFINITIONS, cycles: rows.map(summaryOf) };
   }),
 
@@ -146,13 +190,23 @@ export const telemetryRouter = createTRPCRouter({
     const rows = await ctx.db.chainCycle.findMany({
       where: { netuid: input.netuid, firstBlock: input.firstBlock, length: input.length, ...(input.scheduleKey ? { scheduleKey: input.scheduleKey } : {}) },
       select: {
-        ...summarySelect, phases: true, commitReadBlock: true, commitReadHash: true, windowEndBlock: true, windowEndHash: true, readBlock: true, readBlockHash: true,
+        ...summarySelect,
+        phases: true,
+        commitReadBlock: true,
+        commitReadHash: true,
+        windowEndBlock: true,
+        windowEndHash: true,
+        readBlock: true,
+        readBlockHash: true,
         miners: { orderBy: [{ uid: "asc" }, { hotkey: "asc" }] },
       },
       take: 2,
     });
     if (rows.length !== 1) {
-      const message = rows.length === 0 ? `no ingested cycle of netuid ${input.netuid} starts at #${input.firstBlock} with ${input.length} blocks` : "two schedules hold this cycle: give scheduleKey";
+      const message =
+        rows.length === 0
+          ? `no ingested cycle of netuid ${input.netuid} starts at #${input.firstBlock} with ${input.length} blocks`
+          : "two schedules hold this cycle: give scheduleKey";
       throw new TRPCError({ code: rows.length === 0 ? "NOT_FOUND" : "BAD_REQUEST", message });
     }
     const r = rows[0]!;
@@ -165,8 +219,16 @@ export const telemetryRouter = createTRPCRouter({
         { role: "submissionRead", block: r.readBlock, hash: r.readBlockHash, what: "MinerCommit2 end + 1: the validators' submission read" },
       ],
       miners: r.miners.map((m) => ({
-        hotkey: m.hotkey, uid: m.uid, commitBlock: m.commitBlock, commitPhase: commitPhaseSchema.parse(m.commitPhase), payloadKind: payloadKindSchema.parse(m.payloadKind),
-        payload: m.payload, submissionBlock: m.submissionBlock, committed: m.committed, accepted: m.accepted, rejection: m.rejection,
+        hotkey: m.hotkey,
+        uid: m.uid,
+        commitBlock: m.commitBlock,
+        commitPhase: commitPhaseSchema.parse(m.commitPhase),
+        payloadKind: payloadKindSchema.parse(m.payloadKind),
+        payload: m.payload,
+        submissionBlock: m.submissionBlock,
+        committed: m.committed,
+        accepted: m.accepted,
+        rejection: m.rejection,
       })),
     };
   }),

@@ -76,7 +76,8 @@ export async function loadEvalsView(db: Db, runs: RunsView | null, baseModel: st
     const points = of(runId, "gsm8k_cot", "strict-match")
       .filter((r) => r.step !== null)
       .map((r) => ({ step: r.step!, figure: evalFigure(r, `evals.gsm8k.${cell}.step${r.step}`, `GSM8K strict, cell ${cell}, step ${r.step}`) }));
-    if (points.length && points[0]!.step !== 0 && baseGsm8k) points.unshift({ step: 0, figure: evalFigure(baseGsm8k, "evals.gsm8k.base", "GSM8K strict, base model (step 0)") });
+    if (points.length && points[0]!.step !== 0 && baseGsm8k)
+      points.unshift({ step: 0, figure: evalFigure(baseGsm8k, "evals.gsm8k.base", "GSM8K strict, base model (step 0)") });
     return points.length ? [{ cell, runId, points }] : [];
   });
 
@@ -85,7 +86,9 @@ export async function loadEvalsView(db: Db, runs: RunsView | null, baseModel: st
     const baseRow = stepZero[0] ?? of(null, benchmark, metric).at(-1) ?? null;
     const base = baseRow ? evalFigure(baseRow, `evals.retention.${benchmark}.base`, `${label}, base`) : null;
     const cellRows = cells.flatMap(({ cell, runId }) => {
-      const last = of(runId, benchmark, metric).filter((r) => r.step !== null && r.step > 0).at(-1);
+      const last = of(runId, benchmark, metric)
+        .filter((r) => r.step !== null && r.step > 0)
+        .at(-1);
       if (!last) return [];
       const score = evalFigure(last, `evals.retention.${benchmark}.${cell}`, `${label}, cell ${cell} (step ${last.step})`);
       const delta = base

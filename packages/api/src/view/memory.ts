@@ -1,7 +1,18 @@
 // Section 04's memory table beside the published peaks: where our estimate and the published peak differ, what
 // differs (the activations the published peak leaves room for vs the activations of our stated shape) and whether
 // the cell fits one of the review's GPUs either way, each computed from core's figures.
-import { GB, estimateActivations, findGpu, figure, formatFigure, gpuCatalog, type Cell, type CellMemory, type Figure, type ParameterCensus } from "@subnet-review/core";
+import {
+  GB,
+  estimateActivations,
+  findGpu,
+  figure,
+  formatFigure,
+  gpuCatalog,
+  type Cell,
+  type CellMemory,
+  type Figure,
+  type ParameterCensus,
+} from "@subnet-review/core";
 import { publishedDecimals } from "./differences.ts";
 import type { ReportedFigures } from "./reported.ts";
 
@@ -44,7 +55,7 @@ function publishedPeak(reported: ReportedFigures, cell: Cell, gpuGB: number): Pu
   const peak = reported.withPrefix(`memory.${cell}.peakGB`).sort((a, b) => a.value - b.value);
   if (peak.length === 0) return null;
   // The reported note keeps the published cell text: "~21 GB; fits one A6000 (48 GB)".
-  const [peakText, ...fits] = (peak[0]!.formula.replace(/^as published: /, "")).split("; ");
+  const [peakText, ...fits] = peak[0]!.formula.replace(/^as published: /, "").split("; ");
   const approx = /^[~≈]/.test(peakText ?? "") ? "~" : "";
   const values = peak.map((f) => f.value.toFixed(publishedDecimals(f.value)));
   return { peak, text: `${approx}${values.join("–")} GB`, fitsOn: fits.join("; ") || null, fitsOne: peak.at(-1)!.value <= gpuGB };
@@ -52,7 +63,12 @@ function publishedPeak(reported: ReportedFigures, cell: Cell, gpuGB: number): Pu
 
 function largestFittingMicroBatch(census: ParameterCensus, m: CellMemory, shape: MemoryShape, gpuGB: number, routable: number | undefined): number | null {
   for (let mb = shape.microBatch; mb >= 1; mb--) {
-    const act = estimateActivations(census, { microBatch: mb, seqLen: shape.seqLen, checkpointing: shape.checkpointing, ...(routable ? { routablePerLayer: routable } : {}) });
+    const act = estimateActivations(census, {
+      microBatch: mb,
+      seqLen: shape.seqLen,
+      checkpointing: shape.checkpointing,
+      ...(routable ? { routablePerLayer: routable } : {}),
+    });
     if (m.statesGB + act.totalBytes / GB <= gpuGB) return mb;
   }
   return null;

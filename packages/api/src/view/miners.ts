@@ -46,11 +46,30 @@ export interface MinersView {
 }
 
 const pointSelect = {
-  cycle: true, committedMiners: true, acceptedMiners: true, registeredNeurons: true, length: true, firstBlock: true, lastBlock: true,
-  firstBlockHash: true, lastBlockHash: true, scheduleKey: true,
+  cycle: true,
+  committedMiners: true,
+  acceptedMiners: true,
+  registeredNeurons: true,
+  length: true,
+  firstBlock: true,
+  lastBlock: true,
+  firstBlockHash: true,
+  lastBlockHash: true,
+  scheduleKey: true,
 } as const;
 
-type PointRow = { cycle: number; committedMiners: number; acceptedMiners: number; registeredNeurons: number; length: number; firstBlock: number; lastBlock: number; firstBlockHash: string; lastBlockHash: string; scheduleKey: string };
+type PointRow = {
+  cycle: number;
+  committedMiners: number;
+  acceptedMiners: number;
+  registeredNeurons: number;
+  length: number;
+  firstBlock: number;
+  lastBlock: number;
+  firstBlockHash: string;
+  lastBlockHash: string;
+  scheduleKey: string;
+};
 const toPoint = ({ committedMiners, ...r }: PointRow): MinerCyclePoint => ({ ...r, activeMiners: committedMiners });
 
 /** The review's window of ingested cycles, or null when none of them is in the database. */
@@ -84,13 +103,22 @@ export function buildMinersView(
   const last = points.at(-1)!;
   const span = `cycles ${n(first.cycle)}–${n(last.cycle)}`;
   const source = `chain, netuid ${netuid}: ${points.length} ingested cycles (${span}, blocks #${n(first.firstBlock)}–#${n(last.lastBlock)}), each read at a finalized block hash`;
-  const cycles = figure({ id: "miners.measured.cycles", label: "Ingested cycles in the window", value: points.length, unit: "count", formula: `cycles ingested from the chain (${span})`, kind: "measured", source });
+  const cycles = figure({
+    id: "miners.measured.cycles",
+    label: "Ingested cycles in the window",
+    value: points.length,
+    unit: "count",
+    formula: `cycles ingested from the chain (${span})`,
+    kind: "measured",
+    source,
+  });
   const minerCycles = figure({
     id: "miners.measured.minerCycles",
     label: "Active miners summed over the window",
     value: points.reduce((sum, p) => sum + p.activeMiners, 0),
     unit: "count",
-    formula: "Σ distinct active miners per cycle: registered hotkeys, not validators (whitelisted with fresh weights), whose commitment was made inside MinerCommit1 or MinerCommit2",
+    formula:
+      "Σ distinct active miners per cycle: registered hotkeys, not validators (whitelisted with fresh weights), whose commitment was made inside MinerCommit1 or MinerCommit2",
     kind: "measured",
     source,
   });
@@ -109,7 +137,8 @@ export function buildMinersView(
     label: "Accepted miners summed over the window",
     value: points.reduce((sum, p) => sum + p.acceptedMiners, 0),
     unit: "count",
-    formula: "Σ miners per cycle that the subnet's validators accept: a {\"m\"} commitment at MinerCommit1 end + 1 and a submission at MinerCommit2 end + 1, registered, version within 3 cycles",
+    formula:
+      'Σ miners per cycle that the subnet\'s validators accept: a {"m"} commitment at MinerCommit1 end + 1 and a submission at MinerCommit2 end + 1, registered, version within 3 cycles',
     kind: "measured",
     source,
   });
@@ -124,8 +153,24 @@ export function buildMinersView(
     source,
   });
   // Each cycle stores its own length: the schedule has changed over the chain's history.
-  const blocks = figure({ id: "miners.measured.blocks", label: "Blocks in the ingested cycles", value: points.reduce((sum, p) => sum + p.length, 0), unit: "blocks", formula: "Σ cycle length of each ingested cycle", kind: "measured", source });
-  const seconds = figure({ id: "throughput.blockSeconds", label: "Block time", value: blockSeconds.value, unit: "seconds", formula: "seconds per block", kind: "reported", source: blockSeconds.source });
+  const blocks = figure({
+    id: "miners.measured.blocks",
+    label: "Blocks in the ingested cycles",
+    value: points.reduce((sum, p) => sum + p.length, 0),
+    unit: "blocks",
+    formula: "Σ cycle length of each ingested cycle",
+    kind: "measured",
+    source,
+  });
+  const seconds = figure({
+    id: "throughput.blockSeconds",
+    label: "Block time",
+    value: blockSeconds.value,
+    unit: "seconds",
+    formula: "seconds per block",
+    kind: "reported",
+    source: blockSeconds.source,
+  });
   const windowHours = figure({
     id: "throughput.windowHours",
     label: "Window",

@@ -101,7 +101,10 @@ function runParams(run: TrainingRun): RunParams {
 }
 
 /** Mean loss over equal buckets of consecutive steps, at most `max` points; the bucket's last step is its x. */
-export function downsampleLoss(steps: { step: number; loss: number }[], max = MAX_CURVE_POINTS): { points: { step: number; loss: number }[]; perPoint: number } {
+export function downsampleLoss(
+  steps: { step: number; loss: number }[],
+  max = MAX_CURVE_POINTS,
+): { points: { step: number; loss: number }[]; perPoint: number } {
   if (steps.length <= max) return { points: steps, perPoint: 1 };
   const per = Math.ceil(steps.length / max);
   const points: { step: number; loss: number }[] = [];
@@ -170,24 +173,57 @@ function cellView(run: TrainingRun, steps: { step: number; loss: number }[]): Ru
     loss: points,
     stepsPerPoint: perPoint,
     // a final loss only for a finished run: a running or failed run's last step is not its final loss
-    finalLoss: last && run.status === "completed" ? measured("finalLoss", `Cell ${run.cell} training loss at step ${last.step}`, last.loss, "ratio", "mean cross-entropy over the step's target tokens (nats)") : null,
+    finalLoss:
+      last && run.status === "completed"
+        ? measured(
+            "finalLoss",
+            `Cell ${run.cell} training loss at step ${last.step}`,
+            last.loss,
+            "ratio",
+            "mean cross-entropy over the step's target tokens (nats)",
+          )
+        : null,
     wallclock:
       run.wallclockSeconds === null
         ? null
-        : measured("wallclock", `Cell ${run.cell} wallclock`, run.wallclockSeconds, "seconds", "wall time of the worker, measured by the runner: model load, expert scoring and every training step (summed over resumes)"),
+        : measured(
+            "wallclock",
+            `Cell ${run.cell} wallclock`,
+            run.wallclockSeconds,
+            "seconds",
+            "wall time of the worker, measured by the runner: model load, expert scoring and every training step (summed over resumes)",
+          ),
     tokensPerSecond:
       run.tokensPerSecond === null
         ? null
-        : measured("tokensPerSecond", `Cell ${run.cell} training tokens/s`, run.tokensPerSecond, "tokens/s", "tokens trained / summed step time, over the steps after the first (warm-up)"),
+        : measured(
+            "tokensPerSecond",
+            `Cell ${run.cell} training tokens/s`,
+            run.tokensPerSecond,
+            "tokens/s",
+            "tokens trained / summed step time, over the steps after the first (warm-up)",
+          ),
     peakGiB:
       run.peakMemoryBytes === null || !onGpu
         ? null
-        : measured("peakGiB", `Cell ${run.cell} GPU peak memory, measured`, Number(run.peakMemoryBytes) / GiB, "GiB", "max over steps of torch.cuda.max_memory_allocated (reset each step), in GiB"),
+        : measured(
+            "peakGiB",
+            `Cell ${run.cell} GPU peak memory, measured`,
+            Number(run.peakMemoryBytes) / GiB,
+            "GiB",
+            "max over steps of torch.cuda.max_memory_allocated (reset each step), in GiB",
+          ),
     estimatedGiB: spec.success ? estimatedPeak(run, spec.data) : null,
     mfu:
       run.mfu === null
         ? null
-        : measured("mfu", `Cell ${run.cell} model FLOPs utilization`, run.mfu * 100, "percent", "core's training FLOPs per token × measured tokens/s / the GPU's dense bf16 peak FLOP/s"),
+        : measured(
+            "mfu",
+            `Cell ${run.cell} model FLOPs utilization`,
+            run.mfu * 100,
+            "percent",
+            "core's training FLOPs per token × measured tokens/s / the GPU's dense bf16 peak FLOP/s",
+          ),
   };
 }
 
@@ -254,7 +290,11 @@ export async function loadRunsView(db: Db, reviewExperimentId: number | null, re
     trainedCells.flatMap((cell) => {
       const run = rows.find((r) => r.cell === cell);
       if (!run) return [];
-      return [db.trainingStep.findMany({ where: { runId: run.id }, orderBy: { step: "asc" }, select: { step: true, loss: true } }).then((steps) => cellView(run, steps))];
+      return [
+        db.trainingStep
+          .findMany({ where: { runId: run.id }, orderBy: { step: "asc" }, select: { step: true, loss: true } })
+          .then((steps) => cellView(run, steps)),
+      ];
     }),
   );
   return { experiment: chosen.name, chosenBy, experiments, cells, newer: newer.map((r) => ({ cell: r.cell, runId: r.id, status: r.status })) };

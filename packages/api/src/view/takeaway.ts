@@ -16,7 +16,15 @@ export interface Takeaway {
 
 /** a / b as a ratio figure with both as inputs (kind computed: "derived" where both are reported). */
 export function ratioFigure(id: string, label: string, a: Figure, b: Figure): Figure {
-  return figure({ id, label, value: a.value / b.value, unit: "ratio", formula: `${a.label} / ${b.label}`, kind: "computed", inputs: { numerator: a, denominator: b } });
+  return figure({
+    id,
+    label,
+    value: a.value / b.value,
+    unit: "ratio",
+    formula: `${a.label} / ${b.label}`,
+    kind: "computed",
+    inputs: { numerator: a, denominator: b },
+  });
 }
 
 function takeaway(basis: Takeaway["basis"], gsm8k: Takeaway["gsm8k"], wallclock: Takeaway["wallclock"]): Takeaway {
@@ -25,14 +33,23 @@ function takeaway(basis: Takeaway["basis"], gsm8k: Takeaway["gsm8k"], wallclock:
 }
 
 export function reportedTakeaway(reported: ReportedFigures): Takeaway | null {
-  const [gA, gC, wA, wC] = [reported.withPrefix("gsm8k.A.").at(-1), reported.withPrefix("gsm8k.C.").at(-1), reported.get("wallclock.A"), reported.get("wallclock.C")];
+  const [gA, gC, wA, wC] = [
+    reported.withPrefix("gsm8k.A.").at(-1),
+    reported.withPrefix("gsm8k.C.").at(-1),
+    reported.get("wallclock.A"),
+    reported.get("wallclock.C"),
+  ];
   return gA && gC && wA && wC ? takeaway("reported", { A: gA, C: gC }, { A: wA, C: wC }) : null;
 }
 
 /** Only when cells A and C both finished and both have a GSM8K evaluation after step 0. */
 export function measuredTakeaway(runs: RunsView | null, evals: EvalsView | null): Takeaway | null {
   const run = (cell: "A" | "C") => runs?.cells.find((c) => c.cell === cell && c.status === "completed" && c.wallclock);
-  const gsm = (cell: "A" | "C") => evals?.gsm8k.find((c) => c.cell === cell)?.points.filter((p) => p.step > 0).at(-1)?.figure;
+  const gsm = (cell: "A" | "C") =>
+    evals?.gsm8k
+      .find((c) => c.cell === cell)
+      ?.points.filter((p) => p.step > 0)
+      .at(-1)?.figure;
   const [rA, rC, gA, gC] = [run("A"), run("C"), gsm("A"), gsm("C")];
   return rA && rC && gA && gC ? takeaway("measured", { A: gA, C: gC }, { A: rA.wallclock!, C: rC.wallclock! }) : null;
 }

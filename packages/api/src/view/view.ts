@@ -52,7 +52,11 @@ export interface ReviewView {
   model: { name: string; modelType: string; config: unknown };
   shard: { trainable: number; kept: number };
   experiment: { name: string; description: string } | null;
-  sizes: { cards: { full: Figure; held: Figure; trainable: Figure; expertsPerLayer: Figure; moeLayers: Figure; sharedPerLayer: number }; rows: ComparedFigure[]; more: Figure[] };
+  sizes: {
+    cards: { full: Figure; held: Figure; trainable: Figure; expertsPerLayer: Figure; moeLayers: Figure; sharedPerLayer: number };
+    rows: ComparedFigure[];
+    more: Figure[];
+  };
   throughput: { headline: ComparedFigure; rows: ComparedFigure[]; windowNote: string | null };
   /** Section 03: the published average (reported) and, once cycles are ingested, the per-cycle series (measured). */
   miners: MinersView;
@@ -85,7 +89,10 @@ const MEMORY_SHAPE_SOURCE =
 type ReviewRow = Review & { subnet: Subnet; modelConfig: ModelConfig; experiment: Experiment | null; figures: ReportedFigure[] };
 
 /** Everything the review page shows, computed by core from the stored config and constants, beside the reported figures. */
-export function buildReviewView(row: ReviewRow, chain: ChainWindow | null = null): Omit<ReviewView, "runs" | "evals" | "takeaway"> & { reportedTakeaway: Takeaway | null } {
+export function buildReviewView(
+  row: ReviewRow,
+  chain: ChainWindow | null = null,
+): Omit<ReviewView, "runs" | "evals" | "takeaway"> & { reportedTakeaway: Takeaway | null } {
   const constants = reviewConstantsSchema.parse(row.constants);
   const reported = new ReportedFigures(row.figures);
   const config = parseModelConfig(row.modelConfig.config);
@@ -112,15 +119,60 @@ export function buildReviewView(row: ReviewRow, chain: ChainWindow | null = null
   const source = row.source;
   const estimatedInput = (id: string, label: string, value: number, unit: Figure["unit"], why: string) =>
     figure({ id, label, value, unit, formula: why, kind: "estimated", source });
-  const miners = buildMinersView(chain, { average: reported.get("miners.averageActive"), cycles: reported.get("miners.cycles") }, { value: constants.blockSeconds, source });
+  const miners = buildMinersView(
+    chain,
+    { average: reported.get("miners.averageActive"), cycles: reported.get("miners.cycles") },
+    { value: constants.blockSeconds, source },
+  );
   const throughput = estimateThroughput({
-    gpuTokensPerSecond: estimatedInput("throughput.gpuTokensPerSecond", `${constants.gpu} tokens/s for 2B-param training`, constants.gpuTokensPerSecond, "tokens/s", "assumed constant: per-GPU training rate"),
-    multiplier: estimatedInput("throughput.multiplier", "Multiplier for merged miner outputs", constants.multiplier, "ratio", "assumed constant: merged miner outputs"),
+    gpuTokensPerSecond: estimatedInput(
+      "throughput.gpuTokensPerSecond",
+      `${constants.gpu} tokens/s for 2B-param training`,
+      constants.gpuTokensPerSecond,
+      "tokens/s",
+      "assumed constant: per-GPU training rate",
+    ),
+    multiplier: estimatedInput(
+      "throughput.multiplier",
+      "Multiplier for merged miner outputs",
+      constants.multiplier,
+      "ratio",
+      "assumed constant: merged miner outputs",
+    ),
     multiplierLabel: "Multiplier for merged miner outputs",
-    cycleBlocks: miners.cycleLength ?? figure({ id: "throughput.cycleBlocks", label: "Cycle length", value: constants.cycleBlocks, unit: "blocks", formula: "cycle_length_blocks, sum of the cycle's phase lengths", kind: "reported", source }),
-    blockSeconds: figure({ id: "throughput.blockSeconds", label: "Block time", value: constants.blockSeconds, unit: "seconds", formula: "seconds per block", kind: "reported", source }),
+    cycleBlocks:
+      miners.cycleLength ??
+      figure({
+        id: "throughput.cycleBlocks",
+        label: "Cycle length",
+        value: constants.cycleBlocks,
+        unit: "blocks",
+        formula: "cycle_length_blocks, sum of the cycle's phase lengths",
+        kind: "reported",
+        source,
+      }),
+    blockSeconds: figure({
+      id: "throughput.blockSeconds",
+      label: "Block time",
+      value: constants.blockSeconds,
+      unit: "seconds",
+      formula: "seconds per block",
+      kind: "reported",
+      source,
+    }),
     // Ingested cycles measure the window (so rounds counted follow the chain); otherwise the published constant.
-    windowHours: miners.windowHours ?? publishedWindow(reported) ?? figure({ id: "throughput.windowHours", label: "Window", value: constants.windowHours, unit: "hours", formula: constants.windowHoursNote ?? "hours in the review window", kind: "reported", source }),
+    windowHours:
+      miners.windowHours ??
+      publishedWindow(reported) ??
+      figure({
+        id: "throughput.windowHours",
+        label: "Window",
+        value: constants.windowHours,
+        unit: "hours",
+        formula: constants.windowHoursNote ?? "hours in the review window",
+        kind: "reported",
+        source,
+      }),
   });
   const tp = throughput.figure;
   // the published figure has core's id
@@ -206,7 +258,11 @@ export function buildReviewView(row: ReviewRow, chain: ChainWindow | null = null
     throughput: {
       headline: tpRow(tp.tokensPerSecond),
       rows: [tp.tokensPerSecond, tp.hoursPerRound, tp.tokensPerRound, tp.rounds].map(tpRow),
-      windowNote: miners.windowHours ? `measured, ${miners.windowHours.formula}` : publishedWindow(reported) ? `derived: ${publishedWindow(reported)!.formula}` : (constants.windowHoursNote ?? null),
+      windowNote: miners.windowHours
+        ? `measured, ${miners.windowHours.formula}`
+        : publishedWindow(reported)
+          ? `derived: ${publishedWindow(reported)!.formula}`
+          : (constants.windowHoursNote ?? null),
     },
     miners,
     cells: {

@@ -43,7 +43,10 @@ const runFlagsSchema = z
     servedModel: z.string().min(1).optional(),
     tokenizer: z.string().min(1).optional(),
     limit: positiveInt("documents to evaluate").optional(),
-    run: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, "letters, digits, '.', '_' and '-', at most 100").optional(),
+    run: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/, "letters, digits, '.', '_' and '-', at most 100")
+      .optional(),
     step: numberFlag.pipe(z.number().int("must be an integer").min(0, "must be >= 0")).optional(),
     api: z.url({ protocol: /^https?$/, error: "must be the API's http(s) URL" }).optional(),
     token: z.string().min(1).optional(),
@@ -59,15 +62,21 @@ const runFlagsSchema = z
     json: z.boolean().default(false),
   })
   .superRefine((f, ctx) => {
-    if ((f.model === undefined) === (f.endpoint === undefined)) ctx.addIssue({ code: "custom", path: ["model"], message: "give exactly one of --model DIR or --endpoint URL" });
+    if ((f.model === undefined) === (f.endpoint === undefined))
+      ctx.addIssue({ code: "custom", path: ["model"], message: "give exactly one of --model DIR or --endpoint URL" });
     for (const key of ["servedModel", "apiKey", "concurrency", "maxLength"] as const) {
       if (f[key] !== undefined && f.endpoint === undefined) ctx.addIssue({ code: "custom", path: [key], message: "only applies with --endpoint" });
     }
     if (f.maxLength !== undefined && f.tokenizer === undefined) {
-      ctx.addIssue({ code: "custom", path: ["tokenizer"], message: "is required with --max-length: the served model's tokenizer.json directory counts its tokens" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["tokenizer"],
+        message: "is required with --max-length: the served model's tokenizer.json directory counts its tokens",
+      });
     }
     if (f.step !== undefined && f.run === undefined) ctx.addIssue({ code: "custom", path: ["step"], message: "needs --run ID" });
-    if (f.api !== undefined && f.token === undefined) ctx.addIssue({ code: "custom", path: ["token"], message: "is required with --api (pnpm review token create)" });
+    if (f.api !== undefined && f.token === undefined)
+      ctx.addIssue({ code: "custom", path: ["token"], message: "is required with --api (pnpm review token create)" });
     if (f.token !== undefined && f.api === undefined) ctx.addIssue({ code: "custom", path: ["api"], message: "is required with --token" });
   });
 
@@ -152,7 +161,9 @@ async function scoreCommand(argv: string[]): Promise<void> {
   const ms = performance.now() - started;
   process.stderr.write(`scored ${s.n} predictions in ${ms.toFixed(1)} ms${s.missing ? ` (${s.missing} questions of the data have none)` : ""}\n`);
   if (flags.json) {
-    console.log(JSON.stringify({ strict: s.strict, flexible: s.flexible, n: s.n, strictStderr: s.strictStderr, flexibleStderr: s.flexibleStderr, missing: s.missing }));
+    console.log(
+      JSON.stringify({ strict: s.strict, flexible: s.flexible, n: s.n, strictStderr: s.strictStderr, flexibleStderr: s.flexibleStderr, missing: s.missing }),
+    );
     return;
   }
   console.log(`gsm8k_cot strict-match: ${(100 * s.strict).toFixed(2)}% · flexible-extract: ${(100 * s.flexible).toFixed(2)}% · n ${s.n}`);
@@ -161,10 +172,14 @@ async function scoreCommand(argv: string[]): Promise<void> {
 export async function evalCommand(argv: string[]): Promise<void> {
   if (argv[0] === "score") return scoreCommand(argv.slice(1));
   // node:util gives kebab-case keys; the schema is camelCase (parseFlags prints a field back as --kebab-case)
-  const flags = parseFlags(argv, runOptions, z.preprocess(
-    (v) => Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), x])),
-    runFlagsSchema,
-  ));
+  const flags = parseFlags(
+    argv,
+    runOptions,
+    z.preprocess(
+      (v) => Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), x])),
+      runFlagsSchema,
+    ),
+  );
   let backend: EvalBackend & { close?: () => Promise<void> };
   if (flags.model !== undefined) {
     const modelDir = userPath(flags.model);
@@ -179,9 +194,12 @@ export async function evalCommand(argv: string[]): Promise<void> {
   } else {
     const apiKey = flags.apiKey ?? cliEnv().OPENAI_API_KEY;
     const served = flags.servedModel ?? (await servedModelName(flags.endpoint!, apiKey));
-    const tokenizer = flags.maxLength === undefined ? undefined : await loadPromptTokenizer(userPath(flags.tokenizer!)).catch((err: unknown) => {
-      throw new UsageError(`--tokenizer: ${(err as Error).message}`);
-    });
+    const tokenizer =
+      flags.maxLength === undefined
+        ? undefined
+        : await loadPromptTokenizer(userPath(flags.tokenizer!)).catch((err: unknown) => {
+            throw new UsageError(`--tokenizer: ${(err as Error).message}`);
+          });
     backend = createOpenAiCompletionsBackend({
       baseUrl: flags.endpoint!,
       model: served,

@@ -39,7 +39,8 @@ export async function experimentCommand(argv: string[]): Promise<void> {
     if (failed.length) throw new Error(`${failed.map((r) => `cell ${r.id} failed: ${r.error}`).join("; ")}`);
     if (result.runs.length < 3) throw new Error(`stopped after ${result.runs.length} of 3 cells`);
     const unsent = result.runs.filter((r) => !r.synced);
-    if (unsent.length) throw new Error(`the API has not taken everything yet: ${unsent.map((r) => `pnpm review train --resume ${r.dir} --api URL --token T`).join("; ")}`);
+    if (unsent.length)
+      throw new Error(`the API has not taken everything yet: ${unsent.map((r) => `pnpm review train --resume ${r.dir} --api URL --token T`).join("; ")}`);
   } finally {
     stop.dispose();
   }

@@ -74,7 +74,12 @@ export async function censusCommand(argv: string[]): Promise<void> {
     argv,
     censusFlags,
     z
-      .object({ config: z.string({ error: "required: a Hugging Face config.json" }), trainable: count.optional(), kept: count.optional(), json: z.boolean().optional() })
+      .object({
+        config: z.string({ error: "required: a Hugging Face config.json" }),
+        trainable: count.optional(),
+        kept: count.optional(),
+        json: z.boolean().optional(),
+      })
       .refine((f) => f.kept === undefined || f.trainable !== undefined, { path: ["trainable"], message: "required with --kept" }),
   );
   const census = await readCensus(flags.config);
@@ -109,10 +114,20 @@ export async function censusCommand(argv: string[]): Promise<void> {
   }
   const f = census.figures;
   console.log(`${census.modelType}: ${census.moeLayers} MoE layers × ${census.routedExpertsPerLayer} routed experts, top-${census.expertsPerToken}\n`);
-  console.log(formatTable(["part", "parameters", "exact", "how it's computed"], Object.values(f).map((x) => [x.label, formatFigure(x), groupedNumber(x.value), x.formula])));
+  console.log(
+    formatTable(
+      ["part", "parameters", "exact", "how it's computed"],
+      Object.values(f).map((x) => [x.label, formatFigure(x), groupedNumber(x.value), x.formula]),
+    ),
+  );
   if (shard) {
     console.log(`\nK=${flags.trainable} trainable, N=${flags.kept ?? 0} kept per MoE layer\n`);
-    console.log(formatTable(["cell", "trainable", "resident (GPU)", "parked (CPU)"], cells.map((c) => [c, ...[shard[c].trainable, shard[c].resident, shard[c].parked].map((v) => formatFigure({ value: v, unit: "params" }))])));
+    console.log(
+      formatTable(
+        ["cell", "trainable", "resident (GPU)", "parked (CPU)"],
+        cells.map((c) => [c, ...[shard[c].trainable, shard[c].resident, shard[c].parked].map((v) => formatFigure({ value: v, unit: "params" }))]),
+      ),
+    );
   }
 }
 
@@ -150,7 +165,22 @@ export async function memoryCommand(argv: string[]): Promise<void> {
     const out = Object.fromEntries(
       cells.map((c) => {
         const m = memory[c];
-        return [c, { trainable: m.trainable, resident: m.resident, parked: m.parked, weightsGB: m.weightsGB, gradsGB: m.gradsGB, optimizerGB: m.optimizerGB, activationsGB: m.activationsGB, totalGB: m.totalGB, fitsOn: m.fitsOn, gpu: m.gpu, gpusNeeded: m.gpusNeeded }];
+        return [
+          c,
+          {
+            trainable: m.trainable,
+            resident: m.resident,
+            parked: m.parked,
+            weightsGB: m.weightsGB,
+            gradsGB: m.gradsGB,
+            optimizerGB: m.optimizerGB,
+            activationsGB: m.activationsGB,
+            totalGB: m.totalGB,
+            fitsOn: m.fitsOn,
+            gpu: m.gpu,
+            gpusNeeded: m.gpusNeeded,
+          },
+        ];
       }),
     );
     console.log(JSON.stringify(out));
@@ -162,7 +192,16 @@ export async function memoryCommand(argv: string[]): Promise<void> {
       ["cell", "weights", "grads", "optimizer", "activations", "total", "fits on", `${memory.A.gpu} needed`],
       cells.map((c) => {
         const m = memory[c];
-        return [c, gb(m.weightsGB), gb(m.gradsGB), gb(m.optimizerGB), gb(m.activationsGB), gb(m.totalGB), m.fitsOn.join(", ") || "none", String(m.gpusNeeded ?? "no fit")];
+        return [
+          c,
+          gb(m.weightsGB),
+          gb(m.gradsGB),
+          gb(m.optimizerGB),
+          gb(m.activationsGB),
+          gb(m.totalGB),
+          m.fitsOn.join(", ") || "none",
+          String(m.gpusNeeded ?? "no fit"),
+        ];
       }),
     ),
   );
@@ -194,5 +233,10 @@ export async function throughputCommand(argv: string[]): Promise<void> {
     console.log(JSON.stringify({ tokensPerSecond: t.tokensPerSecond, hoursPerRound: t.hoursPerRound, tokensPerRound: t.tokensPerRound, rounds: t.rounds }));
     return;
   }
-  console.log(formatTable(["figure", "value", "how it's computed"], t.figures.map((f) => [f.label, formatFigure(f), f.formula])));
+  console.log(
+    formatTable(
+      ["figure", "value", "how it's computed"],
+      t.figures.map((f) => [f.label, formatFigure(f), f.formula]),
+    ),
+  );
 }

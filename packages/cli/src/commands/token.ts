@@ -16,12 +16,11 @@ export const tokenHelp: CommandHelp[] = [
 ];
 
 // Token ids are Postgres integers (int4).
-const tokenId = numberFlag.pipe(z.number().int("a token id (see token list)").positive("a token id (see token list)").max(2_147_483_647, "a token id (see token list): at most 2147483647"));
+const tokenId = numberFlag.pipe(
+  z.number().int("a token id (see token list)").positive("a token id (see token list)").max(2_147_483_647, "a token id (see token list): at most 2147483647"),
+);
 
-type TokenAction =
-  | { sub: "create"; name: string; json: boolean }
-  | { sub: "list"; json: boolean }
-  | { sub: "revoke"; id: number };
+type TokenAction = { sub: "create"; name: string; json: boolean } | { sub: "list"; json: boolean } | { sub: "revoke"; id: number };
 
 /** The subcommand and its flags, checked before the database is opened. */
 function tokenAction(argv: string[]): TokenAction {
@@ -30,7 +29,10 @@ function tokenAction(argv: string[]): TokenAction {
     const flags = parseFlags(
       rest,
       createFlags,
-      z.object({ name: z.string({ error: "required: a name for the token" }).min(1, "a name is required").max(100, "at most 100 characters"), json: z.boolean().optional() }),
+      z.object({
+        name: z.string({ error: "required: a name for the token" }).min(1, "a name is required").max(100, "at most 100 characters"),
+        json: z.boolean().optional(),
+      }),
     );
     return { sub, name: flags.name, json: flags.json ?? false };
   }
@@ -63,7 +65,14 @@ export async function tokenCommand(argv: string[]): Promise<void> {
         console.log(
           formatTable(
             ["id", "name", "prefix", "created", "last used", "revoked"],
-            rows.map((r) => [String(r.id), r.name, `${r.prefix}…`, r.createdAt.toISOString(), r.lastUsedAt?.toISOString() ?? "-", r.revokedAt?.toISOString() ?? "-"]),
+            rows.map((r) => [
+              String(r.id),
+              r.name,
+              `${r.prefix}…`,
+              r.createdAt.toISOString(),
+              r.lastUsedAt?.toISOString() ?? "-",
+              r.revokedAt?.toISOString() ?? "-",
+            ]),
           ),
         );
     } else {

@@ -79,8 +79,11 @@ const trainResumeFlags = {
 
 export const trainHelp: CommandHelp[] = [
   { usage: trainRunUsage, flags: { ...trainRunFlags, ...trainingEvalFlags } },
-  { usage: `pnpm review train --resume RUN_DIR [--api URL --token T] [--python PATH]
-    continue a run from its last checkpoint, or send its backlog to the API`, flags: trainResumeFlags },
+  {
+    usage: `pnpm review train --resume RUN_DIR [--api URL --token T] [--python PATH]
+    continue a run from its last checkpoint, or send its backlog to the API`,
+    flags: trainResumeFlags,
+  },
 ];
 
 // A hung API must not hold a finished run forever: each call gives up after this and is retried.
@@ -143,7 +146,13 @@ export function runRows(results: RunResult[]): string {
 }
 
 /** Eval during training for a run spec: checkpoints where evals happen, and the base model queued first. */
-export function trainingEvals(flags: TrainingEvalFlags, spec: RunSpec, outDir: string, python: string | undefined, recorder: RunRecorder | null): TrainingEvals {
+export function trainingEvals(
+  flags: TrainingEvalFlags,
+  spec: RunSpec,
+  outDir: string,
+  python: string | undefined,
+  recorder: RunRecorder | null,
+): TrainingEvals {
   spec.checkpointEvery = checkpointEveryFor(flags["eval-every"], spec.checkpointEvery);
   const evals = new TrainingEvals(flags, {
     modelDir: spec.model,
@@ -184,7 +193,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
       const flags = parseFlags(
         argv,
         trainResumeFlags,
-        z.object({ resume: z.string().min(1), api: z.url({ error: "must be the API's base URL" }).optional(), token: z.string().min(1).optional(), python: z.string().min(1).optional() }),
+        z.object({
+          resume: z.string().min(1),
+          api: z.url({ error: "must be the API's base URL" }).optional(),
+          token: z.string().min(1).optional(),
+          python: z.string().min(1).optional(),
+        }),
       );
       result = await resumeRun(userPath(flags.resume), {
         recorder: flags.api && flags.token ? apiRecorder(flags.api, flags.token) : null,
@@ -197,7 +211,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
       const { spec, python, recorder, evals } = runSetup(flags, evalFlags);
       result = await runTraining(spec, {
         outDir: userPath(flags.out),
-        experiment: flags.experiment ? { name: flags.experiment, description: `Training runs attached with \`pnpm review train --experiment ${flags.experiment}\`.` } : null,
+        experiment: flags.experiment
+          ? { name: flags.experiment, description: `Training runs attached with \`pnpm review train --experiment ${flags.experiment}\`.` }
+          : null,
         recorder,
         python,
         signal: stop.signal,
@@ -207,7 +223,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     }
     console.log(runRows([result]));
     if (result.status === "failed") throw new Error(`run ${result.id} failed: ${result.error}; its metrics are in ${result.dir}/metrics.jsonl`);
-    if (!result.synced) throw new Error(`run ${result.id} completed, but the API has not taken everything yet: \`pnpm review train --resume ${result.dir} --api URL --token T\``);
+    if (!result.synced)
+      throw new Error(`run ${result.id} completed, but the API has not taken everything yet: \`pnpm review train --resume ${result.dir} --api URL --token T\``);
   } finally {
     stop.dispose();
   }

@@ -7,9 +7,7 @@ export const arcRecordSchema = z
     id: z.string().min(1),
     question: z.object({
       stem: z.string(),
-      choices: z
-        .array(z.object({ text: z.string(), label: z.string().min(1) }))
-        .min(2, "must hold at least 2 choices"),
+      choices: z.array(z.object({ text: z.string(), label: z.string().min(1) })).min(2, "must hold at least 2 choices"),
     }),
     answerKey: z.string().min(1),
   })

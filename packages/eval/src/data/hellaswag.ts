@@ -9,9 +9,10 @@ export const hellaswagRecordSchema = z.object({
   ctx_b: z.string(),
   endings: z.array(z.string()).length(4, "must hold exactly 4 endings"),
   // The original release stores an int; the HF copy a digit string. Both mean the index of the right ending.
-  label: z.union([z.number().int(), z.string().regex(/^[0-3]$/)]).transform(Number).pipe(
-    z.number().int().min(0, "must be 0-3").max(3, "must be 0-3"),
-  ),
+  label: z
+    .union([z.number().int(), z.string().regex(/^[0-3]$/)])
+    .transform(Number)
+    .pipe(z.number().int().min(0, "must be 0-3").max(3, "must be 0-3")),
 });
 
 export interface HellaswagRecord {

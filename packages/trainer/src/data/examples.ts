@@ -57,7 +57,17 @@ const SHAPES = "{question, answer}, {prompt, response} or {messages: [{role, con
 function issueText(error: z.ZodError): string {
   return error.issues
     .slice(0, 3)
-    .map((i) => `${i.path.length ? i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "") : "record"}: ${i.message}`)
+    .map(
+      (i) =>
+        `${
+          i.path.length
+            ? i.path
+                .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+                .join("")
+                .replace(/^\./, "")
+            : "record"
+        }: ${i.message}`,
+    )
     .join("; ");
 }
 

@@ -55,12 +55,7 @@ function int32LittleEndian(ids: Int32Array): Buffer {
  * readers see either the old dataset or the whole new one. An existing `outDir` is replaced only
  * if it is a packed dataset (has packed.json) or empty.
  */
-export async function writePackedDataset(
-  outDir: string,
-  manifest: PackedManifest,
-  inputIds: Int32Array,
-  lossMask: Uint8Array,
-): Promise<void> {
+export async function writePackedDataset(outDir: string, manifest: PackedManifest, inputIds: Int32Array, lossMask: Uint8Array): Promise<void> {
   packedManifestSchema.parse(manifest);
   if (inputIds.length !== manifest.tokens || lossMask.length !== manifest.tokens) {
     throw new RangeError(`arrays hold ${inputIds.length} ids / ${lossMask.length} mask bytes; manifest says ${manifest.tokens}`);

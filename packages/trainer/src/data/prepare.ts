@@ -13,7 +13,11 @@ import { tokenizeExample } from "./tokenize-example.ts";
 export const prepareSftOptionsSchema = z.object({
   dataPath: z.string().min(1),
   tokenizerDir: z.string().min(1),
-  seqLen: z.number().int().min(2).max(1 << 20),
+  seqLen: z
+    .number()
+    .int()
+    .min(2)
+    .max(1 << 20),
   outDir: z.string().min(1),
   seed: z.number().int().min(0).max(0xffffffff),
   limit: z.number().int().positive().optional(),

@@ -20,9 +20,7 @@ export interface ChatTemplate {
   specialTokens: string[];
 }
 
-const part = z
-  .string()
-  .refine((s) => s.split("{content}").length === 2, "must contain {content} exactly once");
+const part = z.string().refine((s) => s.split("{content}").length === 2, "must contain {content} exactly once");
 
 export const chatTemplateSchema = z
   .object({
@@ -73,9 +71,5 @@ export function renderExample(messages: readonly ChatMessage[], template: ChatTe
 
 /** One-line form of the single-turn template, as recorded in packed.json. */
 export function describeTemplate(template: ChatTemplate): string {
-  return (
-    template.prefix +
-    template.user.replace("{content}", "{prompt}") +
-    template.assistant.replace("{content}", "{response}")
-  );
+  return template.prefix + template.user.replace("{content}", "{prompt}") + template.assistant.replace("{content}", "{response}");
 }

@@ -43,7 +43,8 @@ export function describeExperiment(spec: RunSpec, K: number): string {
 
 /** Runs A, B and C one after another; a failed cell is recorded and the next still runs. */
 export async function runExperiment(base: RunSpec, opts: ExperimentOptions): Promise<ExperimentResult> {
-  if (!/^[a-z0-9][a-z0-9._-]{0,99}$/.test(opts.name)) throw new InputError("--name", "lowercase letters, digits, '.', '_' and '-', at most 100, starting with a letter or digit");
+  if (!/^[a-z0-9][a-z0-9._-]{0,99}$/.test(opts.name))
+    throw new InputError("--name", "lowercase letters, digits, '.', '_' and '-', at most 100, starting with a letter or digit");
   if (base.kept < 1) throw new InputError("--kept", "an experiment runs cell B, which needs --kept N >= 1 frozen resident experts per layer");
   const python = opts.python ?? DEFAULT_PYTHON;
   const checked = await checkRunInputs({ ...base, cell: "B" }, python);
@@ -58,7 +59,9 @@ export async function runExperiment(base: RunSpec, opts: ExperimentOptions): Pro
   if (checked.selection.method === "explicit") {
     selection = checked.selection;
   } else {
-    stderr.write(`[experiment ${opts.name}] resolving ${base.trainableExperts} once for all cells (ESFT scores over ${base.scoreTokens.toLocaleString("en-US")} tokens)\n`);
+    stderr.write(
+      `[experiment ${opts.name}] resolving ${base.trainableExperts} once for all cells (ESFT scores over ${base.scoreTokens.toLocaleString("en-US")} tokens)\n`,
+    );
     const spec: SelectSpecInput = {
       command: "select",
       model_dir: base.model,

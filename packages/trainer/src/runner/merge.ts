@@ -18,11 +18,15 @@ export async function mergeAdapter(opts: { base: string; adapter: string; out: s
   const out = resolve(opts.out);
   readCheckpointConfig(base, "--base");
   if (!existsSync(join(adapter, "complete")) || !existsSync(join(adapter, "trained_experts.safetensors"))) {
-    throw new InputError("--adapter", `${adapter} is not a complete adapter (trained_experts.safetensors, expert_cfg.json and the "complete" marker a finished run writes in runs/<ID>/adapter)`);
+    throw new InputError(
+      "--adapter",
+      `${adapter} is not a complete adapter (trained_experts.safetensors, expert_cfg.json and the "complete" marker a finished run writes in runs/<ID>/adapter)`,
+    );
   }
   if (out === base) throw new InputError("--out", "must differ from --base (the base is read while the merge is written)");
   if (existsSync(out) && readdirSync(out).length) throw new InputError("--out", `${out} exists and is not empty`);
-  const outcome = await launchWorker({ command: "merge", base_dir: base, adapter_dir: adapter, output_dir: out }, opts.python ? { python: opts.python } : {}).result;
+  const outcome = await launchWorker({ command: "merge", base_dir: base, adapter_dir: adapter, output_dir: out }, opts.python ? { python: opts.python } : {})
+    .result;
   if (outcome.done.command !== "merge") throw new Error(`worker answered ${outcome.done.command} to merge`);
   const r = outcome.done.result;
   return { outputDir: r.output_dir, replaced: r.replaced, copied: r.copied, files: r.files };

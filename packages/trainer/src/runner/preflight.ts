@@ -33,7 +33,10 @@ export function readCheckpointConfig(dir: string, flag: string): { raw: Record<s
     throw new InputError(flag, `config.json: ${(err as Error).message}`);
   }
   if (config.modelType !== "deepseek_v2") {
-    throw new InputError(flag, `config.json: model_type is ${JSON.stringify(config.modelType)}; the trainer runs the DeepSeek-V2 family (model_type "deepseek_v2")`);
+    throw new InputError(
+      flag,
+      `config.json: model_type is ${JSON.stringify(config.modelType)}; the trainer runs the DeepSeek-V2 family (model_type "deepseek_v2")`,
+    );
   }
   if (!readdirSync(dir).some((f) => f.endsWith(".safetensors"))) throw new InputError(flag, `${dir} holds no *.safetensors weights`);
   return { raw: raw as Record<string, unknown>, config };
@@ -43,10 +46,14 @@ export async function checkRunInputs(spec: RunSpec, python: string): Promise<Che
   const { raw, config } = readCheckpointConfig(spec.model, "--model");
   const tokenizerFlag = spec.tokenizer === spec.model ? "--model" : "--tokenizer";
   if (!existsSync(join(spec.tokenizer, "tokenizer.json"))) {
-    throw new InputError(tokenizerFlag, `${spec.tokenizer} has no tokenizer.json (the data is tokenized with the checkpoint's own tokenizer; --tokenizer DIR names another)`);
+    throw new InputError(
+      tokenizerFlag,
+      `${spec.tokenizer} has no tokenizer.json (the data is tokenized with the checkpoint's own tokenizer; --tokenizer DIR names another)`,
+    );
   }
   if (!existsSync(spec.data) || !statSync(spec.data).isFile()) throw new InputError("--data", `${spec.data} is not a readable file (an SFT JSONL file)`);
-  if (python.includes("/") && !existsSync(python)) throw new InputError("--python", `${python} does not exist (the worker's Python with torch; default /usr/bin/python3)`);
+  if (python.includes("/") && !existsSync(python))
+    throw new InputError("--python", `${python} does not exist (the worker's Python with torch; default /usr/bin/python3)`);
   const selection = await parseTrainableExperts(spec.trainableExperts);
   checkSelection(selection, config, spec.cell, spec.kept);
   const experts = config.moe?.numExperts ?? 0;

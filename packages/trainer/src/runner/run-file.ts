@@ -18,7 +18,14 @@ export const runFileSchema = z.object({
   gitCommit: z.string().nullable(),
   modelConfig: z.record(z.string(), z.unknown()),
   /** the packed dataset directory the worker reads and its manifest's summary */
-  data: z.object({ dir: z.string(), sequences: z.number().int(), seqLen: z.number().int(), targetTokens: z.number().int(), sha256: z.string(), lines: z.number().int() }),
+  data: z.object({
+    dir: z.string(),
+    sequences: z.number().int(),
+    seqLen: z.number().int(),
+    targetTokens: z.number().int(),
+    sha256: z.string(),
+    lines: z.number().int(),
+  }),
 });
 export type RunFile = z.infer<typeof runFileSchema>;
 

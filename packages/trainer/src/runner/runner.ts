@@ -148,7 +148,10 @@ export async function prepareRunData(spec: RunSpec, dir: string): Promise<{ dir:
 
 function checkDataFits(spec: RunSpec, manifest: PackedManifest, vocabSize: number): void {
   if (manifest.vocabSize > vocabSize) {
-    throw new InputError(spec.tokenizer === spec.model ? "--model" : "--tokenizer", `the tokenizer has ${manifest.vocabSize} ids but the model's vocab_size is ${vocabSize}`);
+    throw new InputError(
+      spec.tokenizer === spec.model ? "--model" : "--tokenizer",
+      `the tokenizer has ${manifest.vocabSize} ids but the model's vocab_size is ${vocabSize}`,
+    );
   }
   if (manifest.sequences < spec.batch) {
     const dropped = manifest.droppedRows ? ` (${manifest.droppedRows} more held only prompt text and were dropped)` : "";
@@ -173,7 +176,9 @@ export async function runTraining(spec: RunSpec, ctx: RunContext): Promise<RunRe
     checkDataFits(spec, data.manifest, checked.config.vocabSize);
     if (data.manifest.droppedRows > 0) {
       const m = data.manifest;
-      (ctx.stderr ?? process.stderr).write(`data: ${m.sequences} sequences of ${m.seqLen} tokens; ${m.droppedRows} holding only prompt text (no target) dropped\n`);
+      (ctx.stderr ?? process.stderr).write(
+        `data: ${m.sequences} sequences of ${m.seqLen} tokens; ${m.droppedRows} holding only prompt text (no target) dropped\n`,
+      );
     }
   } catch (err) {
     rmSync(dir, { recursive: true, force: true }); // nothing half-made is left behind
@@ -300,17 +305,29 @@ async function launchRun(run: RunFile, dir: string, pastLines: MetricsLine[], re
         uploader?.setRun(runCreate(run, hardware, ready));
         const K = trainableCount(m.run.trainable);
         const r = m.run.routing;
-        progress.note(`${label} ready: ${m.run.experts_impl} experts, ${K} trainable per layer, ${m.run.params.resident.toLocaleString("en-US")} resident params${r ? `, ${r.mode} routing, top-${r.top_k}` : ""}, from step ${m.run.start_step}`);
+        progress.note(
+          `${label} ready: ${m.run.experts_impl} experts, ${K} trainable per layer, ${m.run.params.resident.toLocaleString("en-US")} resident params${r ? `, ${r.mode} routing, top-${r.top_k}` : ""}, from step ${m.run.start_step}`,
+        );
         const clamped = r ? Object.entries(r.clamped) : [];
         if (r && clamped.length) {
-          progress.note(`${label} --top-k ${r.top_k} exceeds the resident experts of MoE layer(s) ${clamped.map(([layer, k]) => `${layer} (k = ${k})`).join(", ")}: k is clamped there, so no token reaches a parked expert`);
+          progress.note(
+            `${label} --top-k ${r.top_k} exceeds the resident experts of MoE layer(s) ${clamped.map(([layer, k]) => `${layer} (k = ${k})`).join(", ")}: k is clamped there, so no token reaches a parked expert`,
+          );
         }
         firstStepAt = Date.now();
       } else if (m.type === "step") {
         steps.set(m.step, m);
         uploader?.addSteps([stepRecord(m)]);
         progress.update(
-          progressLine({ label, step: m, startStep, totalSteps: spec.steps, elapsed: (Date.now() - firstStepAt) / 1000, backlog: uploader?.backlog ?? 0, apiError: uploader?.lastError ?? null }),
+          progressLine({
+            label,
+            step: m,
+            startStep,
+            totalSteps: spec.steps,
+            elapsed: (Date.now() - firstStepAt) / 1000,
+            backlog: uploader?.backlog ?? 0,
+            apiError: uploader?.lastError ?? null,
+          }),
           m.step === spec.steps,
         );
       } else if (m.type === "checkpoint") {
@@ -363,12 +380,16 @@ async function launchRun(run: RunFile, dir: string, pastLines: MetricsLine[], re
   };
   log.append(end);
   uploader?.setEnd(finishFrom(end));
-  progress.note(failure ? `${label} failed: ${error}` : `${label} done: ${allSteps.length} steps, final loss ${finalLoss?.toFixed(4) ?? "-"}, adapter ${adapterDir}`);
+  progress.note(
+    failure ? `${label} failed: ${error}` : `${label} done: ${allSteps.length} steps, final loss ${finalLoss?.toFixed(4) ?? "-"}, adapter ${adapterDir}`,
+  );
   let synced = true;
   if (uploader) {
     synced = await uploader.drain(ctx.drainMs ?? 60_000);
     if (!synced) {
-      progress.note(`${label} the API did not take ${uploader.backlog} steps and the run's end (${uploader.lastError}); they are in ${join(dir, METRICS_FILE)}: \`pnpm review train --resume ${dir} --api URL --token T\` sends them`);
+      progress.note(
+        `${label} the API did not take ${uploader.backlog} steps and the run's end (${uploader.lastError}); they are in ${join(dir, METRICS_FILE)}: \`pnpm review train --resume ${dir} --api URL --token T\` sends them`,
+      );
     }
     uploader.close();
   }

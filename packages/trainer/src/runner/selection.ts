@@ -19,7 +19,8 @@ async function readJson(text: string, path: string): Promise<unknown> {
   try {
     return JSON.parse(await readFile(path, "utf8"));
   } catch (err) {
-    const why = err instanceof SyntaxError ? `is not valid JSON (${err.message})` : `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+    const why =
+      err instanceof SyntaxError ? `is not valid JSON (${err.message})` : `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
     throw new InputError(FLAG, `${text} ${why}; it must be one of ${selectionHelp}`);
   }
 }
@@ -28,7 +29,8 @@ async function readJson(text: string, path: string): Promise<unknown> {
  * layers and id range against the model by checkSelection. */
 export async function readSubnetAssignment(text: string, path: string): Promise<ExpertsByLayer> {
   const raw = subnetAssignmentSchema.safeParse(await readJson(text, path));
-  if (!raw.success) throw new InputError(FLAG, `${text}: must be a JSON object {"<MoE layer>": [[slot, expert id], ...]} (the subnet's expert_assignment.json)`);
+  if (!raw.success)
+    throw new InputError(FLAG, `${text}: must be a JSON object {"<MoE layer>": [[slot, expert id], ...]} (the subnet's expert_assignment.json)`);
   const experts: ExpertsByLayer = {};
   for (const [layer, pairs] of Object.entries(raw.data)) {
     if (!/^\d+$/.test(layer)) throw new InputError(FLAG, `${text}: key ${JSON.stringify(layer)} must be an MoE layer index written as a decimal string`);
@@ -37,7 +39,8 @@ export async function readSubnetAssignment(text: string, path: string): Promise<
     const ids = new Set<number>();
     pairs.forEach((pair: unknown, i) => {
       const p = slotPair.safeParse(pair);
-      if (!p.success) throw new InputError(FLAG, `${text}: layer ${layer} entry ${i} is ${JSON.stringify(pair)}; it must be a [slot, expert id] pair of integers >= 0`);
+      if (!p.success)
+        throw new InputError(FLAG, `${text}: layer ${layer} entry ${i} is ${JSON.stringify(pair)}; it must be a [slot, expert id] pair of integers >= 0`);
       const [slot, id] = p.data;
       if (ids.has(id)) throw new InputError(FLAG, `${text}: layer ${layer} lists expert id ${id} twice`);
       if (slots.has(slot)) throw new InputError(FLAG, `${text}: layer ${layer} uses slot ${slot} twice (expert id ${id})`);
@@ -69,7 +72,10 @@ export async function parseTrainableExperts(text: string, resolvePath: (p: strin
   const parsed = expertConfigSchema.safeParse(await readJson(text, resolvePath(text)));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new InputError(FLAG, `${text}: ${["experts", ...issue.path.slice(1)].join(".")}: ${issue.message} (ESFT expert config: {"experts": {"<layer>": [ids]}})`);
+    throw new InputError(
+      FLAG,
+      `${text}: ${["experts", ...issue.path.slice(1)].join(".")}: ${issue.message} (ESFT expert config: {"experts": {"<layer>": [ids]}})`,
+    );
   }
   return { method: "explicit", experts: parsed.data.experts };
 }
@@ -86,18 +92,25 @@ export function checkSelection(selection: ExpertSelection, config: ModelConfig, 
   const layers = new Set(config.moeLayerIndices);
   for (const [layer, ids] of Object.entries(selection.experts)) {
     if (!layers.has(Number(layer))) {
-      throw new InputError(FLAG, `layer ${layer} is not a MoE layer of this model; MoE layers are ${config.moeLayerIndices[0]}..${config.moeLayerIndices.at(-1)} (it lists expert id(s) ${ids.join(", ")})`);
+      throw new InputError(
+        FLAG,
+        `layer ${layer} is not a MoE layer of this model; MoE layers are ${config.moeLayerIndices[0]}..${config.moeLayerIndices.at(-1)} (it lists expert id(s) ${ids.join(", ")})`,
+      );
     }
     const bad = ids.find((e) => e >= E);
     if (bad !== undefined) throw new InputError(FLAG, `layer ${layer}: expert id ${bad} is out of range 0..${E - 1}`);
     const twice = ids.find((e, i) => ids.indexOf(e) !== i);
     if (twice !== undefined) throw new InputError(FLAG, `layer ${layer} lists expert id ${twice} twice`);
-    if (ids.length + (cell === "B" ? kept : 0) > E) throw new InputError(FLAG, `layer ${layer}: ${ids.length} trainable + ${kept} kept exceeds the ${E} routed experts`);
+    if (ids.length + (cell === "B" ? kept : 0) > E)
+      throw new InputError(FLAG, `layer ${layer}: ${ids.length} trainable + ${kept} kept exceeds the ${E} routed experts`);
   }
   if (cell !== "C") {
     const missing = config.moeLayerIndices.filter((l) => !selection.experts[String(l)]?.length);
     if (missing.length && !(cell === "B" && kept > 0)) {
-      throw new InputError(FLAG, `no expert listed for MoE layer(s) ${missing.join(", ")}; cell ${cell} routes only to resident experts, so each needs at least one`);
+      throw new InputError(
+        FLAG,
+        `no expert listed for MoE layer(s) ${missing.join(", ")}; cell ${cell} routes only to resident experts, so each needs at least one`,
+      );
     }
   }
 }

@@ -41,16 +41,26 @@ export const runFlagsSchema = z
     python: z.string().min(1).optional(),
     out: z.string().min(1).default("runs"),
     "peak-tflops": real(0, 100_000, "the GPU's dense bf16 peak for MFU, if not in the built-in table").optional(),
-    experiment: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, "an experiment name: lowercase letters, digits, '.', '_' and '-'").optional(),
+    experiment: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, "an experiment name: lowercase letters, digits, '.', '_' and '-'")
+      .optional(),
     api: z.url({ error: "must be the API's base URL, e.g. http://127.0.0.1:4000" }).optional(),
     token: z.string().min(1).optional(),
   })
   .superRefine((f, ctx) => {
     if (f.cell === "B" && f.kept < 1) ctx.addIssue({ code: "custom", path: ["kept"], message: "cell B needs --kept N >= 1 frozen resident experts per layer" });
-    if (f.cell === "C" && f.routing) ctx.addIssue({ code: "custom", path: ["routing"], message: "applies to cells A and B (restricted routing); cell C routes naturally over all experts" });
-    if (f.api && !f.token) ctx.addIssue({ code: "custom", path: ["token"], message: "is required with --api: runs are written through the API with a token from `pnpm review token create`" });
+    if (f.cell === "C" && f.routing)
+      ctx.addIssue({ code: "custom", path: ["routing"], message: "applies to cells A and B (restricted routing); cell C routes naturally over all experts" });
+    if (f.api && !f.token)
+      ctx.addIssue({
+        code: "custom",
+        path: ["token"],
+        message: "is required with --api: runs are written through the API with a token from `pnpm review token create`",
+      });
     if (f.token && !f.api) ctx.addIssue({ code: "custom", path: ["api"], message: "is required with --token: the API's base URL" });
-    if (f.experiment && !f.api) ctx.addIssue({ code: "custom", path: ["api"], message: "is required with --experiment: the run is attached to the experiment through the API" });
+    if (f.experiment && !f.api)
+      ctx.addIssue({ code: "custom", path: ["api"], message: "is required with --experiment: the run is attached to the experiment through the API" });
   });
 export type RunFlags = z.output<typeof runFlagsSchema>;
 
@@ -148,7 +158,9 @@ export const experimentFlagsSchema = z.preprocess(
   z.intersection(
     runFlagsSchema,
     z.object({
-      name: z.string({ error: "is required: the experiment's name (the review shows the experiment it is attached to)" }).regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, "lowercase letters, digits, '.', '_' and '-', at most 100"),
+      name: z
+        .string({ error: "is required: the experiment's name (the review shows the experiment it is attached to)" })
+        .regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, "lowercase letters, digits, '.', '_' and '-', at most 100"),
       description: z.string().min(1).max(4000).optional(),
     }),
   ),

@@ -86,9 +86,7 @@ export class BpeModel {
       const id = vocab.get(a + b);
       if (aId === undefined || bId === undefined || id === undefined) {
         const missing = aId === undefined ? a : bId === undefined ? b : a + b;
-        throw new TokenizerConfigError(
-          `${file}: model.merges[${rank}] ${JSON.stringify([a, b])}: token ${JSON.stringify(missing)} is not in model.vocab`,
-        );
+        throw new TokenizerConfigError(`${file}: model.merges[${rank}] ${JSON.stringify([a, b])}: token ${JSON.stringify(missing)} is not in model.vocab`);
       }
       // A repeated pair keeps its last rank, as tokenizers' HashMap collection does.
       this.merges.set(aId * this.stride + bId, { rank, id });

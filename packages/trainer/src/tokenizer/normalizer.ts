@@ -12,9 +12,7 @@ export function buildNormalizer(config: unknown, file: string, field = "normaliz
   switch (type) {
     case "Sequence": {
       const seq = parseField(sequenceSchema, config, file, field);
-      const parts = seq.normalizers
-        .map((n, i) => buildNormalizer(n, file, `${field}.normalizers[${i}]`))
-        .filter((n): n is Normalizer => n !== null);
+      const parts = seq.normalizers.map((n, i) => buildNormalizer(n, file, `${field}.normalizers[${i}]`)).filter((n): n is Normalizer => n !== null);
       if (parts.length === 0) return null;
       return (text) => parts.reduce((acc, n) => n(acc), text);
     }

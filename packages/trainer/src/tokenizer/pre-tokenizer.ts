@@ -140,19 +140,14 @@ function buildSteps(config: unknown, file: string, field: string, out: PreTokeni
   switch (type) {
     case "Sequence": {
       const seq = parseField(sequenceSchema, config, file, field);
-      seq.pretokenizers.forEach((child, i) =>
-        buildSteps(child, file, `${field}.pretokenizers[${i}]`, out, isLast && i === seq.pretokenizers.length - 1),
-      );
+      seq.pretokenizers.forEach((child, i) => buildSteps(child, file, `${field}.pretokenizers[${i}]`, out, isLast && i === seq.pretokenizers.length - 1));
       return;
     }
     case "Split": {
       const split = parseField(splitSchema, config, file, field);
       let re: RegExp;
       try {
-        re =
-          "Regex" in split.pattern
-            ? compileOnigurumaRegex(split.pattern.Regex)
-            : new RegExp(escapeRegExp(split.pattern.String), "gu");
+        re = "Regex" in split.pattern ? compileOnigurumaRegex(split.pattern.Regex) : new RegExp(escapeRegExp(split.pattern.String), "gu");
       } catch (err) {
         throw new TokenizerConfigError(`${file}: ${field}.pattern: ${(err as Error).message}`);
       }
@@ -161,9 +156,7 @@ function buildSteps(config: unknown, file: string, field: string, out: PreTokeni
     }
     case "Digits": {
       const digits = parseField(digitsSchema, config, file, field);
-      out.steps.push(
-        splitStep((text) => regexSpans(text, NUMERIC), digits.individual_digits ? "Isolated" : "Contiguous", false),
-      );
+      out.steps.push(splitStep((text) => regexSpans(text, NUMERIC), digits.individual_digits ? "Isolated" : "Contiguous", false));
       return;
     }
     case "ByteLevel": {
@@ -173,9 +166,7 @@ function buildSteps(config: unknown, file: string, field: string, out: PreTokeni
       }
       out.addPrefixSpace = byteLevel.add_prefix_space;
       if (byteLevel.add_prefix_space) {
-        out.steps.push((pieces) =>
-          pieces.map((p) => (p.text.startsWith(" ") ? p : { text: ` ${p.text}`, start: p.start, prefix: p.prefix + 1 })),
-        );
+        out.steps.push((pieces) => pieces.map((p) => (p.text.startsWith(" ") ? p : { text: ` ${p.text}`, start: p.start, prefix: p.prefix + 1 })));
       }
       if (byteLevel.use_regex) {
         const re = compileOnigurumaRegex(GPT2_PATTERN);
@@ -193,9 +184,7 @@ function buildSteps(config: unknown, file: string, field: string, out: PreTokeni
  */
 export function buildPreTokenizer(config: unknown, file: string): PreTokenizer {
   if (config === null || config === undefined) {
-    throw new TokenizerConfigError(
-      `${file}: pre_tokenizer is null; a ByteLevel pre-tokenizer is required (supported: ${SUPPORTED_PRE_TOKENIZERS.join(", ")})`,
-    );
+    throw new TokenizerConfigError(`${file}: pre_tokenizer is null; a ByteLevel pre-tokenizer is required (supported: ${SUPPORTED_PRE_TOKENIZERS.join(", ")})`);
   }
   const out: PreTokenizer = { steps: [], addPrefixSpace: false, byteLevel: false };
   buildSteps(config, file, "pre_tokenizer", out, true);

@@ -22,9 +22,7 @@ function fieldPath(base: string, path: readonly PropertyKey[]): string {
 export function parseField<T>(schema: z.ZodType<T>, value: unknown, file: string, base: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const lines = result.error.issues
-    .slice(0, 5)
-    .map((issue) => `${fieldPath(base, issue.path)}: ${issue.message}`);
+  const lines = result.error.issues.slice(0, 5).map((issue) => `${fieldPath(base, issue.path)}: ${issue.message}`);
   throw new TokenizerConfigError(`${file}: invalid ${base}: ${lines.join("; ")}`);
 }
 
@@ -35,20 +33,13 @@ export const SUPPORTED_DECODERS = ["ByteLevel"] as const;
 export const SUPPORTED_POST_PROCESSORS = ["ByteLevel", "TemplateProcessing", "Sequence"] as const;
 
 /** Checks `value.type` against the supported list before the type's own schema runs. */
-export function componentType<const T extends readonly string[]>(
-  value: unknown,
-  supported: T,
-  file: string,
-  field: string,
-): T[number] {
+export function componentType<const T extends readonly string[]>(value: unknown, supported: T, file: string, field: string): T[number] {
   const parsed = z.object({ type: z.string() }).safeParse(value);
   if (!parsed.success) {
     throw new TokenizerConfigError(`${file}: ${field} must be an object with a string "type" (supported: ${supported.join(", ")})`);
   }
   if (!supported.includes(parsed.data.type)) {
-    throw new TokenizerConfigError(
-      `${file}: ${field}.type "${parsed.data.type}" is not supported (supported: ${supported.join(", ")})`,
-    );
+    throw new TokenizerConfigError(`${file}: ${field}.type "${parsed.data.type}" is not supported (supported: ${supported.join(", ")})`);
   }
   return parsed.data.type as T[number];
 }
@@ -111,10 +102,7 @@ export const templatePieceSchema = z.union([
 export const templateProcessingSchema = z.object({
   type: z.literal("TemplateProcessing"),
   single: z.array(templatePieceSchema),
-  special_tokens: z.record(
-    z.string(),
-    z.object({ id: z.string(), ids: z.array(z.number().int().nonnegative()), tokens: z.array(z.string()) }),
-  ),
+  special_tokens: z.record(z.string(), z.object({ id: z.string(), ids: z.array(z.number().int().nonnegative()), tokens: z.array(z.string()) })),
 });
 
 /** Top level; components stay `unknown` here and are parsed by their builders. */

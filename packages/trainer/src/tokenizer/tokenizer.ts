@@ -130,8 +130,7 @@ export class BpeTokenizer {
     this.vocabSize = maxId + 1;
 
     const cfgFile = `${source}/tokenizer_config.json`;
-    const cfg: TokenizerConfigJson =
-      tokenizerConfig === undefined ? {} : parseField(tokenizerConfigSchema, tokenizerConfig, cfgFile, "tokenizer_config");
+    const cfg: TokenizerConfigJson = tokenizerConfig === undefined ? {} : parseField(tokenizerConfigSchema, tokenizerConfig, cfgFile, "tokenizer_config");
     const idOf = (field: "bos_token" | "eos_token" | "pad_token"): number | null => {
       const content = tokenRefContent(cfg[field]);
       if (content === null) return null;

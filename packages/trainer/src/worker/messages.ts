@@ -98,8 +98,16 @@ export type SelectSpecInput = z.input<typeof selectSpecSchema>;
 export type WorkerSpec = z.output<typeof workerSpecSchema>;
 
 export const errorCodes = [
-  "bad_spec", "file_not_found", "bad_checkpoint", "unsupported_model", "bad_experts",
-  "bad_data", "no_gpu", "out_of_memory", "diverged", "internal",
+  "bad_spec",
+  "file_not_found",
+  "bad_checkpoint",
+  "unsupported_model",
+  "bad_experts",
+  "bad_data",
+  "no_gpu",
+  "out_of_memory",
+  "diverged",
+  "internal",
 ] as const;
 
 const count = z.number().int().nonnegative();

@@ -25,12 +25,24 @@ export async function GET(request: Request, { params }: { params: Promise<{ slug
     try {
       d = cycleDataset((await cycleDetail(view.data.subnet.netuid, Number(cycle[1]), Number(cycle[2]))).data);
     } catch (err) {
-      return isNotFound(err) ? text(404, `file: no ingested cycle starts at block ${cycle[1]} with ${cycle[2]} blocks`) : text(503, "the api is unreachable and no earlier copy of this cycle is kept");
+      return isNotFound(err)
+        ? text(404, `file: no ingested cycle starts at block ${cycle[1]} with ${cycle[2]} blocks`)
+        : text(503, "the api is unreachable and no earlier copy of this cycle is kept");
     }
   }
   if (!d) return text(404, `file: no table ${name}; tables: ${Object.keys(all).join(", ")}, cycle-FIRSTBLOCK-LENGTH`);
   const headers: Record<string, string> = { "content-disposition": `attachment; filename="${slug}-${name}.${format}"` };
   if (view.asOf) headers["x-data-as-of"] = view.asOf;
   if (format === "csv") return new Response(toCsv(d), { headers: { ...headers, "content-type": "text/csv; charset=utf-8" } });
-  return Response.json({ review: slug, table: name, title: d.title, asOf: view.asOf, columns: d.columns, rows: d.rows.map((r) => Object.fromEntries(d.columns.map((c, i) => [c, r[i] ?? null]))) }, { headers });
+  return Response.json(
+    {
+      review: slug,
+      table: name,
+      title: d.title,
+      asOf: view.asOf,
+      columns: d.columns,
+      rows: d.rows.map((r) => Object.fromEntries(d.columns.map((c, i) => [c, r[i] ?? null]))),
+    },
+    { headers },
+  );
 }
