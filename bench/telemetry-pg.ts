@@ -14,28 +14,17 @@ import { openDatabase } from "../packages/db/src/index.ts";
 import { createTestDatabase } from "../packages/db/src/testing.ts";
 import { ingestProgressLine, PgStore, SubstrateRpc, TelemetryIngest } from "../packages/telemetry/src/index.ts";
 import { expectedMiners } from "../packages/telemetry/test/expected.ts";
-import { FakeChain, FakeNode, type FakePhases } from "../packages/telemetry/test/fake-node.ts";
+import { FakeChain, FakeNode, PHASES_500 } from "../packages/telemetry/test/fake-node.ts";
 
 const CYCLES = 150;
 const LATENCY_MS = 100;
 const TARGET_S = 15;
 const CONCURRENCY = 16;
-const PHASES: FakePhases = {
-  Distribute: 20,
-  Train: 300,
-  MinerCommit1: 10,
-  MinerCommit2: 10,
-  Submission: 80,
-  Validate: 10,
-  Merge: 50,
-  ValidatorCommit1: 10,
-  ValidatorCommit2: 10,
-};
 
 const firstCycle = 15_700;
 const chain = new FakeChain({
   netuid: 102,
-  schedule: [{ fromBlock: 0, phases: PHASES }],
+  schedule: [{ fromBlock: 0, phases: PHASES_500 }],
   fromBlock: firstCycle * 500,
   toBlock: (firstCycle + CYCLES) * 500 - 1,
   neurons: 256,
@@ -59,7 +48,7 @@ const ingest = new TelemetryIngest({
   rpc,
   store: new PgStore(open.db),
   netuid: 102,
-  schedule: [{ fromBlock: 0, phases: PHASES, source: "bench" }],
+  schedule: [{ fromBlock: 0, phases: PHASES_500, source: "bench" }],
   validatorWhitelist: chain.whitelist,
   concurrency: CONCURRENCY,
   onProgress: (p) => {

@@ -20,23 +20,12 @@ import {
 } from "../packages/telemetry/src/index.ts";
 import { blockHashesOf } from "../packages/telemetry/src/memory-store.ts";
 import { expectedMiners } from "../packages/telemetry/test/expected.ts";
-import { FakeChain, FakeNode, type FakePhases } from "../packages/telemetry/test/fake-node.ts";
+import { FakeChain, FakeNode, PHASES_500 } from "../packages/telemetry/test/fake-node.ts";
 
 const CYCLES = 150;
 const LATENCY_MS = 100;
 const TARGET_S = 15;
 const CONCURRENCY = 16;
-const PHASES: FakePhases = {
-  Distribute: 20,
-  Train: 300,
-  MinerCommit1: 10,
-  MinerCommit2: 10,
-  Submission: 80,
-  Validate: 10,
-  Merge: 50,
-  ValidatorCommit1: 10,
-  ValidatorCommit2: 10,
-};
 
 /** Keeps counts and hashes only, so the heap figures measure the engine rather than retained rows. */
 class CountingStore implements TelemetryStore {
@@ -65,7 +54,7 @@ class CountingStore implements TelemetryStore {
 const firstCycle = 15_700;
 const chain = new FakeChain({
   netuid: 102,
-  schedule: [{ fromBlock: 0, phases: PHASES }],
+  schedule: [{ fromBlock: 0, phases: PHASES_500 }],
   fromBlock: firstCycle * 500,
   toBlock: (firstCycle + CYCLES) * 500 - 1,
   neurons: 256,
@@ -89,7 +78,7 @@ const ingest = new TelemetryIngest({
   rpc,
   store,
   netuid: 102,
-  schedule: [{ fromBlock: 0, phases: PHASES, source: "bench" }],
+  schedule: [{ fromBlock: 0, phases: PHASES_500, source: "bench" }],
   validatorWhitelist: chain.whitelist,
   concurrency: CONCURRENCY,
   onProgress: (p) => {

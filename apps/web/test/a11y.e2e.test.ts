@@ -4,7 +4,7 @@ import type { AppRouter } from "@subnet-review/api";
 import { figureTransformer } from "@subnet-review/core";
 import { createApiToken } from "@subnet-review/db";
 import { PgStore, SubstrateRpc, TelemetryIngest } from "@subnet-review/telemetry";
-import { FakeChain, FakeNode, type FakePhases } from "@subnet-review/telemetry/testing";
+import { FakeChain, FakeNode, PHASES_500 } from "@subnet-review/telemetry/testing";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import type { AxeResults } from "axe-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,20 +13,9 @@ import { startStack, type Stack } from "./stack.ts";
 // axe-core's rules on the rendered review with every section filled (ingested cycles from the fake chain, runs with
 // steps, the calculator loaded), light and dark, at 1440 and 390 px, in Debian's Chromium.
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-const PHASES: FakePhases = {
-  Distribute: 20,
-  Train: 300,
-  MinerCommit1: 10,
-  MinerCommit2: 10,
-  Submission: 80,
-  Validate: 10,
-  Merge: 50,
-  ValidatorCommit1: 10,
-  ValidatorCommit2: 10,
-};
 const chain = new FakeChain({
   netuid: 102,
-  schedule: [{ fromBlock: 0, phases: PHASES }],
+  schedule: [{ fromBlock: 0, phases: PHASES_500 }],
   fromBlock: 15_700 * 500,
   toBlock: 15_706 * 500 - 1,
   neurons: 32,
@@ -44,7 +33,7 @@ beforeAll(async () => {
       rpc,
       store: new PgStore(db),
       netuid: 102,
-      schedule: [{ fromBlock: 0, phases: PHASES, source: "a11y schedule" }],
+      schedule: [{ fromBlock: 0, phases: PHASES_500, source: "a11y schedule" }],
       validatorWhitelist: chain.whitelist,
     });
     await ingest.backfill({ fromBlock: 15_700 * 500, toBlock: 15_706 * 500 - 1 });

@@ -1,6 +1,6 @@
 import { figure, formatFigure } from "@subnet-review/core";
 import { PgStore, SubstrateRpc, TelemetryIngest } from "@subnet-review/telemetry";
-import { FakeChain, FakeNode, type FakePhases } from "@subnet-review/telemetry/testing";
+import { FakeChain, FakeNode, PHASES_500 } from "@subnet-review/telemetry/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The scenario's own account of who committed and who is accepted, worked out from what the fake chain recorded.
 import { expectedMiners } from "../../../packages/telemetry/test/expected.ts";
@@ -8,17 +8,6 @@ import { shotsDir, startStack, type Stack } from "./stack.ts";
 
 // Section 03 end to end: a synthetic chain served by the fake Subtensor node is ingested into the test database,
 // then the built web app (over the real api) is read in Chromium.
-const PHASES: FakePhases = {
-  Distribute: 20,
-  Train: 300,
-  MinerCommit1: 10,
-  MinerCommit2: 10,
-  Submission: 80,
-  Validate: 10,
-  Merge: 50,
-  ValidatorCommit1: 10,
-  ValidatorCommit2: 10,
-};
 const FIRST = 15_700;
 const LAST = 15_711;
 const FROM_BLOCK = FIRST * 500;
@@ -29,7 +18,7 @@ let webUrl: string;
 let browser: Stack["browser"];
 const chain = new FakeChain({
   netuid: 102,
-  schedule: [{ fromBlock: 0, phases: PHASES }],
+  schedule: [{ fromBlock: 0, phases: PHASES_500 }],
   fromBlock: FROM_BLOCK,
   toBlock: TO_BLOCK,
   neurons: 64,
@@ -46,7 +35,7 @@ beforeAll(async () => {
       rpc,
       store: new PgStore(db),
       netuid: 102,
-      schedule: [{ fromBlock: 0, phases: PHASES, source: "e2e schedule" }],
+      schedule: [{ fromBlock: 0, phases: PHASES_500, source: "e2e schedule" }],
       validatorWhitelist: chain.whitelist,
     });
     await ingest.backfill({ fromBlock: FROM_BLOCK, toBlock: TO_BLOCK });

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { openDatabase, type OpenDatabase } from "@subnet-review/db";
 import { createTestDatabase } from "@subnet-review/db/testing";
 import { PHASE_NAMES, PgStore } from "@subnet-review/telemetry";
-import { FakeChain, FakeNode, type FakePhases } from "@subnet-review/telemetry/testing";
+import { FakeChain, FakeNode, PHASES_500, PHASES_524 } from "@subnet-review/telemetry/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { formatHelp } from "../src/args.ts";
 import { ingestHelp } from "../src/commands/ingest.ts";
@@ -17,28 +17,6 @@ import { ingestHelp } from "../src/commands/ingest.ts";
 const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const exampleSchedule = fileURLToPath(new URL("../../telemetry/schedules/subnet-102.json", import.meta.url));
 const NETUID = 102;
-const P500: FakePhases = {
-  Distribute: 20,
-  Train: 300,
-  MinerCommit1: 10,
-  MinerCommit2: 10,
-  Submission: 80,
-  Validate: 10,
-  Merge: 50,
-  ValidatorCommit1: 10,
-  ValidatorCommit2: 10,
-};
-const P524: FakePhases = {
-  Distribute: 20,
-  Train: 300,
-  MinerCommit1: 12,
-  MinerCommit2: 12,
-  Submission: 90,
-  Validate: 10,
-  Merge: 56,
-  ValidatorCommit1: 12,
-  ValidatorCommit2: 12,
-};
 // 500-block cycles 96..99 (#48,000–#49,999), then 524-block cycles from #50,100: 96 (#50,304–#50,827) and 97.
 const CHANGE = 50_100;
 
@@ -58,8 +36,8 @@ beforeAll(async () => {
   chain = new FakeChain({
     netuid: NETUID,
     schedule: [
-      { fromBlock: 0, phases: P500 },
-      { fromBlock: CHANGE, phases: P524 },
+      { fromBlock: 0, phases: PHASES_500 },
+      { fromBlock: CHANGE, phases: PHASES_524 },
     ],
     fromBlock: 48_000,
     toBlock: 51_351,
@@ -75,15 +53,15 @@ beforeAll(async () => {
   await writeFile(
     join(dir, "history.json"),
     JSON.stringify([
-      { fromBlock: 0, phases: P500, source: "test: 500-block cycles" },
-      { fromBlock: CHANGE, phases: P524, source: "test: 524 from the change" },
+      { fromBlock: 0, phases: PHASES_500, source: "test: 500-block cycles" },
+      { fromBlock: CHANGE, phases: PHASES_524, source: "test: 524 from the change" },
     ]),
   );
-  await writeFile(join(dir, "until-change.json"), JSON.stringify([{ fromBlock: 0, phases: P500, source: "test: 500-block cycles" }]));
+  await writeFile(join(dir, "until-change.json"), JSON.stringify([{ fromBlock: 0, phases: PHASES_500, source: "test: 500-block cycles" }]));
   // The owner's schedule endpoint, in its real response shape: the schedule in force at the chain's finalized head.
   owner = createServer((_req, res) => {
-    const phases = chain.finalized >= CHANGE ? P524 : P500;
-    if (phases === P524) ownerAnswers524++;
+    const phases = chain.finalized >= CHANGE ? PHASES_524 : PHASES_500;
+    if (phases === PHASES_524) ownerAnswers524++;
     const total = PHASE_NAMES.reduce((n, p) => n + phases[p], 0);
     res
       .writeHead(200, { "content-type": "application/json" })
@@ -269,7 +247,7 @@ describe("review ingest", { timeout: 60_000 }, () => {
     );
     expect(badList.code).toBe(2);
     expect(badList.stderr).toMatch(/--whitelist: entry 1: not an SS58 address/);
-    await writeFile(join(dir, "bad-schedule.json"), JSON.stringify([{ fromBlock: 0, phases: { ...P500, Train: 0 }, source: "x" }]));
+    await writeFile(join(dir, "bad-schedule.json"), JSON.stringify([{ fromBlock: 0, phases: { ...PHASES_500, Train: 0 }, source: "x" }]));
     const badSchedule = await review("--rpc", node.wsUrl, "--netuid", "102", "--last", "2", "--schedule", join(dir, "bad-schedule.json"));
     expect(badSchedule.code).toBe(2);
     expect(badSchedule.stderr).toMatch(/--schedule: invalid schedule history:[\s\S]*Train/);

@@ -6,6 +6,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CONNITO_REPO_DEFAULT_PHASES } from "../src/schedule.ts";
 import { compact, concat, encodeRegistration, hex, uint } from "./scale-encode.ts";
 
 /**
@@ -18,6 +19,21 @@ import { compact, concat, encodeRegistration, hex, uint } from "./scale-encode.t
 const PHASES = ["Distribute", "Train", "MinerCommit1", "MinerCommit2", "Submission", "Validate", "Merge", "ValidatorCommit1", "ValidatorCommit2"] as const;
 type Phase = (typeof PHASES)[number];
 export type FakePhases = Record<Phase, number>;
+
+/** The subnet's CycleCfg defaults (sum 500): the schedule most fake histories start with. */
+export const PHASES_500: FakePhases = CONNITO_REPO_DEFAULT_PHASES;
+/** A 524-block split for tests: only Distribute 20 and Train 300 of the live 524-block schedule are known. */
+export const PHASES_524: FakePhases = {
+  Distribute: 20,
+  Train: 300,
+  MinerCommit1: 12,
+  MinerCommit2: 12,
+  Submission: 90,
+  Validate: 10,
+  Merge: 56,
+  ValidatorCommit1: 12,
+  ValidatorCommit2: 12,
+};
 
 const twox128 = (s: string) => xxhashAsU8a(new TextEncoder().encode(s), 128);
 const KEYS_PREFIX = concat(twox128("SubtensorModule"), twox128("Keys"));

@@ -11,33 +11,10 @@ import {
   type ScheduleHistory,
 } from "../src/index.ts";
 import { expectedMiners } from "./expected.ts";
-import { FakeChain, FakeNode, type FakeCycle, type FakePhases } from "./fake-node.ts";
+import { FakeChain, FakeNode, type FakeCycle, PHASES_500, PHASES_524 } from "./fake-node.ts";
 
 const NETUID = 102;
-const P500: FakePhases = {
-  Distribute: 20,
-  Train: 300,
-  MinerCommit1: 10,
-  MinerCommit2: 10,
-  Submission: 80,
-  Validate: 10,
-  Merge: 50,
-  ValidatorCommit1: 10,
-  ValidatorCommit2: 10,
-};
-/** A 524-block split for tests (the live chain's split beyond Distribute 20 / Train 300 is not known here). */
-const P524: FakePhases = {
-  Distribute: 20,
-  Train: 300,
-  MinerCommit1: 12,
-  MinerCommit2: 12,
-  Submission: 90,
-  Validate: 10,
-  Merge: 56,
-  ValidatorCommit1: 12,
-  ValidatorCommit2: 12,
-};
-const ONE: ScheduleHistory = [{ fromBlock: 0, phases: P500, source: "test schedule" }];
+const ONE: ScheduleHistory = [{ fromBlock: 0, phases: PHASES_500, source: "test schedule" }];
 // 500-block cycles 1000..1019 (blocks 500,000..509,999).
 const FROM = 500_000;
 const TO = 509_999;
@@ -50,7 +27,7 @@ afterEach(async () => {
 async function setup(overrides: Partial<ConstructorParameters<typeof FakeChain>[0]> = {}) {
   const chain = new FakeChain({
     netuid: NETUID,
-    schedule: [{ fromBlock: 0, phases: P500 }],
+    schedule: [{ fromBlock: 0, phases: PHASES_500 }],
     fromBlock: FROM,
     toBlock: TO,
     neurons: 64,
@@ -359,9 +336,9 @@ describe("follow", () => {
   it("keeps up across a length increase and a decrease announced by the schedule source", async () => {
     // 500 → 524 at #50,100 → 500 at #55,600; whole cycles: 500 × 96..99, 524 × 96..105, 500 × 112..115.
     const schedule = [
-      { fromBlock: 0, phases: P500 },
-      { fromBlock: 50_100, phases: P524 },
-      { fromBlock: 55_600, phases: P500 },
+      { fromBlock: 0, phases: PHASES_500 },
+      { fromBlock: 50_100, phases: PHASES_524 },
+      { fromBlock: 55_600, phases: PHASES_500 },
     ];
     const { chain, node } = await setup({ schedule, fromBlock: 48_000, toBlock: 57_999, neurons: 24, blocksAfter: -8_000 });
     const store = new MemoryStore();

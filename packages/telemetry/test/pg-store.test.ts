@@ -3,39 +3,16 @@ import { createTestDatabase } from "@subnet-review/db/testing";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PgStore, StorageDecodeError, SubstrateRpc, TelemetryIngest, type CycleRecord, type ScheduleHistory } from "../src/index.ts";
 import { expectedMiners } from "./expected.ts";
-import { FakeChain, FakeNode, type FakePhases } from "./fake-node.ts";
+import { FakeChain, FakeNode, type FakePhases, PHASES_500, PHASES_524 } from "./fake-node.ts";
 
 // The engine through Postgres: the schedule-change scenario the issue names, and the storage guarantees.
 const NETUID = 102;
-const P500: FakePhases = {
-  Distribute: 20,
-  Train: 300,
-  MinerCommit1: 10,
-  MinerCommit2: 10,
-  Submission: 80,
-  Validate: 10,
-  Merge: 50,
-  ValidatorCommit1: 10,
-  ValidatorCommit2: 10,
-};
-/** A 524-block split for tests (only Distribute 20 and Train 300 of the live 524-block schedule are known). */
-const P524: FakePhases = {
-  Distribute: 20,
-  Train: 300,
-  MinerCommit1: 12,
-  MinerCommit2: 12,
-  Submission: 90,
-  Validate: 10,
-  Merge: 56,
-  ValidatorCommit1: 12,
-  ValidatorCommit2: 12,
-};
 // 500 → 524 at #50,100: whole 500-block cycles 92..99 (#46,000–#49,999), the cut cycle #50,000–#50,499 belongs to no
 // schedule, then 524-block cycles 96..105 (#50,304–#55,543). Indexes 96..99 exist under both schedules.
 const CHANGE = 50_100;
 const SCHEDULE: ScheduleHistory = [
-  { fromBlock: 0, phases: P500, source: "test: 500-block defaults" },
-  { fromBlock: CHANGE, phases: P524, source: "test: 524-block schedule" },
+  { fromBlock: 0, phases: PHASES_500, source: "test: 500-block defaults" },
+  { fromBlock: CHANGE, phases: PHASES_524, source: "test: 524-block schedule" },
 ];
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;

@@ -1,18 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { RpcError, SubstrateRpc, subnetworkNKey } from "../src/index.ts";
-import { FakeChain, FakeNode } from "./fake-node.ts";
+import { FakeChain, FakeNode, PHASES_500 } from "./fake-node.ts";
 
-const PHASES = {
-  Distribute: 20,
-  Train: 300,
-  MinerCommit1: 10,
-  MinerCommit2: 10,
-  Submission: 80,
-  Validate: 10,
-  Merge: 50,
-  ValidatorCommit1: 10,
-  ValidatorCommit2: 10,
-};
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
@@ -21,7 +10,7 @@ afterEach(async () => {
 async function start() {
   const chain = new FakeChain({
     netuid: 102,
-    schedule: [{ fromBlock: 0, phases: PHASES }],
+    schedule: [{ fromBlock: 0, phases: PHASES_500 }],
     fromBlock: 5000,
     toBlock: 5999,
     neurons: 8,
