@@ -1,6 +1,12 @@
+import { z } from "zod";
+import type { CycleMiner } from "./store.ts";
+
+export type { CycleMiner };
+
 /**
- * The names and wording of the two per-cycle miner counts, stored by name with each cycle. No imports: the api
- * reads this (via "@subnet-review/telemetry/definitions") without loading the chain client.
+ * The names and wording of the two per-cycle miner counts, stored by name with each cycle, and how a stored hotkey
+ * row reads back. Only zod is imported: the api reads this (via "@subnet-review/telemetry/definitions") without
+ * loading the chain client.
  */
 export const COMMITTED = "committed-in-miner-commit-windows";
 export const ACCEPTED = "accepted-by-validator-rules";
@@ -16,3 +22,25 @@ export const COUNT_DEFINITIONS: Record<CountDefinition, string> = {
 /** Payload kinds of a cycle's hotkey rows. */
 export const PAYLOAD_KINDS = ["signed-hash", "submission", "other-json", "not-json", "not-text", "none"] as const;
 export type PayloadKind = (typeof PAYLOAD_KINDS)[number];
+
+const commitPhaseSchema = z.enum(["MinerCommit1", "MinerCommit2"]).nullable();
+const payloadKindSchema = z.enum(PAYLOAD_KINDS);
+
+/** A cycle's hotkey row as the database returns it (enum columns as text). */
+export type StoredMinerRow = Omit<CycleMiner, "commitPhase" | "payloadKind"> & { commitPhase: string | null; payloadKind: string };
+
+/** A stored hotkey row back as a CycleMiner, its enum columns checked (the store and the api read rows alike). */
+export function cycleMinerFromRow(m: StoredMinerRow): CycleMiner {
+  return {
+    hotkey: m.hotkey,
+    uid: m.uid,
+    commitBlock: m.commitBlock,
+    commitPhase: commitPhaseSchema.parse(m.commitPhase),
+    payloadKind: payloadKindSchema.parse(m.payloadKind),
+    payload: m.payload,
+    submissionBlock: m.submissionBlock,
+    committed: m.committed,
+    accepted: m.accepted,
+    rejection: m.rejection,
+  };
+}

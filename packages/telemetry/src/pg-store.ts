@@ -1,23 +1,11 @@
 import type { Db } from "@subnet-review/db";
 import { z } from "zod";
-import { PAYLOAD_KINDS } from "./count-definitions.ts";
+import { cycleMinerFromRow } from "./count-definitions.ts";
 import { PHASE_NAMES, scheduleSegmentSchema } from "./schedule.ts";
 import { assertDistinctHotkeys, blockHashesOf } from "./memory-store.ts";
-import {
-  ACCEPTED,
-  COMMITTED,
-  cycleKeyId,
-  type Checkpoint,
-  type CycleBlockHashes,
-  type CycleKey,
-  type CycleMiner,
-  type CycleRecord,
-  type TelemetryStore,
-} from "./store.ts";
+import { ACCEPTED, COMMITTED, cycleKeyId, type Checkpoint, type CycleBlockHashes, type CycleKey, type CycleRecord, type TelemetryStore } from "./store.ts";
 
 const phasesSchema = z.array(z.object({ phase: z.enum(PHASE_NAMES), start: z.number().int(), end: z.number().int() }));
-const commitPhaseSchema = z.enum(["MinerCommit1", "MinerCommit2"]).nullable();
-const payloadKindSchema = z.enum(PAYLOAD_KINDS);
 
 /**
  * TelemetryStore over Postgres (ChainCycle, ChainMiner, TelemetryCheckpoint). A cycle is keyed by netuid, first
@@ -128,20 +116,7 @@ export class PgStore implements TelemetryStore {
       accepted: { definition: z.literal(ACCEPTED).parse(r.acceptedDefinition), count: r.acceptedMiners },
       rpcRequests: r.rpcRequests,
       rpcCalls: r.rpcCalls,
-      miners: r.miners.map(
-        (m): CycleMiner => ({
-          hotkey: m.hotkey,
-          uid: m.uid,
-          commitBlock: m.commitBlock,
-          commitPhase: commitPhaseSchema.parse(m.commitPhase),
-          payloadKind: payloadKindSchema.parse(m.payloadKind),
-          payload: m.payload,
-          submissionBlock: m.submissionBlock,
-          committed: m.committed,
-          accepted: m.accepted,
-          rejection: m.rejection,
-        }),
-      ),
+      miners: r.miners.map(cycleMinerFromRow),
     }));
   }
 }

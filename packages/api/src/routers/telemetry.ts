@@ -1,6 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { COUNT_DEFINITIONS, PAYLOAD_KINDS, type CountDefinition, type PayloadKind } from "@subnet-review/telemetry/definitions";
+import { COUNT_DEFINITIONS, cycleMinerFromRow, type CountDefinition, type CycleMiner } from "@subnet-review/telemetry/definitions";
 import { int32 } from "../fields.ts";
 import { createTRPCRouter, publicProcedure } from "../trpc.ts";
 
@@ -68,20 +68,8 @@ export interface CycleSummaryView {
   ingestedAt: string;
 }
 
-/** One hotkey of a cycle's drill-down. */
-export interface CycleMinerView {
-  hotkey: string;
-  uid: number;
-  commitBlock: number | null;
-  commitPhase: "MinerCommit1" | "MinerCommit2" | null;
-  payloadKind: PayloadKind;
-  payload: string | null;
-  submissionBlock: number | null;
-  committed: boolean;
-  accepted: boolean;
-  /** Why the validators' rule does not accept it; null when accepted. */
-  rejection: string | null;
-}
+/** One hotkey of a cycle's drill-down: telemetry's own record of it. */
+export type CycleMinerView = CycleMiner;
 
 /** telemetry.cycle: a cycle's block range, hashes, phases, reads, both counts and every hotkey it looked at. */
 export interface CycleDetailView extends CycleSummaryView {
@@ -92,8 +80,6 @@ export interface CycleDetailView extends CycleSummaryView {
 
 const phasesSchema = z.array(z.object({ phase: z.string(), start: z.number().int(), end: z.number().int() }));
 const definitionSchema = z.enum(Object.keys(COUNT_DEFINITIONS) as [CountDefinition, ...CountDefinition[]]);
-const commitPhaseSchema = z.enum(["MinerCommit1", "MinerCommit2"]).nullable();
-const payloadKindSchema = z.enum(PAYLOAD_KINDS);
 
 interface CycleRow {
   cycle: number;
@@ -218,18 +204,7 @@ export const telemetryRouter = createTRPCRouter({
         { role: "windowEnd", block: r.windowEndBlock, hash: r.windowEndHash, what: "MinerCommit2's last block: the committed count's read" },
         { role: "submissionRead", block: r.readBlock, hash: r.readBlockHash, what: "MinerCommit2 end + 1: the validators' submission read" },
       ],
-      miners: r.miners.map((m) => ({
-        hotkey: m.hotkey,
-        uid: m.uid,
-        commitBlock: m.commitBlock,
-        commitPhase: commitPhaseSchema.parse(m.commitPhase),
-        payloadKind: payloadKindSchema.parse(m.payloadKind),
-        payload: m.payload,
-        submissionBlock: m.submissionBlock,
-        committed: m.committed,
-        accepted: m.accepted,
-        rejection: m.rejection,
-      })),
+      miners: r.miners.map(cycleMinerFromRow),
     };
   }),
 });
