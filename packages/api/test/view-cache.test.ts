@@ -41,6 +41,16 @@ describe("the review view cache", () => {
     }
   });
 
+  it("answers review.dataVersion, a token that changes with each committed write", async () => {
+    const client = api.client();
+    const before = await client.review.dataVersion.query();
+    expect(before).toEqual({ version: expect.any(String) });
+    expect(await client.review.dataVersion.query()).toEqual(before);
+    await setTitle("Retitled for the version");
+    const after = await client.review.dataVersion.query();
+    expect(after.version).not.toBe(before.version);
+  });
+
   it("shares one version read among the readers that arrive while one is in flight", async () => {
     let queries = 0;
     const counting = new Proxy(api.db, {

@@ -3,6 +3,7 @@ import { reviewConstantsSchema } from "@subnet-review/db";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { int32 } from "../fields.ts";
+import { dataVersionOf } from "../view/data-version.ts";
 import { cachedReviewView } from "../view/view-cache.ts";
 import { badInput, createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
 
@@ -31,6 +32,12 @@ export const reviewRouter = createTRPCRouter({
     if (!view) throw new TRPCError({ code: "NOT_FOUND", message: `no review ${input.slug}` });
     return view;
   }),
+
+  /**
+   * An opaque token that changes whenever committed data may have changed (the view cache's own notion), so a
+   * client that keeps a rendered page (the web server) polls this instead of asking for the review again.
+   */
+  dataVersion: publicProcedure.query(async ({ ctx }) => ({ version: await dataVersionOf(ctx.db).current() })),
 
   /** A new review of a stored model config for a subnet, K and N checked against the model. */
   create: protectedProcedure
