@@ -309,32 +309,5 @@ async function health(db: Db, res: ServerResponse): Promise<void> {
   }
 }
 
-/** Listens and resolves with the bound port (port 0 picks a free one). */
-export function listen(server: Server, port: number, host = "0.0.0.0"): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      const address = server.address();
-      resolve(typeof address === "object" && address ? address.port : port);
-    });
-  });
-}
-
-/**
- * Stops accepting, lets requests in flight finish (up to `graceMs`), then closes what is left. Answers given while
- * draining say `Connection: close`, so keep-alive clients move off instead of holding the server open. Close the
- * database only after this resolves, so no request is answered by a closed database.
- */
-export function drainAndClose(server: Server, graceMs = 10_000): Promise<void> {
-  return new Promise((resolve) => {
-    server.on("request", (_req, res) => {
-      if (!res.headersSent) res.setHeader("connection", "close");
-    });
-    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-    server.close(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
-}
+// Defined in core beside the other helpers of a Node process, so the web server (which must not load the api) uses them too.
+export { drainAndClose, listen } from "@subnet-review/core/node";
