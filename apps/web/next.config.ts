@@ -16,16 +16,6 @@ const securityHeaders = [
 
 const config: NextConfig = {
   headers: async () => [{ source: "/:path*", headers: securityHeaders }],
-  // /r/SLUG is served from the render cache; a URL that picks an experiment or cycles is rendered per request.
-  rewrites: async () => ({
-    beforeFiles: ["experiment", "from", "to", "cycle"].map((key) => ({
-      source: "/r/:slug",
-      has: [{ type: "query" as const, key }],
-      destination: "/r/:slug/explore",
-    })),
-    afterFiles: [],
-    fallback: [],
-  }),
   // Workspace packages ship TypeScript source.
   transpilePackages: ["@subnet-review/core"],
   // A self-contained server for infra/web.Dockerfile (which sets NEXT_OUTPUT_STANDALONE); traced from the monorepo root.

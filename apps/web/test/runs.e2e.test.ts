@@ -24,6 +24,24 @@ let stack: Stack;
 let webUrl: string;
 let browser: Stack["browser"];
 let dir: string;
+let client: ReturnType<typeof createTRPCClient<AppRouter>>;
+
+/** A cell-A run posted through the api, as the trainer's runner posts one. */
+function createRunA(id: string, experiment: string, startedAt: string) {
+  return client.runs.create.mutate({
+    id,
+    cell: "A",
+    trainable: 2,
+    kept: 0,
+    steps: STEPS,
+    spec: {},
+    experts: null,
+    hardware: null,
+    gitCommit: null,
+    experiment: { name: experiment, description: "" },
+    startedAt,
+  });
+}
 
 beforeAll(async () => {
   stack = await startStack(async ({ db, apiUrl }) => {
@@ -75,7 +93,7 @@ beforeAll(async () => {
     );
     // Later runs that must not replace the completed experiment: a failed retry of cell A in the same experiment,
     // and a newer experiment whose only run failed.
-    const client = createTRPCClient<AppRouter>({
+    client = createTRPCClient<AppRouter>({
       links: [httpBatchLink({ url: `${apiUrl}/trpc`, transformer: figureTransformer, headers: { authorization: `Bearer ${secret}` } })],
     });
     const later = new Date(Date.now() + 60_000).toISOString();
@@ -83,19 +101,7 @@ beforeAll(async () => {
       ["run-A-retry-failed", "esft-cells-gsm8k"],
       ["run-later-failed", "esft-later"],
     ] as const) {
-      await client.runs.create.mutate({
-        id,
-        cell: "A",
-        trainable: 2,
-        kept: 0,
-        steps: STEPS,
-        spec: {},
-        experts: null,
-        hardware: null,
-        gitCommit: null,
-        experiment: { name: experiment, description: "" },
-        startedAt: later,
-      });
+      await createRunA(id, experiment, later);
       await client.runs.appendSteps.mutate({
         runId: id,
         steps: [
@@ -214,5 +220,45 @@ describe("section 04 training runs", () => {
     await expect(page.locator('nav.picker a[aria-current="true"]').textContent()).resolves.toBe("esft-cells-gsm8k");
     await page.goto(`${webUrl}/r/subnet-102-status-review?experiment=esft-later`, { waitUntil: "networkidle" });
     await expect(page.locator('nav.picker a[aria-current="true"]').textContent()).resolves.toBe("esft-later");
+  });
+
+  it("while a run trains, refreshes the sections that changed and keeps the rest as the reader left it", async () => {
+    const step = (n: number) => ({
+      step: n,
+      loss: 10 - n,
+      gradNorm: 1,
+      lr: 3e-3,
+      tokens: 256,
+      tokensPerSecond: 100,
+      stepSeconds: 2.56,
+      memAllocatedBytes: null,
+      memPeakBytes: null,
+    });
+    await createRunA("run-live", "esft-live", new Date().toISOString());
+    await client.runs.appendSteps.mutate({ runId: "run-live", steps: [step(1)] });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${webUrl}/r/subnet-102-status-review?experiment=esft-live`, { waitUntil: "networkidle" });
+    const legend = page.locator('#cells [data-section="runs"] ul.legend[aria-label="Cells"]');
+    await expect(legend.textContent()).resolves.toContain("1 / 4 steps, running");
+    // a formula opened in another section stays open through the refreshes
+    const backbone = page.locator('#sizes [data-figure="params.backbone"]').first();
+    await backbone.locator("button.fig").click();
+    await backbone.locator(".prov").waitFor();
+
+    await client.runs.appendSteps.mutate({ runId: "run-live", steps: [step(2), step(3)] });
+    await page.waitForFunction(
+      () => document.querySelector('#cells [data-section="runs"] ul.legend[aria-label="Cells"]')?.textContent?.includes("3 / 4 steps"),
+      null,
+      {
+        timeout: 30_000,
+      },
+    );
+    await expect(page.locator('#cells [data-section="runs"] svg.chart polyline').first().getAttribute("points")).resolves.toMatch(/^(\S+\s+){2}\S+$/);
+    await expect(backbone.locator(".prov").count()).resolves.toBe(1);
+    // the replaced section's figures open again: its islands were hydrated (the whole of section 04 was replaced)
+    const figure = page.locator("#cells [data-figure]").first();
+    await figure.locator("button.fig").click();
+    await expect(figure.locator(".prov").textContent()).resolves.toContain("=");
+    await page.close();
   });
 });

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { InputError, describeValue, parseOrThrow } from "./errors.ts";
 import { boolField, intField } from "./validate.ts";
 import { groupedNumber } from "./digits.ts";

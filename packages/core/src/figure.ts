@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Every number the review shows is a Figure: a value with its unit, the formula in words

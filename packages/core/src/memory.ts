@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { configFigure, n, type ParameterCensus } from "./census.ts";
 import { InputError, parseOrThrow } from "./errors.ts";
 import { figure, type Figure } from "./figure.ts";

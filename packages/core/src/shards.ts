@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { ParameterCensus } from "./census.ts";
 import { InputError, parseOrThrow } from "./errors.ts";
 import { intField } from "./validate.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { n, type ParameterCensus } from "./census.ts";
 import { InputError, describeValue, parseOrThrow } from "./errors.ts";
 import { figure, figureSchema, type Figure } from "./figure.ts";

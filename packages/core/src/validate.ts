@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { describeValue, intRange } from "./errors.ts";
 import { groupedNumber } from "./digits.ts";
 

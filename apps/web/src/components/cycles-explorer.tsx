@@ -1,10 +1,8 @@
 import type { ReviewView } from "../lib/api";
-import { cycleDetail, cycleRange, isNotFound } from "../lib/last-good";
+import type { CyclesShown } from "../lib/review-page-data";
 import type { CyclesQuery } from "../lib/search-params";
 import { ExportLinks } from "./export-links";
 import { LineChart } from "./line-chart";
-
-type Point = ReviewView["miners"]["series"][number];
 
 const n = (v: number) => v.toLocaleString("en-US");
 const short = (hash: string) => (hash.length > 14 ? `${hash.slice(0, 8)}…${hash.slice(-4)}` : hash);
@@ -19,31 +17,19 @@ function href(params: Record<string, string | undefined>, hash: string): string 
  * Section 03 to explore: both miner counts per cycle (committed, the published review's wording; accepted, the
  * validators' rule), for the review's window or a chosen range of cycles, and one cycle's drill-down.
  */
-export async function CyclesExplorer({ view, query, experiment }: { view: ReviewView; query: CyclesQuery; experiment: string | undefined }) {
+export function CyclesExplorer({
+  view,
+  cycles,
+  query,
+  experiment,
+}: {
+  view: ReviewView;
+  cycles: CyclesShown;
+  query: CyclesQuery;
+  experiment: string | undefined;
+}) {
   const netuid = view.subnet.netuid;
-  let points: Point[] = view.miners.series;
-  let rangeNote: string | null = null;
-  if (query.range) {
-    try {
-      const fetched = await cycleRange(netuid, query.range.from, query.range.to);
-      points = fetched.data.cycles.map((c) => ({
-        cycle: c.cycle,
-        activeMiners: c.committed.count,
-        acceptedMiners: c.accepted.count,
-        registeredNeurons: c.registeredNeurons,
-        length: c.length,
-        firstBlock: c.firstBlock,
-        lastBlock: c.lastBlock,
-        firstBlockHash: c.firstBlockHash,
-        lastBlockHash: c.finalizedHash,
-        scheduleKey: c.scheduleKey,
-      }));
-      if (points.length === 0) rangeNote = `No ingested cycle between ${n(query.range.from)} and ${n(query.range.to)}: showing the review's window.`;
-    } catch {
-      rangeNote = "The chosen range could not be read from the api: showing the review's window.";
-    }
-    if (points.length === 0) points = view.miners.series;
-  }
+  const { points, rangeNote } = cycles;
   if (points.length === 0) return null;
   const base = { experiment, from: query.range ? String(query.range.from) : undefined, to: query.range ? String(query.range.to) : undefined };
   const average = view.miners.average;
@@ -130,25 +116,20 @@ export async function CyclesExplorer({ view, query, experiment }: { view: Review
         </table>
       </div>
       <ExportLinks slug={view.slug} name="miners" />
-      {query.cycle ? <CycleDetail netuid={netuid} slug={view.slug} cycle={query.cycle} /> : null}
+      {cycles.detail ? <CycleDetail slug={view.slug} detail={cycles.detail} /> : null}
     </div>
   );
 }
 
-async function CycleDetail({ netuid, slug, cycle }: { netuid: number; slug: string; cycle: NonNullable<CyclesQuery["cycle"]> }) {
-  let detail;
-  try {
-    detail = (await cycleDetail(netuid, cycle.firstBlock, cycle.length)).data;
-  } catch (err) {
+function CycleDetail({ slug, detail }: { slug: string; detail: NonNullable<CyclesShown["detail"]> }) {
+  if (!detail.data) {
     return (
       <p className="empty" id="cycle-detail" role="status">
-        {isNotFound(err)
-          ? `No ingested cycle starts at block #${n(cycle.firstBlock)} with ${n(cycle.length)} blocks.`
-          : "This cycle's hotkeys could not be read from the api."}
+        {detail.problem}
       </p>
     );
   }
-  const d = detail;
+  const d = detail.data;
   return (
     <div id="cycle-detail" data-section="cycle-detail">
       <h3>

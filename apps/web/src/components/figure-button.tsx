@@ -1,6 +1,8 @@
 "use client";
 
-import { formatExact, formatFigure, type Figure } from "@subnet-review/core";
+import type { Figure } from "@subnet-review/core";
+// the subpath, not the barrel: this runs on every page load, and the barrel reaches zod
+import { formatExact, formatFigure } from "@subnet-review/core/format";
 import { useContext, useId, useState } from "react";
 import { kindOf, type DisplayKind } from "../lib/kind";
 import { KindBadge } from "./kind-badge";
@@ -48,7 +50,7 @@ export function FigureButton({
   }
   return (
     <span className="figure" data-figure={id}>
-      <button type="button" className="fig" aria-expanded={open} aria-controls={panelId} onClick={toggle} title="How it's computed">
+      <button type="button" className="fig" aria-expanded={open} aria-controls={open ? panelId : undefined} onClick={toggle} title="How it's computed">
         {text}
       </button>
       {showKind ? <KindBadge kind={kind} /> : null}

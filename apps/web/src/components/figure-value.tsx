@@ -1,6 +1,6 @@
 import { formatFigure, type Figure } from "@subnet-review/core";
 import { kindOf } from "../lib/kind";
-import { FigureButton } from "./figure-button";
+import { Island } from "./island";
 
 export { KindBadge } from "./kind-badge";
 
@@ -11,5 +11,5 @@ export { KindBadge } from "./kind-badge";
  */
 export function FigureValue({ figure, showKind = false, decimals }: { figure: Figure; showKind?: boolean; decimals?: number }) {
   const figureRef = { id: figure.id, text: formatFigure(figure, decimals === undefined ? {} : { decimals }), kind: kindOf(figure) };
-  return <FigureButton figureRef={figureRef} showKind={showKind} />;
+  return <Island name="figure" props={{ figureRef, showKind }} />;
 }

@@ -1,10 +1,21 @@
 import type { ReviewView } from "../lib/api";
+import type { CyclesShown } from "../lib/review-page-data";
 import type { CyclesQuery } from "../lib/search-params";
 import { CyclesExplorer } from "./cycles-explorer";
 import { FigureValue, KindBadge } from "./figure-value";
 import { SectionHeading } from "./section-heading";
 
-export function MinersSection({ view, cyclesQuery, experiment }: { view: ReviewView; cyclesQuery: CyclesQuery; experiment: string | undefined }) {
+export function MinersSection({
+  view,
+  explorer,
+  cyclesQuery,
+  experiment,
+}: {
+  view: ReviewView;
+  explorer: CyclesShown;
+  cyclesQuery: CyclesQuery;
+  experiment: string | undefined;
+}) {
   const { average, cycles, series, measuredAverage, measuredAcceptedAverage } = view.miners;
   const first = series[0];
   const last = series.at(-1);
@@ -28,7 +39,7 @@ export function MinersSection({ view, cyclesQuery, experiment }: { view: ReviewV
               miners per cycle on average are accepted by the subnet&apos;s validators&apos; rule. <KindBadge kind="measured" />
             </p>
           ) : null}
-          <CyclesExplorer view={view} query={cyclesQuery} experiment={experiment} />
+          <CyclesExplorer view={view} cycles={explorer} query={cyclesQuery} experiment={experiment} />
           <p className="note">
             Committed (the published review&apos;s &ldquo;active&rdquo;): registered hotkeys, not validators, whose commitment was made inside the cycle&apos;s
             MinerCommit1 or MinerCommit2 window; accepted: what the subnet&apos;s validators accept. Both read at finalized blocks; a cycle&apos;s hotkeys open

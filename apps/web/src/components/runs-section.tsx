@@ -3,8 +3,8 @@ import type { ReviewView } from "../lib/api";
 import { cellColors, cellNames } from "../lib/format";
 import { ExportLinks } from "./export-links";
 import { FigureValue, KindBadge } from "./figure-value";
+import { Island } from "./island";
 import { LineChart } from "./line-chart";
-import { RunsLiveRefresh } from "./runs-live-refresh";
 
 type Runs = NonNullable<ReviewView["runs"]>;
 type Cell = Runs["cells"][number];
@@ -77,7 +77,7 @@ export function RunsSection({ runs, slug }: { runs: Runs; slug: string }) {
   const live = runs.cells.some((c) => c.status === "running");
   return (
     <div data-section="runs">
-      {live ? <RunsLiveRefresh everyMs={5_000} /> : null}
+      {live ? <Island name="live-refresh" props={{ everyMs: 5_000 }} /> : null}
       <ExperimentPicker runs={runs} />
       <ul className="legend" aria-label="Cells">
         {runs.cells.map((c) => (

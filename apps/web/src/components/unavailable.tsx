@@ -1,9 +1,5 @@
-import { unstable_rethrow } from "next/navigation";
-
 /** The page when the api cannot answer and no earlier answer is kept: a plain explanation, not a stack trace. */
-export function Unavailable({ error }: { error: unknown }) {
-  // notFound() and redirects are thrown as control flow: let Next handle them.
-  unstable_rethrow(error);
+export function Unavailable() {
   return (
     <main>
       <h1>Subnet Status Review</h1>

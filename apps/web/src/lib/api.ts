@@ -1,4 +1,3 @@
-import "server-only";
 import { figureTransformer } from "@subnet-review/core";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import type { inferRouterOutputs } from "@trpc/server";

@@ -1,4 +1,4 @@
-import "server-only";
+// Server code only: read by getServerSideProps, route handlers and app/not-found, which Next keeps out of browser bundles.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { deserializeFigures, serializeFigures } from "@subnet-review/core";
