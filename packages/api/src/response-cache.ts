@@ -21,8 +21,9 @@ export function clearAllResponseCaches(): void {
 /**
  * Public read responses, kept `ttlMs` and shared by concurrent requests for the same key, at most `maxBytes` of
  * bodies and keys (least recently used go first). Reads are public and the review page asks the same queries on
- * every view, so a hit is answered with stored bytes (no query, no view building, no serialisation). A successful
- * write in this process clears it; other replicas see a write after `ttlMs`.
+ * every view, so a hit is answered with stored bytes (no query, no view building, no serialisation). A write in this
+ * process clears it, and so does a notified write of another process (server.ts); without notifications, other
+ * processes' writes show after `ttlMs`.
  */
 export class ResponseCache {
   // A Map iterates in insertion order: re-inserting on a hit keeps the least recently used first.

@@ -3,10 +3,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { serializeFigures } from "@subnet-review/core";
-import type { Db } from "@subnet-review/db";
+import type { DataChangesOptions, Db } from "@subnet-review/db";
 import { ResponseCache, type CachedResponse } from "./response-cache.ts";
 import { appRouter } from "./root.ts";
 import { createContext, INTERNAL_ERROR } from "./trpc.ts";
+import { dataVersionOf } from "./view/data-version.ts";
 
 /** One failure, as logged: a line of JSON on stderr unless ApiServerOptions.log says otherwise. */
 export interface FailureLog {
@@ -28,8 +29,13 @@ export interface ApiServerOptions {
   corsOrigin?: string | undefined;
   /** Bytes of cached public responses this server keeps (default 32 MiB). */
   cacheBytes?: number;
-  /** How long a cached response is served (default 2 s: other replicas' writes show after that). */
+  /**
+   * How long a cached response is served (default 2 s). Writes by other processes clear it when their notification
+   * arrives; the TTL bounds how long they show late while notifications are not live (see view/data-version.ts).
+   */
   cacheTtlMs?: number;
+  /** How the server listens for other processes' writes (probe, heartbeat, reconnection; tests slow reconnection). */
+  dataChanges?: DataChangesOptions;
   /** A token's lastUsedAt is written at most this often (default a minute; bench/api-writes.ts compares 0). */
   lastUsedEveryMs?: number;
   /** Where failures go (default: one JSON line each on stderr). */
@@ -221,8 +227,8 @@ const writeLine = (entry: FailureLog) => process.stderr.write(`${JSON.stringify(
 
 /**
  * The HTTP server apps/api runs: tRPC under /trpc, a liveness and database check at /health.
- * Anonymous GETs of the cached queries are answered from a short-lived cache bounded in bytes; a successful write
- * clears it. Every failure is logged with its request id, which the client gets in `x-request-id`.
+ * Anonymous GETs of the cached queries are answered from a short-lived cache bounded in bytes; a write through the
+ * api clears it, and so does any other process's once its notification arrives. Every failure is logged with its request id, which the client gets in `x-request-id`.
  */
 export function createApiServer(opts: ApiServerOptions): ApiServer {
   const cache = new ResponseCache(opts.cacheTtlMs ?? CACHE_TTL_MS, opts.cacheBytes ?? 32 * 1024 * 1024);
@@ -296,7 +302,16 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       res.writeHead(failure.status, { "content-type": "application/json" }).end(errorBody(failure, requestId, procedures));
     }
   });
-  server.once("close", () => cache.close());
+  // While the server is open its database's writes are learnt by notification (no query per read), and each one
+  // clears the response cache.
+  const dataVersion = dataVersionOf(opts.db);
+  const release = dataVersion.retain(opts.dataChanges);
+  const unsubscribe = dataVersion.subscribe(() => cache.clear());
+  server.once("close", () => {
+    unsubscribe();
+    void release();
+    cache.close();
+  });
   return Object.assign(server, { responseCache: cache });
 }
 

@@ -6,6 +6,7 @@ import { z, ZodError } from "zod";
 import { FieldError, nulCharacterPath } from "./fields.ts";
 import { publicView } from "./public-view.ts";
 import { clearAllResponseCaches } from "./response-cache.ts";
+import { dataVersionOf } from "./view/data-version.ts";
 
 export interface Context {
   db: Db;
@@ -107,7 +108,11 @@ export async function holdsToken(ctx: Context): Promise<boolean> {
   return (await presentedToken(ctx)) !== null;
 }
 
-/** Writes need a token made by `pnpm review token create`; reads are public. A successful write clears cached reads. */
+/**
+ * Writes need a token made by `pnpm review token create`; reads are public. A write moves the data version before it
+ * is acknowledged (the built views are rebuilt on the next read) and clears cached reads; a failed one too, as it
+ * may have committed part of its work.
+ */
 export const protectedProcedure = checkedProcedure.use(async ({ ctx, next }) => {
   if (!ctx.bearer) {
     throw new TRPCError({ code: "UNAUTHORIZED", message: "writes need an API token: Authorization: Bearer <token>" });
@@ -124,7 +129,8 @@ export const protectedProcedure = checkedProcedure.use(async ({ ctx, next }) => 
     });
   }
   const result = await next({ ctx: { ...ctx, tokenId: token.id } });
-  if (result.ok) clearAllResponseCaches();
+  dataVersionOf(ctx.db).changed();
+  clearAllResponseCaches();
   return result;
 });
 

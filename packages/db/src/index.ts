@@ -1,4 +1,13 @@
 export { createDb, type Db } from "./client.ts";
+export {
+  listenForDataChanges,
+  DATA_CHANGED_CHANNEL,
+  DATA_CHANGES_APPLICATION,
+  type DataChanges,
+  type DataChangesHandlers,
+  type DataChangesOptions,
+  type DataChangesState,
+} from "./data-changes.ts";
 export { openDatabase, defaultDataDir, type OpenDatabase } from "./database.ts";
 export { databaseEnvSchema, databaseOptions, type DatabaseEnv } from "./env.ts";
 export { connectEmbedded, EMBEDDED_MAX_CONNECTIONS, type EmbeddedConnection, type EmbeddedPostgres } from "./embedded.ts";
