@@ -63,7 +63,9 @@ try {
     const code = body.toString("utf8");
     for (const m of code.matchAll(/(?:\bimport|\bexport)\s*(?:[\w*{}\s,$]+from\s*)?["']([^"']+\.m?js)["']/g)) {
       const dep = new URL(m[1]!, url).href;
-      if (!seen.has(dep)) seen.add(dep), queue.push(dep);
+      if (seen.has(dep)) continue;
+      seen.add(dep);
+      queue.push(dep);
     }
     for (const m of code.matchAll(/\bimport\(\s*["']([^"']+\.m?js)["']\s*\)/g)) onDemand.add(new URL(m[1]!, url).href);
   }
