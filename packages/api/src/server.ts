@@ -5,6 +5,7 @@ import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { serializeFigures } from "@subnet-review/core";
 import type { DataChangesOptions, Db } from "@subnet-review/db";
 import { ResponseCache, type CachedResponse } from "./response-cache.ts";
+import { SerialisedAnswers } from "./serialised-answers.ts";
 import { appRouter } from "./root.ts";
 import { createContext, INTERNAL_ERROR } from "./trpc.ts";
 import { dataVersionOf } from "./view/data-version.ts";
@@ -64,6 +65,9 @@ export const cachedQueries: ReadonlySet<string> = new Set([
   "evals.tasks",
   "telemetry.cycles",
 ]);
+
+/** The request headers tRPC's fetch adapter reads. */
+const TRPC_HEADERS = ["content-type", "accept", "trpc-accept"];
 
 class BodyTooLarge extends Error {}
 
@@ -179,8 +183,10 @@ async function trpcResponse(
   body: string | undefined,
   requestId: string,
 ): Promise<CachedResponse> {
+  // Only the headers tRPC reads (the body's type, streaming asked for) travel on; the context reads authorization.
   const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
+  for (const name of TRPC_HEADERS) {
+    const value = req.headers[name];
     if (typeof value === "string") headers.set(name, value);
   }
   // Only what tRPC reads travels on: an extra query parameter neither changes the answer nor its cache key. The
@@ -195,13 +201,16 @@ async function trpcResponse(
     // tRPC bodies are JSON text; a string is a BodyInit under Node's and the DOM's typings alike.
     ...(body !== undefined && method !== "GET" ? { body } : {}),
   });
+  // Answers are spliced in serialised unless the client asked for a stream (which this server does not offer).
+  const streamed = [req.headers.accept, req.headers["trpc-accept"]].some((h) => h?.includes("jsonl"));
+  const serialised = streamed ? undefined : new SerialisedAnswers();
   const response = await fetchRequestHandler({
     endpoint: "/trpc",
     req: request,
     router: appRouter,
     allowBatching: true,
     maxBatchSize: MAX_BATCH_CALLS,
-    createContext: () => createContext(opts.db, { authorization: req.headers.authorization }, requestId, opts.lastUsedEveryMs),
+    createContext: () => createContext(opts.db, { authorization: req.headers.authorization }, requestId, opts.lastUsedEveryMs, serialised),
     onError({ error, path }) {
       const status = getHTTPStatusCodeFromError(error);
       log({
@@ -216,10 +225,11 @@ async function trpcResponse(
       });
     },
   });
+  const answer = Buffer.from(await response.arrayBuffer());
   return {
     status: response.status,
     headers: Object.fromEntries(response.headers),
-    body: Buffer.from(await response.arrayBuffer()),
+    body: serialised ? serialised.splice(answer) : answer,
   };
 }
 
@@ -272,6 +282,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       } else {
         answer = await trpcResponse(opts, log, req, call, undefined, requestId);
       }
+      // The length up front: the whole body is at hand, so no chunked framing (a 204, to HEAD, has none).
+      if (answer.status !== 204) res.setHeader("content-length", answer.body.length);
       res.writeHead(answer.status, answer.headers).end(answer.body);
     } catch (err) {
       const failure =

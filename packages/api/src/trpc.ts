@@ -6,6 +6,7 @@ import { z, ZodError } from "zod";
 import { FieldError, nulCharacterPath } from "./fields.ts";
 import { publicView } from "./public-view.ts";
 import { clearAllResponseCaches } from "./response-cache.ts";
+import { SerialisedAnswer, type SerialisedAnswers } from "./serialised-answers.ts";
 import { dataVersionOf } from "./view/data-version.ts";
 
 export interface Context {
@@ -16,6 +17,8 @@ export interface Context {
   requestId: string;
   /** A token's lastUsedAt is written at most this often (ms). */
   lastUsedEveryMs: number;
+  /** Where read answers go already serialised, when the HTTP server splices them into its response (server.ts). */
+  serialised?: SerialisedAnswers | undefined;
 }
 
 /** A token's lastUsedAt is written at most this often: every write locking its token row halved write throughput. */
@@ -27,9 +30,10 @@ export function createContext(
   headers: { authorization?: string | undefined },
   requestId: string = randomUUID(),
   lastUsedEveryMs: number = LAST_USED_EVERY_MS,
+  serialised?: SerialisedAnswers,
 ): Context {
   const match = /^Bearer\s+(\S+)$/i.exec(headers.authorization ?? "");
-  return { db, bearer: match?.[1] ?? null, requestId, lastUsedEveryMs };
+  return { db, bearer: match?.[1] ?? null, requestId, lastUsedEveryMs, serialised };
 }
 
 /** What a client may read about a failure: never Prisma text, SQL or source paths; an internal error only its id. */
@@ -52,7 +56,11 @@ const t = initTRPC.context<Context>().create({
         }
       },
     },
-    output: figureTransformer,
+    // An answer already serialised (serialised-answers.ts) passes as it is: its bytes are spliced in after.
+    output: {
+      serialize: (value: unknown) => (value instanceof SerialisedAnswer ? value : figureTransformer.serialize(value)),
+      deserialize: figureTransformer.deserialize,
+    },
   },
   errorFormatter({ shape, error, ctx }) {
     // Only the input's own issues: a ZodError from parsing stored data is internal.
@@ -91,11 +99,15 @@ const refuseNulCharacters = t.middleware(async ({ getRawInput, next }) => {
 
 const checkedProcedure = t.procedure.use(refuseNulCharacters);
 
-/** Reads are public; an anonymous reader gets them without machine paths or raw error text (see public-view.ts). */
+/**
+ * Reads are public; an anonymous reader gets them without machine paths or raw error text (see public-view.ts).
+ * Over HTTP the answer is serialised once per answered object (a cached view) and spliced into the response.
+ */
 export const publicProcedure = checkedProcedure.use(async ({ ctx, next }) => {
   const result = await next();
-  if (!result.ok || (await holdsToken(ctx))) return result;
-  return { ...result, data: publicView(result.data) };
+  if (!result.ok) return result;
+  const data = (await holdsToken(ctx)) ? result.data : publicView(result.data);
+  return { ...result, data: ctx.serialised ? ctx.serialised.hold(data) : data };
 });
 
 /** The active token presented with the request, or null (none, unknown or revoked). */

@@ -45,6 +45,22 @@ describe("the review view cache", () => {
     await vi.waitFor(async () => expect((await client.review.dataVersion.query()).version).not.toBe(before.version), { timeout: 2_000 });
   });
 
+  it("answers each read of a batch with its own serialised answer, whatever order they finish in", async () => {
+    const client = api.client();
+    // One batched request; the version answers at once, the other experiment's view is built first.
+    const [view, version, list, again] = await Promise.all([
+      client.review.bySlug.query({ slug: SLUG, experiment: "batch-order" }),
+      client.review.dataVersion.query(),
+      client.review.list.query(),
+      client.review.bySlug.query({ slug: SLUG }),
+    ]);
+    expect(view.slug).toBe(SLUG);
+    expect(view).toEqual(await client.review.bySlug.query({ slug: SLUG, experiment: "batch-order" }));
+    expect(version).toEqual({ version: await dataVersionOf(api.db).current() });
+    expect(list.map((r) => r.slug)).toContain(SLUG);
+    expect(again).toEqual(await client.review.bySlug.query({ slug: SLUG }));
+  });
+
   it("without notifications, shares one version read among the readers that arrive while one is in flight", async () => {
     let queries = 0;
     const counting = new Proxy(api.db, {
