@@ -126,6 +126,8 @@ export function listenForDataChanges(db: Db, handlers: DataChangesHandlers, opti
     await client.connect();
     await client.query(`LISTEN ${DATA_CHANGED_CHANNEL}`);
     const sender = new pg.Client({ connectionString: url, application_name: DATA_CHANGES_APPLICATION });
+    // A connection dropped under it (the database closing) fails its query; unheard, the event would end the process.
+    sender.on("error", () => undefined);
     await sender.connect();
     try {
       await sender.query("SELECT pg_notify($1, $2)", [DATA_CHANGED_CHANNEL, probe]);

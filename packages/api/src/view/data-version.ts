@@ -64,7 +64,7 @@ export class DataVersion {
 
   /**
    * Starts listening for other processes' writes while at least one holder (an api server) holds it; returns the
-   * release. Without a holder every call asks the database.
+   * release. Without a holder every call asks the database. The first holder's options apply.
    */
   retain(options?: DataChangesOptions): () => Promise<void> {
     if (this.holders++ === 0) {

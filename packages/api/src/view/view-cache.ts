@@ -13,10 +13,11 @@ interface Built {
 const caches = new WeakMap<Db, Map<string, Built>>();
 
 /**
- * A review's view, built once per data version: a read checks the version (one shared query) and answers the view
- * built at that version, or builds it anew. Building reads a dozen tables; the check reads none. Concurrent reads
- * at one version share one build. The same view object is answered every time, so a copy derived from it (the
- * public view) can be kept beside it.
+ * A review's view, built once per data version: a read checks the version (no query while writes are notified,
+ * else one shared query; see data-version.ts) and answers the view built at that version, or builds it anew.
+ * Building reads a dozen tables; the check reads none. Concurrent reads at one version share one build. The same
+ * view object is answered every time, so what is derived from it (the public view, its wire form and JSON bytes)
+ * is kept beside it.
  */
 export async function cachedReviewView(db: Db, slug: string, experiment?: string): Promise<ReviewView | null> {
   let views = caches.get(db);
