@@ -5,24 +5,32 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
-import { startTestApi } from "@subnet-review/api/testing";
+import { startTestApi, type TestApi } from "@subnet-review/api/testing";
 import type { Db } from "@subnet-review/db";
 import { chromium, type Browser } from "playwright-core";
 
 // What every browser test stands on: a fresh database on the real Postgres with the published review, the real
-// api, the built web app under `next start`, and Debian's Chromium.
+// api, the built web app under its production server (dist/server.mjs, as deployed), and Debian's Chromium.
 const webDir = fileURLToPath(new URL("..", import.meta.url));
+/** The production server `pnpm --filter @subnet-review/web build` bundles. */
+export const webServer = fileURLToPath(new URL("../dist/server.mjs", import.meta.url));
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const shotsDir = fileURLToPath(new URL("../test-results", import.meta.url));
 
-export interface Stack {
+/** The api and the web server, without a browser. */
+export interface WebStack {
+  api: TestApi;
   db: Db;
   apiUrl: string;
   webUrl: string;
-  browser: Browser;
   /** Stops the api (the web app keeps running), to see the page without it. */
   stopApi(): Promise<void>;
-  stop(): Promise<void>;
+  /** Stops everything; resolves with the web server's exit code (null: killed by a signal). */
+  stop(): Promise<number | null>;
+}
+
+export interface Stack extends WebStack {
+  browser: Browser;
 }
 
 function freePort(): Promise<number> {
@@ -49,22 +57,62 @@ async function waitFor(url: string, ms: number): Promise<void> {
   throw new Error(`${url} did not answer within ${ms} ms`);
 }
 
-/** Starts the stack; `seed` writes what the test needs (through the api or the database) before the web app starts. */
-export async function startStack(seed?: (ctx: { db: Db; apiUrl: string }) => Promise<void>): Promise<Stack> {
-  if (!existsSync(`${webDir}/.next/BUILD_ID`)) throw new Error("apps/web is not built: run `pnpm build` (turbo builds it before tests)");
-  if (!existsSync(chromiumPath)) throw new Error(`no Chromium at ${chromiumPath}: apt-get install chromium (or set CHROMIUM_PATH)`);
+/**
+ * Starts the api and the web server; `seed` writes what the test needs (through the api or the database) before the
+ * web app starts; `env` adds to the web server's environment.
+ */
+export async function startWebStack(seed?: (ctx: { db: Db; apiUrl: string }) => Promise<void>, env: Record<string, string> = {}): Promise<WebStack> {
+  if (!existsSync(`${webDir}/.next/BUILD_ID`) || !existsSync(webServer))
+    throw new Error("apps/web is not built: run `pnpm build` (turbo builds it before tests)");
   const api = await startTestApi();
   const apiUrl = api.url;
   await seed?.({ db: api.db, apiUrl });
   const webPort = await freePort();
-  const web = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "--port", String(webPort), "--hostname", "127.0.0.1"], {
+  const web = spawn(process.execPath, [webServer], {
     cwd: webDir,
     // each stack keeps its own last good copies of the api's answers
-    env: { ...process.env, API_URL: apiUrl, NEXT_TELEMETRY_DISABLED: "1", WEB_CACHE_DIR: await mkdtemp(join(tmpdir(), "web-last-good-")) },
+    env: {
+      ...process.env,
+      PORT: String(webPort),
+      HOSTNAME: "127.0.0.1",
+      API_URL: apiUrl,
+      NEXT_TELEMETRY_DISABLED: "1",
+      WEB_CACHE_DIR: await mkdtemp(join(tmpdir(), "web-last-good-")),
+      ...env,
+    },
     stdio: "inherit",
   });
+  const exited = new Promise<number | null>((resolve) => web.once("exit", (code) => resolve(code)));
   const webUrl = `http://127.0.0.1:${webPort}`;
-  await waitFor(webUrl, 60_000);
+  const up = await Promise.race([waitFor(webUrl, 60_000).then(() => true), exited.then(() => false)]).catch((err: unknown) => {
+    web.kill("SIGKILL");
+    throw err;
+  });
+  if (!up) {
+    await api.stop();
+    throw new Error(`the web server (${webServer}) exited before it answered: see its output above`);
+  }
+  let apiStopped: Promise<void> | null = null;
+  const stopApi = () => (apiStopped ??= api.stop());
+  return {
+    api,
+    db: api.db,
+    apiUrl,
+    webUrl,
+    stopApi,
+    async stop() {
+      web.kill("SIGTERM");
+      const code = await exited;
+      await stopApi();
+      return code;
+    },
+  };
+}
+
+/** Starts the stack with Chromium; `seed` as startWebStack's. */
+export async function startStack(seed?: (ctx: { db: Db; apiUrl: string }) => Promise<void>): Promise<Stack> {
+  if (!existsSync(chromiumPath)) throw new Error(`no Chromium at ${chromiumPath}: apt-get install chromium (or set CHROMIUM_PATH)`);
+  const web = await startWebStack(seed);
   const browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,
@@ -79,18 +127,12 @@ export async function startStack(seed?: (ctx: { db: Db; apiUrl: string }) => Pro
     ],
   });
   await mkdir(shotsDir, { recursive: true });
-  let apiStopped: Promise<void> | null = null;
-  const stopApi = () => (apiStopped ??= api.stop());
   return {
-    db: api.db,
-    apiUrl,
-    webUrl,
+    ...web,
     browser,
-    stopApi,
     async stop() {
       await browser.close();
-      web.kill("SIGTERM");
-      await stopApi();
+      return web.stop();
     },
   };
 }

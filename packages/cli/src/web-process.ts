@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { processIsAlive } from "@subnet-review/core/node";
 import { z } from "zod";
 
-/** The Next server `review serve` runs: its own process group, stopped with the parent. */
+/** The web app's production server `review serve` runs: its own process group, stopped with the parent. */
 export interface WebProcess {
   pid: number;
   /** Resolves with the exit code (null when killed by a signal). */
@@ -15,7 +15,7 @@ export interface WebProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-// Loaded into the Next process. Its stdin is a pipe from `review serve`, which ends when serve exits in any way,
+// Loaded into the web server's process. Its stdin is a pipe from `review serve`, which ends when serve exits in any way,
 // kill -9 included; the web server then stops its whole group, so no orphan keeps the port.
 const exitWithParent = `data:text/javascript,${encodeURIComponent(
   `process.stdin.on("end", () => process.kill(-process.pid, "SIGTERM")); process.stdin.on("error", () => undefined); process.stdin.resume();`,
@@ -30,8 +30,8 @@ function recordFile(stateDir: string, port: number): string {
 
 /**
  * When `pid` started, in clock ticks since boot (Linux /proc; field 22 of stat). With the pid it names one process:
- * a reused pid has another start time, so it is never signalled. (Next renames its process title, so the command
- * line cannot tell.)
+ * a reused pid has another start time, so it is never signalled. (A command line would not tell: Next may rename
+ * its process title.)
  */
 function startTime(pid: number): string | null {
   try {
@@ -60,7 +60,7 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /**
- * Stops the web server a killed `review serve` left on `port` (its serve process is dead, the Next process it
+ * Stops the web server a killed `review serve` left on `port` (its serve process is dead, the web server it
  * recorded still runs). Returns the reaped pid, or null when there was none.
  */
 export async function reapOrphanWeb(stateDir: string, port: number): Promise<number | null> {
@@ -84,16 +84,19 @@ export async function reapOrphanWeb(stateDir: string, port: number): Promise<num
   return reaped;
 }
 
-/** Starts `next start` in its own process group, recorded under `stateDir` until it is stopped. */
-export async function startWeb(opts: { webDir: string; nextBin: string; port: number; apiUrl: string; stateDir: string }): Promise<WebProcess> {
-  const child = spawn(process.execPath, ["--import", exitWithParent, opts.nextBin, "start", "--port", String(opts.port), "--hostname", "127.0.0.1"], {
+/**
+ * Starts the web app's production server (`server`: apps/web/dist/server.mjs, what is deployed: the review page from
+ * its render cache, the rest by Next) in its own process group, recorded under `stateDir` until it is stopped.
+ */
+export async function startWeb(opts: { webDir: string; server: string; port: number; apiUrl: string; stateDir: string }): Promise<WebProcess> {
+  const child = spawn(process.execPath, ["--import", exitWithParent, opts.server], {
     cwd: opts.webDir,
-    env: { ...process.env, API_URL: opts.apiUrl, NEXT_TELEMETRY_DISABLED: "1" },
+    env: { ...process.env, PORT: String(opts.port), HOSTNAME: "127.0.0.1", API_URL: opts.apiUrl, NEXT_TELEMETRY_DISABLED: "1" },
     stdio: ["pipe", "inherit", "inherit"],
     detached: true,
   });
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not start the web app (${opts.nextBin})`);
+  if (pid === undefined) throw new Error(`could not start the web app (${opts.server})`);
   child.stdin!.on("error", () => undefined);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   await mkdir(opts.stateDir, { recursive: true });

@@ -82,7 +82,9 @@ const unclean = /PGlite is closed|Unhandled|unhandled|Can't reach database serve
 describe("review serve", () => {
   beforeAll(() => {
     // turbo builds the web app before these tests (packages/cli/turbo.json); run alone, they need `pnpm build`.
-    if (!existsSync(join(webDir, ".next/BUILD_ID"))) throw new Error("apps/web is not built: run `pnpm build` (turbo builds it before these tests)");
+    if (!existsSync(join(webDir, ".next/BUILD_ID")) || !existsSync(join(webDir, "dist/server.mjs"))) {
+      throw new Error("apps/web is not built: run `pnpm build` (turbo builds it before these tests)");
+    }
   });
 
   it("killed -9 leaves no web server behind, starts again on the same ports and data, and stops cleanly on SIGTERM under load", async () => {

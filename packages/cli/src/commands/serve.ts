@@ -21,7 +21,8 @@ export const serveHelp: CommandHelp = {
 };
 
 const webDir = fileURLToPath(new URL("../../../../apps/web", import.meta.url));
-const nextBin = fileURLToPath(new URL("../../../../apps/web/node_modules/next/dist/bin/next", import.meta.url));
+/** The web app's production server, bundled by its build beside .next. */
+const webServer = fileURLToPath(new URL("../../../../apps/web/dist/server.mjs", import.meta.url));
 /** Where serve records its web child, beside the embedded database's default folder. */
 const stateDir = fileURLToPath(new URL("../../../../.data", import.meta.url));
 const port = numberFlag.pipe(z.number().int().min(1, "a TCP port from 1 to 65535").max(65535, "a TCP port from 1 to 65535"));
@@ -40,7 +41,7 @@ async function ensurePortFree(value: number, flag: string): Promise<void> {
 /** The zero-setup path: database (embedded by default), the reference review, the api and the web app. */
 export async function serveCommand(argv: string[]): Promise<void> {
   const flags = parseFlags(argv, serveFlags, z.object({ "api-port": port, "web-port": port }));
-  if (!existsSync(`${webDir}/.next/BUILD_ID`)) {
+  if (!existsSync(`${webDir}/.next/BUILD_ID`) || !existsSync(webServer)) {
     throw new UsageError("the web app is not built: run `pnpm build` first (`pnpm start` does both)");
   }
   const reaped = await reapOrphanWeb(stateDir, flags["web-port"]);
@@ -66,7 +67,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     console.log(`database: ${database.mode === "url" ? "DATABASE_URL" : `embedded PGlite (${database.mode})`}; reference review: ${figures} reported figures`);
     console.log(`api:      ${apiUrl}/health`);
-    web = await startWeb({ webDir, nextBin, port: flags["web-port"], apiUrl, stateDir });
+    web = await startWeb({ webDir, server: webServer, port: flags["web-port"], apiUrl, stateDir });
     console.log(`review:   http://127.0.0.1:${flags["web-port"]}/   (Ctrl-C stops everything)`);
 
     const stopSignals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
