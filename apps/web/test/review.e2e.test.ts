@@ -267,6 +267,8 @@ describe("the review page", () => {
       res = await page.goto(webUrl, { waitUntil: "networkidle" });
     }
     expect(res!.status()).toBe(200);
+    // kept only briefly by the render cache, so the api's return shows even if its data did not change
+    expect(res!.headers()["cache-control"]).toMatch(/s-maxage=\d/);
     const banner = page.locator('.stale[role="status"]');
     await expect(banner.textContent()).resolves.toMatch(/^Data as of \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: the api is unreachable/);
     await expect(page.locator("h1").textContent()).resolves.toBe("Subnet Status Review");
