@@ -193,12 +193,19 @@ describe("the review page", () => {
 
   it("loads only the islands' script, React and the page's interactive parts, at most 120 kB gzip, and the calculator when reached", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const refused: string[] = [];
+    page.on("console", (m) => m.type() === "error" && /Content Security Policy/.test(m.text()) && refused.push(m.text()));
     const responses: Promise<{ url: string; body: Buffer }>[] = [];
     page.on("response", (r) => {
       if (r.request().resourceType() === "script") responses.push(r.body().then((body) => ({ url: r.url(), body })));
     });
     await page.goto(`${webUrl}/r/subnet-102-status-review`, { waitUntil: "networkidle" });
     const scripts = await Promise.all(responses);
+    // the policy allows the theme script by its hash and no other inline script, and the theme script ran
+    const policy = (await fetch(`${webUrl}/r/subnet-102-status-review`)).headers.get("content-security-policy")!;
+    expect(policy).toMatch(/script-src 'self' 'sha256-[A-Za-z0-9+/]+=*';/);
+    expect(/script-src [^;]*/.exec(policy)![0]).not.toContain("unsafe-inline");
+    await expect(page.evaluate(() => document.documentElement.dataset.theme)).resolves.toBe("light");
     const html = await page.content();
     expect(html).not.toContain("__NEXT_DATA__");
     expect(html).not.toContain("self.__next_f");
@@ -214,6 +221,7 @@ describe("the review page", () => {
     await page.locator("#calculator").scrollIntoViewIfNeeded();
     await page.locator('#calculator input[name="trainable"]').waitFor();
     expect((await Promise.all(responses)).some((s) => s.url.includes("/_islands/calculator"))).toBe(true);
+    expect(refused).toEqual([]);
     await page.close();
   });
 

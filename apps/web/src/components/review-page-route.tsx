@@ -1,4 +1,4 @@
-import { deserializeFigures, serializeFigures } from "@subnet-review/core";
+import { deserializeFigures } from "@subnet-review/core";
 import type { ReviewPageData } from "../lib/review-page-data";
 import { NoSuchReview } from "./no-such-review";
 import { ReviewPage } from "./review-page";
@@ -9,27 +9,8 @@ import { Unavailable } from "./unavailable";
  * `next dev` (where it also sends them to the browser); in production the page runs no Next script and they stay
  * on the server.
  */
-/** How long a page served from the last good copy may be reused before it is rendered again. */
-const LAST_GOOD_MAX_AGE_SECONDS = 2;
-
 export interface ReviewPageProps {
   wire: string;
-}
-
-/**
- * The props for `data`, and how it answers: 404 for an unknown review, 503 when nothing can be shown, and a short
- * shared lifetime for a page built from the last good copy.
- */
-export function reviewPageProps(
-  data: ReviewPageData,
-  res: { statusCode: number; setHeader(name: string, value: string): unknown },
-): { props: ReviewPageProps } {
-  if (data.kind === "not-found") res.statusCode = 404;
-  if (data.kind === "unavailable") res.statusCode = 503;
-  // A last good copy (the api did not answer) is stale from the start: a shared cache keeps it only a moment, so the
-  // web server's render cache renders it again soon even if the api comes back with unchanged data.
-  if (data.kind === "review" && data.asOf) res.setHeader("Cache-Control", `public, s-maxage=${LAST_GOOD_MAX_AGE_SECONDS}`);
-  return { props: { wire: JSON.stringify(serializeFigures(data)) } };
 }
 
 export function ReviewPageRoute({ wire }: ReviewPageProps) {

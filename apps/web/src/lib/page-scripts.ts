@@ -5,6 +5,9 @@ import { join } from "node:path";
 /** Sets the theme before first paint: the saved choice, else the system's. */
 export const themeScript = `try{var t=localStorage.getItem("theme")||(matchMedia("(prefers-color-scheme: dark)").matches?"dark":"light");document.documentElement.dataset.theme=t}catch(e){}`;
 
+/** The theme script's CSP source: the review page allows this inline script and no other. */
+export const themeScriptHash = `sha256-${createHash("sha256").update(themeScript).digest("base64")}`;
+
 /** Where scripts/build-islands.mjs writes the islands' entry, under public/ (served as /_islands/client.js). */
 export const ISLANDS_ENTRY = "_islands/client.js";
 

@@ -1,5 +1,6 @@
 import type { GetServerSideProps } from "next";
-import { ReviewPageRoute, type ReviewPageProps, reviewPageProps } from "../../components/review-page-route";
+import { ReviewPageRoute, type ReviewPageProps } from "../../components/review-page-route";
+import { reviewPageProps } from "../../lib/review-page-props";
 import { loadReviewPage } from "../../lib/review-page-data";
 
 // HTML only: the browser runs the islands' script (src/islands/client.tsx), not Next's client.
