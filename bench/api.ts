@@ -2,9 +2,10 @@
 // answering the same bytes, on the same machine in the same run, interleaved (bare, cached, uncached, each round):
 //   bare:     node:http answering the review's bytes as a constant (the floor: no api at all)
 //   cached:   the api with its response cache on (the default: an anonymous read is answered with stored bytes)
-//   uncached: the api with the response cache off: every read goes through tRPC to the review router, which answers
-//             the view it keeps until a write changes it (learnt by notification: no query per read; on the embedded
-//             PGlite a snapshot query per read), its JSON serialised once per view and spliced into tRPC's answer
+//   uncached: the api with the response cache off: every read goes through tRPC to the review router by tRPC's
+//             server-side caller (packages/api/src/query-fast-path.ts: no fetch adapter; the envelope written around
+//             the answer's bytes), which answers the view it keeps until a write changes it (learnt by notification:
+//             no query per read; on the embedded PGlite a snapshot query per read), its JSON made once per view
 // Targets: cached ≥ 0.5 × bare; uncached p99 < 20 ms (issue 8), at BENCH_CONNECTIONS (default 100).
 //   pnpm exec tsx bench/api.ts   (DATABASE_URL for a Postgres server; unset: embedded PGlite)
 import { spawn, type ChildProcess } from "node:child_process";
@@ -108,8 +109,8 @@ const result = {
     dataVersion: uncached.dataVersion,
     what:
       uncached.dataVersion === "notified"
-        ? "response cache off: tRPC to the review router; the view kept until a notified write (no query per read), its JSON made once per view"
-        : "response cache off: tRPC to the review router; a shared snapshot query per read, the view kept per snapshot, its JSON made once per view",
+        ? "response cache off: tRPC's server-side caller to the review router (no fetch adapter); the view kept until a notified write (no query per read), its JSON made once per view"
+        : "response cache off: tRPC's server-side caller to the review router (no fetch adapter); a shared snapshot query per read, the view kept per snapshot, its JSON made once per view",
   },
   runs,
   target: "cached ≥ 0.5 × bare; uncached p99 < 20 ms",

@@ -4,6 +4,7 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { serializeFigures } from "@subnet-review/core";
 import type { DataChangesOptions, Db } from "@subnet-review/db";
+import { fastQueryResponse } from "./query-fast-path.ts";
 import { ResponseCache, type CachedResponse } from "./response-cache.ts";
 import { SerialisedAnswers } from "./serialised-answers.ts";
 import { appRouter } from "./root.ts";
@@ -41,6 +42,11 @@ export interface ApiServerOptions {
   lastUsedEveryMs?: number;
   /** Where failures go (default: one JSON line each on stderr). */
   log?: (entry: FailureLog) => void;
+  /**
+   * Anonymous GETs of queries skip tRPC's fetch adapter (query-fast-path.ts; default true). False sends every request
+   * through the adapter: the tests compare the two answers.
+   */
+  queryFastPath?: boolean;
 }
 
 export type ApiServer = Server & { responseCache: ResponseCache };
@@ -243,6 +249,7 @@ const writeLine = (entry: FailureLog) => process.stderr.write(`${JSON.stringify(
 export function createApiServer(opts: ApiServerOptions): ApiServer {
   const cache = new ResponseCache(opts.cacheTtlMs ?? CACHE_TTL_MS, opts.cacheBytes ?? 32 * 1024 * 1024);
   const log = opts.log ?? writeLine;
+  const fastPath = opts.queryFastPath ?? true;
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const requestId = randomUUID();
     res.setHeader("x-request-id", requestId);
@@ -276,11 +283,16 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
           throw new HttpFailure(400, "BAD_REQUEST", "input: the body is not valid JSON", "input");
         }
         answer = await trpcResponse(opts, log, req, call, body, requestId);
-      } else if (!req.headers.authorization && call.paths.every((p) => cachedQueries.has(p))) {
-        const key = `${call.batch ? "batch:" : ""}${procedures}?${call.input ?? ""}`;
-        answer = await cache.get(key, () => trpcResponse(opts, log, req, call, undefined, requestId));
       } else {
-        answer = await trpcResponse(opts, log, req, call, undefined, requestId);
+        // The fast path answers what it can exactly as the adapter would; the rest (errors included) goes through it.
+        const read = async () =>
+          (fastPath ? await fastQueryResponse(opts.db, call, req.headers, requestId, opts.lastUsedEveryMs) : null) ??
+          (await trpcResponse(opts, log, req, call, undefined, requestId));
+        if (!req.headers.authorization && call.paths.every((p) => cachedQueries.has(p))) {
+          answer = await cache.get(`${call.batch ? "batch:" : ""}${procedures}?${call.input ?? ""}`, read);
+        } else {
+          answer = await read();
+        }
       }
       // The length up front: the whole body is at hand, so no chunked framing (a 204, to HEAD, has none).
       if (answer.status !== 204) res.setHeader("content-length", answer.body.length);
