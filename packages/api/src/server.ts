@@ -232,9 +232,13 @@ async function trpcResponse(
     },
   });
   const answer = Buffer.from(await response.arrayBuffer());
+  // The body is buffered whole and sent with its length: a streamed answer's Transfer-Encoding must not travel with
+  // it (both at once is a response Node's own HTTP client refuses to parse).
+  const answerHeaders = Object.fromEntries(response.headers);
+  delete answerHeaders["transfer-encoding"];
   return {
     status: response.status,
-    headers: Object.fromEntries(response.headers),
+    headers: answerHeaders,
     body: serialised ? serialised.splice(answer) : answer,
   };
 }
