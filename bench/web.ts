@@ -13,11 +13,11 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import autocannon from "autocannon";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { createApiServer, listen } from "../packages/api/src/index.ts";
+import { freePort } from "../packages/core/src/node.ts";
 import { databaseEnvSchema, databaseOptions, importPublishedReview, openDatabase, readPublishedReview } from "../packages/db/src/index.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -26,12 +26,7 @@ const webServer = join(webDir, "dist", "server.mjs");
 if (!existsSync(join(webDir, ".next", "BUILD_ID")) || !existsSync(webServer))
   throw new Error("build the web app first: pnpm --filter @subnet-review/web build");
 
-const port = await new Promise<number>((resolve) => {
-  const s = createServer().listen(0, "127.0.0.1", () => {
-    const p = (s.address() as { port: number }).port;
-    s.close(() => resolve(p));
-  });
-});
+const port = await freePort();
 const database = await openDatabase(databaseOptions(databaseEnvSchema.parse(process.env))); // DATABASE_URL, else embedded
 await importPublishedReview(database.db);
 const api = createApiServer({ db: database.db });

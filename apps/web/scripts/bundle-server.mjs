@@ -10,15 +10,6 @@ import { build } from "esbuild";
 
 const webDir = fileURLToPath(new URL("..", import.meta.url));
 
-/** `import "server-only"` marks a module Next must keep out of the browser; in this Node process it has nothing to do. */
-const serverOnly = {
-  name: "server-only",
-  setup(b) {
-    b.onResolve({ filter: /^server-only$/ }, () => ({ path: "server-only", namespace: "empty" }));
-    b.onLoad({ filter: /.*/, namespace: "empty" }, () => ({ contents: "" }));
-  },
-};
-
 await build({
   entryPoints: [join(webDir, "server/main.ts")],
   outfile: join(webDir, "dist/server.mjs"),
@@ -27,7 +18,6 @@ await build({
   format: "esm",
   target: "node20",
   external: ["next", "next/*"],
-  plugins: [serverOnly],
   sourcemap: "linked",
   legalComments: "none",
   logLevel: "warning",

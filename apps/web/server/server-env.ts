@@ -1,8 +1,8 @@
 import { z } from "zod";
+import { parseEnv, unsetIfEmpty } from "../src/lib/env";
 
 // The production server's own settings (API_URL is the page's: src/lib/env.ts). PORT and HOSTNAME as Next's
 // standalone server.js reads them; the render cache's bound and how often it asks the api for its data version.
-const unsetIfEmpty = (v: unknown) => (v === "" ? undefined : v);
 const wholeNumber = (what: string, min: number, max: number) =>
   z.coerce
     .number({ error: `must be ${what}` })
@@ -31,16 +31,12 @@ export interface ServerEnv {
 
 /** The environment, validated: a bad value throws an error naming the variable and what is allowed. */
 export function serverEnv(env: NodeJS.ProcessEnv = process.env): ServerEnv {
-  const r = serverEnvSchema.safeParse(env);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new Error(`web: environment ${issue.path.join(".")}: ${issue.message}`);
-  }
+  const parsed = parseEnv(serverEnvSchema, env);
   return {
-    port: r.data.PORT,
-    hostname: r.data.HOSTNAME,
-    keepAliveTimeoutMs: r.data.KEEP_ALIVE_TIMEOUT,
-    cacheBytes: r.data.RENDER_CACHE_BYTES,
-    checkEveryMs: r.data.RENDER_CACHE_CHECK_MS,
+    port: parsed.PORT,
+    hostname: parsed.HOSTNAME,
+    keepAliveTimeoutMs: parsed.KEEP_ALIVE_TIMEOUT,
+    cacheBytes: parsed.RENDER_CACHE_BYTES,
+    checkEveryMs: parsed.RENDER_CACHE_CHECK_MS,
   };
 }

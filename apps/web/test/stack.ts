@@ -3,9 +3,9 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { startTestApi, type TestApi } from "@subnet-review/api/testing";
+import { freePort } from "@subnet-review/core/node";
 import type { Db } from "@subnet-review/db";
 import { chromium, type Browser } from "playwright-core";
 
@@ -31,17 +31,6 @@ export interface WebStack {
 
 export interface Stack extends WebStack {
   browser: Browser;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitFor(url: string, ms: number): Promise<void> {

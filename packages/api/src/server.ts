@@ -248,7 +248,8 @@ const writeLine = (entry: FailureLog) => process.stderr.write(`${JSON.stringify(
 /**
  * The HTTP server apps/api runs: tRPC under /trpc, a liveness and database check at /health.
  * Anonymous GETs of the cached queries are answered from a short-lived cache bounded in bytes; a write through the
- * api clears it, and so does any other process's once its notification arrives. Every failure is logged with its request id, which the client gets in `x-request-id`.
+ * api clears it, and so does any other process's once its notification arrives. Every failure is logged with its
+ * request id, which the client gets in `x-request-id`.
  */
 export function createApiServer(opts: ApiServerOptions): ApiServer {
   const cache = new ResponseCache(opts.cacheTtlMs ?? CACHE_TTL_MS, opts.cacheBytes ?? 32 * 1024 * 1024);

@@ -1,4 +1,4 @@
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 
 /** Listens and resolves with the bound port (port 0 picks a free one). */
 export function listen(server: Server, port: number, host = "0.0.0.0"): Promise<number> {
@@ -10,6 +10,14 @@ export function listen(server: Server, port: number, host = "0.0.0.0"): Promise<
       resolve(typeof address === "object" && address ? address.port : port);
     });
   });
+}
+
+/** A TCP port free on `host` now, for a child process told to listen on it (a test or bench starting a server). */
+export async function freePort(host = "127.0.0.1"): Promise<number> {
+  const probe = createServer();
+  const port = await listen(probe, 0, host);
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }
 
 /**

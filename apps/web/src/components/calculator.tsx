@@ -4,6 +4,7 @@ import { countParameters, estimateMemory, formatFigure, gpuCatalog, InputError, 
 import { useEffect, useMemo, useRef, useState } from "react";
 import { cellNames } from "../lib/format";
 import { FigureButton as FigureValue } from "./figure-button";
+import { SectionHeading } from "./section-heading";
 
 interface Inputs {
   configText: string;
@@ -128,14 +129,8 @@ export function Calculator({
     setInputs((s) => ({ ...s, [key]: key === "checkpointing" ? Boolean(e.target.checked) : e.target.value }));
 
   return (
-    <section className="review calc" id="calculator" aria-labelledby="calc-h">
-      <div className="eyebrow">§ 05 · Beyond the published page</div>
-      <h2 id="calc-h">
-        Shard &amp; memory calculator{" "}
-        <a className="anchor" href="#calculator" aria-label="Link to section 05, the calculator">
-          #
-        </a>
-      </h2>
+    <section className="review calc" id="calculator" aria-labelledby="calculator-h">
+      <SectionHeading id="calculator" number="05" title="Shard & memory calculator" eyebrow="Beyond the published page" />
       <p className="note">
         Change the model, K, N or the GPU: every figure is recomputed here in your browser by the same core that computes the review. The page address keeps
         your inputs, so a link shares them.

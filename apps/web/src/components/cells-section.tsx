@@ -1,6 +1,6 @@
 import { formatDuration, formatFigure } from "@subnet-review/core";
 import type { ReviewView } from "../lib/api";
-import { cellColors, cellNames, formatPoints } from "../lib/format";
+import { cellColors, cellNames, formatCount, formatPoints } from "../lib/format";
 import { kindOf } from "../lib/kind";
 import { Fragment } from "react";
 import { WhyRow } from "./compared";
@@ -121,7 +121,7 @@ export function CellsSection({ view }: { view: ReviewView }) {
       </div>
       <p className="note">
         Ours, estimated by core: weights + gradients + AdamW states from the byte sizes, plus activations for micro-batch {shape.microBatch} ×{" "}
-        {shape.seqLen.toLocaleString("en-US")} tokens
+        {formatCount(shape.seqLen)} tokens
         {shape.checkpointing ? " with activation checkpointing per decoder layer" : " without activation checkpointing"} ({shape.source}), on the review&apos;s
         GPU ({shape.gpu}). The published peaks and &ldquo;Fits on&rdquo; are shown beside them as published; where they differ the row says what differs.
       </p>

@@ -3,8 +3,8 @@ import type { CyclesShown } from "../lib/review-page-data";
 import type { CyclesQuery } from "../lib/search-params";
 import { ExportLinks } from "./export-links";
 import { LineChart } from "./line-chart";
+import { formatCount } from "../lib/format";
 
-const n = (v: number) => v.toLocaleString("en-US");
 const short = (hash: string) => (hash.length > 14 ? `${hash.slice(0, 8)}…${hash.slice(-4)}` : hash);
 
 /** Links keep the page's other parameters (the experiment shown, the range) and change one. */
@@ -91,21 +91,21 @@ export function CyclesExplorer({
           <tbody>
             {points.map((p) => (
               <tr key={`${p.firstBlock}-${p.length}`} data-cycle={p.cycle}>
-                <td data-label="Cycle">{n(p.cycle)}</td>
+                <td data-label="Cycle">{formatCount(p.cycle)}</td>
                 <td className="num" data-label="Blocks">
-                  #{n(p.firstBlock)}–#{n(p.lastBlock)}
+                  #{formatCount(p.firstBlock)}–#{formatCount(p.lastBlock)}
                 </td>
                 <td className="num" data-label="Finalized hash" title={p.lastBlockHash}>
                   {short(p.lastBlockHash)}
                 </td>
                 <td className="num" data-label="Committed">
-                  {n(p.activeMiners)}
+                  {formatCount(p.activeMiners)}
                 </td>
                 <td className="num" data-label="Accepted">
-                  {n(p.acceptedMiners)}
+                  {formatCount(p.acceptedMiners)}
                 </td>
                 <td className="num" data-label="Registered">
-                  {n(p.registeredNeurons)}
+                  {formatCount(p.registeredNeurons)}
                 </td>
                 <td data-label="Drill down">
                   <a href={href({ ...base, cycle: `${p.firstBlock}-${p.length}` }, "#cycle-detail")}>hotkeys</a>
@@ -133,7 +133,7 @@ function CycleDetail({ slug, detail }: { slug: string; detail: NonNullable<Cycle
   return (
     <div id="cycle-detail" data-section="cycle-detail">
       <h3>
-        Cycle {n(d.cycle)}: blocks #{n(d.firstBlock)}–#{n(d.lastBlock)}
+        Cycle {formatCount(d.cycle)}: blocks #{formatCount(d.firstBlock)}–#{formatCount(d.lastBlock)}
       </h3>
       <dl className="settings">
         <div>
@@ -146,15 +146,15 @@ function CycleDetail({ slug, detail }: { slug: string; detail: NonNullable<Cycle
         </div>
         <div>
           <dt>committed=</dt>
-          <dd>{n(d.committed.count)}</dd>
+          <dd>{formatCount(d.committed.count)}</dd>
         </div>
         <div>
           <dt>accepted=</dt>
-          <dd>{n(d.accepted.count)}</dd>
+          <dd>{formatCount(d.accepted.count)}</dd>
         </div>
         <div>
           <dt>registered=</dt>
-          <dd>{n(d.registeredNeurons)}</dd>
+          <dd>{formatCount(d.registeredNeurons)}</dd>
         </div>
       </dl>
       <ul className="note">
@@ -166,7 +166,7 @@ function CycleDetail({ slug, detail }: { slug: string; detail: NonNullable<Cycle
         </li>
         {d.reads.map((r) => (
           <li key={r.role}>
-            read at #{n(r.block)} ({short(r.hash)}): {r.what}
+            read at #{formatCount(r.block)} ({short(r.hash)}): {r.what}
           </li>
         ))}
       </ul>
@@ -191,7 +191,7 @@ function CycleDetail({ slug, detail }: { slug: string; detail: NonNullable<Cycle
                   {short(m.hotkey)}
                 </td>
                 <td className="num" data-label="Commit block">
-                  {m.commitBlock === null ? "—" : `#${n(m.commitBlock)}${m.commitPhase ? ` (${m.commitPhase})` : ""}`}
+                  {m.commitBlock === null ? "—" : `#${formatCount(m.commitBlock)}${m.commitPhase ? ` (${m.commitPhase})` : ""}`}
                 </td>
                 <td data-label="Committed">{m.committed ? "yes" : "no"}</td>
                 <td data-label="Accepted, or why not">

@@ -1,6 +1,6 @@
 import { trainedCells as cells } from "@subnet-review/core";
 import type { ReviewView } from "../lib/api";
-import { cellColors, cellNames, formatPoints } from "../lib/format";
+import { cellColors, cellNames, formatCount, formatPoints } from "../lib/format";
 import { ExportLinks } from "./export-links";
 import { FigureValue, KindBadge } from "./figure-value";
 import { LineChart } from "./line-chart";
@@ -61,7 +61,7 @@ export function EvalSection({ evals, slug, experiment }: { evals: Evals; slug: s
                         {cellNames[c.cell]}
                       </td>
                       <td>{c.runId}</td>
-                      <td className="num">{p.step.toLocaleString("en-US")}</td>
+                      <td className="num">{formatCount(p.step)}</td>
                       <td className="num">
                         <FigureValue figure={p.figure} showKind />
                       </td>

@@ -2,6 +2,7 @@
 
 import { useEffect, useRef, useState, type ComponentType } from "react";
 import type { Calculator as CalculatorType } from "./calculator";
+import { SectionHeading } from "./section-heading";
 
 type Props = Parameters<typeof CalculatorType>[0];
 
@@ -37,14 +38,8 @@ export function LazyCalculator(props: Props) {
   }, []);
   if (Loaded) return <Loaded {...props} />;
   return (
-    <section className="review calc" id="calculator" aria-labelledby="calc-h" ref={placeholder}>
-      <div className="eyebrow">§ 05 · Beyond the published page</div>
-      <h2 id="calc-h">
-        Shard &amp; memory calculator{" "}
-        <a className="anchor" href="#calculator" aria-label="Link to section 05, the calculator">
-          #
-        </a>
-      </h2>
+    <section className="review calc" id="calculator" aria-labelledby="calculator-h" ref={placeholder}>
+      <SectionHeading id="calculator" number="05" title="Shard & memory calculator" eyebrow="Beyond the published page" />
       <p className="note">The calculator loads as you reach it: it recomputes every figure in your browser with the same core that computes the review.</p>
     </section>
   );

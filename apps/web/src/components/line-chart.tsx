@@ -1,3 +1,5 @@
+import { formatCount } from "../lib/format";
+
 /**
  * A small server-rendered SVG line chart: no chart library shipped to the browser. Drawn twice, for wide screens
  * and for phones (the phone drawing has its own coordinate width, so its text stays ~11 px on a 390 px screen);
@@ -80,7 +82,6 @@ function Drawing({
       [i === 0 ? L.pad.left : (sx(bandXs[i - 1]!) + sx(x)) / 2, i === bandXs.length - 1 ? L.w - L.pad.right : (sx(x) + sx(bandXs[i + 1]!)) / 2] as const,
   );
   const valueAt = (s: Series, x: number) => s.points.find((p) => p.x === x);
-  const fmtX = (x: number) => x.toLocaleString("en-US");
   return (
     <svg className={className} viewBox={`0 0 ${L.w} ${L.h}`} role="img" aria-label={title}>
       <title>{title}</title>
@@ -96,7 +97,7 @@ function Drawing({
         .filter((t) => !integerX || Number.isInteger(t))
         .map((t) => (
           <text key={`x${t}`} x={sx(t)} y={L.h - L.pad.bottom + 16} textAnchor="middle">
-            {fmtX(t)}
+            {formatCount(t)}
           </text>
         ))}
       <text x={L.pad.left + plotW / 2} y={L.h - 6} textAnchor="middle">
@@ -120,7 +121,7 @@ function Drawing({
           });
           return (
             <rect key={x} x={a} y={L.pad.top} width={Math.max(b - a, 0.5)} height={L.h - L.pad.top - L.pad.bottom}>
-              <title>{`${xLabel} ${fmtX(x)} · ${values.join(" · ")}`}</title>
+              <title>{`${xLabel} ${formatCount(x)} · ${values.join(" · ")}`}</title>
             </rect>
           );
         })}

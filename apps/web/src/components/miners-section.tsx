@@ -1,4 +1,5 @@
 import type { ReviewView } from "../lib/api";
+import { formatCount } from "../lib/format";
 import type { CyclesShown } from "../lib/review-page-data";
 import type { CyclesQuery } from "../lib/search-params";
 import { CyclesExplorer } from "./cycles-explorer";
@@ -28,8 +29,8 @@ export function MinersSection({
             <strong>
               <FigureValue figure={measuredAverage} />
             </strong>{" "}
-            distinct active miners per cycle on average across {series.length} cycles ingested from the chain (cycles {first.cycle.toLocaleString("en-US")}–
-            {last.cycle.toLocaleString("en-US")}). <KindBadge kind="measured" />
+            distinct active miners per cycle on average across {series.length} cycles ingested from the chain (cycles {formatCount(first.cycle)}–
+            {formatCount(last.cycle)}). <KindBadge kind="measured" />
           </p>
           {measuredAcceptedAverage ? (
             <p data-figure-line="miners-accepted">

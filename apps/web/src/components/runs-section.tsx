@@ -1,6 +1,6 @@
 import { formatDuration, type Figure } from "@subnet-review/core";
 import type { ReviewView } from "../lib/api";
-import { cellColors, cellNames } from "../lib/format";
+import { cellColors, cellNames, formatCount } from "../lib/format";
 import { ExportLinks } from "./export-links";
 import { FigureValue, KindBadge } from "./figure-value";
 import { Island } from "./island";
@@ -49,7 +49,7 @@ function Settings({ c }: { c: Cell }) {
     ["N", c.cell === "B" ? c.kept : 0],
     ["routing", p.routingMode],
     ["top-k", p.topK],
-    ["seq", c.shape ? c.shape.seq.toLocaleString("en-US") : null],
+    ["seq", c.shape ? formatCount(c.shape.seq) : null],
     ["batch", c.shape?.batch ?? null],
     ["lr", p.lr === null ? null : p.lr.toExponential(1)],
     ["seed", p.seed],
@@ -83,7 +83,7 @@ export function RunsSection({ runs, slug }: { runs: Runs; slug: string }) {
         {runs.cells.map((c) => (
           <li key={c.cell} data-run={c.runId}>
             <span className="swatch" style={{ background: cellColors[c.cell] }} />
-            {cellNames[c.cell]}: {c.recordedSteps.toLocaleString("en-US")} / {c.steps.toLocaleString("en-US")} steps, {c.status}
+            {cellNames[c.cell]}: {formatCount(c.recordedSteps)} / {formatCount(c.steps)} steps, {c.status}
             {c.status === "running" ? " (the page refreshes while it trains)" : ""}
           </li>
         ))}

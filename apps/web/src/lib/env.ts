@@ -3,7 +3,18 @@ import { z } from "zod";
 
 // The web server's environment, validated on first use in the server process (not at build time), so one image
 // serves any deployment: API_URL is the api this server asks.
-const unsetIfEmpty = (v: unknown) => (v === "" ? undefined : v);
+
+/** "" counts as unset, as the shell's `X= cmd` means. */
+export const unsetIfEmpty = (v: unknown) => (v === "" ? undefined : v);
+
+/** `env` parsed by `schema`; a bad variable throws an error naming it and what is allowed. */
+export function parseEnv<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv): T {
+  const r = schema.safeParse(env);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  throw new Error(`web: environment ${issue.path.join(".")}: ${issue.message}`);
+}
+
 const webEnvSchema = z.object({
   API_URL: z.preprocess(unsetIfEmpty, z.url({ error: "must be the api's base URL, e.g. http://127.0.0.1:4000" }).default("http://127.0.0.1:4000")),
   /** where the last good answers are kept across restarts */
@@ -15,12 +26,8 @@ let parsed: WebEnv | undefined;
 
 export function webEnv(): WebEnv {
   if (!parsed) {
-    const r = webEnvSchema.safeParse(process.env);
-    if (!r.success) {
-      const issue = r.error.issues[0]!;
-      throw new Error(`web: environment ${issue.path.join(".")}: ${issue.message}`);
-    }
-    parsed = { apiUrl: r.data.API_URL, cacheDir: r.data.WEB_CACHE_DIR ?? join(process.cwd(), ".next", "cache", "last-good") };
+    const env = parseEnv(webEnvSchema, process.env);
+    parsed = { apiUrl: env.API_URL, cacheDir: env.WEB_CACHE_DIR ?? join(process.cwd(), ".next", "cache", "last-good") };
   }
   return parsed;
 }

@@ -1,5 +1,10 @@
 import type { Cell, TrainedCell } from "@subnet-review/core";
 
+/** A count or index as the page writes it: "15,702". */
+export function formatCount(v: number): string {
+  return v.toLocaleString("en-US");
+}
+
 /** "+0.1 pp" / "-0.5 pp". */
 export function formatPoints(delta: number): string {
   return `${delta > 0 ? "+" : delta < 0 ? "−" : "±"}${Math.abs(delta).toFixed(1)} pp`;

@@ -1,6 +1,7 @@
 import type { CycleDetail, ReviewList, ReviewView } from "./api";
 import { cycleDetail, cycleRange, isNotFound, rememberedFirstSlug, reviewList, reviewView } from "./last-good";
 import { type CyclesQuery, cyclesParam, experimentParam } from "./search-params";
+import { formatCount } from "./format";
 
 export type CyclePoint = ReviewView["miners"]["series"][number];
 
@@ -18,8 +19,6 @@ export type ReviewPageData =
   | { kind: "unavailable" };
 
 type Query = Record<string, string | string[] | undefined>;
-
-const n = (v: number) => v.toLocaleString("en-US");
 
 /** The review at `slug`, or the first review when `slug` is null (the home page); 404 and outages are answers too. */
 export async function loadReviewPage(slug: string | null, query: Query): Promise<ReviewPageData> {
@@ -77,7 +76,8 @@ async function cyclesShown(view: ReviewView, query: CyclesQuery): Promise<Cycles
   let rangeNote: string | null = null;
   if (query.range) {
     if (!range) rangeNote = "The chosen range could not be read from the api: showing the review's window.";
-    else if (range.cycles.length === 0) rangeNote = `No ingested cycle between ${n(query.range.from)} and ${n(query.range.to)}: showing the review's window.`;
+    else if (range.cycles.length === 0)
+      rangeNote = `No ingested cycle between ${formatCount(query.range.from)} and ${formatCount(query.range.to)}: showing the review's window.`;
     else
       points = range.cycles.map((c) => ({
         cycle: c.cycle,
@@ -99,7 +99,7 @@ function detailProblem(cycle: NonNullable<CyclesQuery["cycle"]>) {
   return (err: unknown) => ({
     data: null,
     problem: isNotFound(err)
-      ? `No ingested cycle starts at block #${n(cycle.firstBlock)} with ${n(cycle.length)} blocks.`
+      ? `No ingested cycle starts at block #${formatCount(cycle.firstBlock)} with ${formatCount(cycle.length)} blocks.`
       : "This cycle's hotkeys could not be read from the api.",
   });
 }
